@@ -1,0 +1,10 @@
+module github.com/liverec/liverec
+
+go 1.26.8
+
+require (
+	github.com/bluenviron/mediacommon/v2 v2.9.5
+	github.com/stretchr/testify v1.12.1
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

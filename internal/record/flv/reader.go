@@ -1,0 +1,285 @@
+package flv
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/liverec/liverec/internal/media"
+)
+
+// Tag types (FLV spec v10.1 §E.4.1).
+const (
+	TagAudio  = 8
+	TagVideo  = 9
+	TagScript = 18
+)
+
+// MaxTagSize bounds a tag body; FLV's 24-bit size field allows 16 MiB.
+const MaxTagSize = 1<<24 - 1
+
+// Tag is one FLV tag as stored in the file.
+type Tag struct {
+	Type      uint8
+	Timestamp uint32 // milliseconds, with the extended byte applied
+	Data      []byte
+}
+
+// Reader reads FLV tags and turns them into media units. It understands legacy FLV (AVC,
+// AAC, the unofficial codec id 12 for HEVC) and Enhanced FLV/RTMP (FourCC avc1/hvc1).
+type Reader struct {
+	r      *bufio.Reader
+	tracks media.Tracks
+	// Metadata is the last onMetaData object's raw tag body.
+	Metadata []byte
+}
+
+// NewReader reads the FLV header and returns a Reader positioned at the first tag.
+func NewReader(r io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var hdr [9]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return nil, fmt.Errorf("read FLV header: %w", err)
+	}
+	if string(hdr[:3]) != "FLV" {
+		return nil, errors.New("read FLV header: bad signature")
+	}
+	off := binary.BigEndian.Uint32(hdr[5:])
+	if off < 9 || off > 1024 {
+		return nil, fmt.Errorf("read FLV header: bad data offset %d", off)
+	}
+	if _, err := br.Discard(int(off) - 9 + 4); err != nil { // skip extra header + PreviousTagSize0
+		return nil, fmt.Errorf("read FLV header: %w", err)
+	}
+	return &Reader{r: br}, nil
+}
+
+// ReadTag reads the next tag. It returns io.EOF at a clean end of file and
+// io.ErrUnexpectedEOF for a truncated last tag.
+func (r *Reader) ReadTag() (Tag, error) {
+	var h [11]byte
+	if _, err := io.ReadFull(r.r, h[:]); err != nil {
+		return Tag{}, err
+	}
+	size := int(h[1])<<16 | int(h[2])<<8 | int(h[3])
+	ts := uint32(h[4])<<16 | uint32(h[5])<<8 | uint32(h[6]) | uint32(h[7])<<24
+	data := make([]byte, size+4)
+	if _, err := io.ReadFull(r.r, data); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return Tag{}, err
+	}
+	if prev := binary.BigEndian.Uint32(data[size:]); int(prev) != size+11 {
+		return Tag{}, fmt.Errorf("read FLV tag: PreviousTagSize %d, want %d", prev, size+11)
+	}
+	return Tag{Type: h[0] & 0x1f, Timestamp: ts, Data: data[:size]}, nil
+}
+
+// Tracks returns the tracks seen so far.
+func (r *Reader) Tracks() media.Tracks { return r.tracks }
+
+// ReadUnit returns the next media unit, skipping sequence headers (which update Tracks) and
+// script tags. Timestamps are the file's, unmodified.
+func (r *Reader) ReadUnit() (media.Unit, error) {
+	for {
+		tag, err := r.ReadTag()
+		if err != nil {
+			return media.Unit{}, err
+		}
+		u, ok, err := r.parse(tag)
+		if err != nil {
+			return media.Unit{}, fmt.Errorf("tag at %d ms: %w", tag.Timestamp, err)
+		}
+		if ok {
+			return u, nil
+		}
+	}
+}
+
+func (r *Reader) parse(tag Tag) (media.Unit, bool, error) {
+	d := tag.Data
+	dts := time.Duration(tag.Timestamp) * time.Millisecond
+	switch tag.Type {
+	case TagScript:
+		r.Metadata = d
+		return media.Unit{}, false, nil
+	case TagAudio:
+		if len(d) < 2 || d[0]>>4 != 10 {
+			return media.Unit{}, false, fmt.Errorf("unsupported audio tag (format %d)", d[0]>>4)
+		}
+		if d[1] == 0 {
+			t, err := media.ParseAACConfig(d[2:])
+			if err != nil {
+				return media.Unit{}, false, err
+			}
+			r.tracks.Audio = t
+			return media.Unit{}, false, nil
+		}
+		if r.tracks.Audio == nil {
+			return media.Unit{}, false, errors.New("AAC frame before its config")
+		}
+		return media.Unit{Track: r.tracks.Audio, DTS: dts, PTS: dts, Keyframe: true, Data: d[2:]}, true, nil
+	case TagVideo:
+		return r.parseVideo(d, dts)
+	}
+	return media.Unit{}, false, nil
+}
+
+func (r *Reader) parseVideo(d []byte, dts time.Duration) (media.Unit, bool, error) {
+	if len(d) < 5 {
+		return media.Unit{}, false, errors.New("short video tag")
+	}
+	var (
+		codec   media.Codec
+		pktType uint8
+		cts     time.Duration
+		payload []byte
+	)
+	if d[0]&0x80 != 0 { // Enhanced RTMP ExVideoTagHeader
+		pktType = d[0] & 0x0f
+		switch string(d[1:5]) {
+		case "avc1":
+			codec = media.CodecH264
+		case "hvc1":
+			codec = media.CodecH265
+		default:
+			return media.Unit{}, false, fmt.Errorf("unsupported video FourCC %q", d[1:5])
+		}
+		payload = d[5:]
+		switch pktType {
+		case 1: // CodedFrames: SI24 composition time
+			if len(payload) < 3 {
+				return media.Unit{}, false, errors.New("short CodedFrames")
+			}
+			cts = time.Duration(si24(payload)) * time.Millisecond
+			payload = payload[3:]
+		case 3: // CodedFramesX
+			pktType = 1
+		}
+	} else {
+		switch d[0] & 0x0f {
+		case 7:
+			codec = media.CodecH264
+		case 12:
+			codec = media.CodecH265
+		default:
+			return media.Unit{}, false, fmt.Errorf("unsupported video codec id %d", d[0]&0x0f)
+		}
+		pktType = d[1]
+		cts = time.Duration(si24(d[2:5])) * time.Millisecond
+		payload = d[5:]
+	}
+	switch pktType {
+	case 0:
+		t, err := ParseDecoderConfig(codec, payload)
+		if err != nil {
+			return media.Unit{}, false, err
+		}
+		r.tracks.Video = t
+		return media.Unit{}, false, nil
+	case 1:
+		if r.tracks.Video == nil {
+			return media.Unit{}, false, errors.New("video frame before its config")
+		}
+		info, err := media.ScanAVCC(codec, payload)
+		if err != nil {
+			return media.Unit{}, false, err
+		}
+		return media.Unit{Track: r.tracks.Video, DTS: dts, PTS: dts + cts, Keyframe: info.Keyframe, Data: payload}, true, nil
+	}
+	return media.Unit{}, false, nil
+}
+
+func si24(b []byte) int32 {
+	v := int32(b[0])<<16 | int32(b[1])<<8 | int32(b[2])
+	if v&0x800000 != 0 {
+		v -= 1 << 24
+	}
+	return v
+}
+
+// ParseDecoderConfig parses an AVCDecoderConfigurationRecord (ISO 14496-15 §5.3.3.1) or an
+// HEVCDecoderConfigurationRecord (§8.3.3.1) into a track.
+func ParseDecoderConfig(codec media.Codec, b []byte) (*media.Track, error) {
+	switch codec {
+	case media.CodecH264:
+		if len(b) < 7 {
+			return nil, errors.New("short AVC decoder config")
+		}
+		p := 5
+		nsps := int(b[p] & 0x1f)
+		p++
+		var sps, pps []byte
+		for i := 0; i < nsps; i++ {
+			n, ok := u16(b, p)
+			if !ok || p+2+n > len(b) {
+				return nil, errors.New("truncated SPS in AVC decoder config")
+			}
+			if sps == nil {
+				sps = b[p+2 : p+2+n]
+			}
+			p += 2 + n
+		}
+		if p >= len(b) {
+			return nil, errors.New("truncated AVC decoder config")
+		}
+		npps := int(b[p])
+		p++
+		for i := 0; i < npps; i++ {
+			n, ok := u16(b, p)
+			if !ok || p+2+n > len(b) {
+				return nil, errors.New("truncated PPS in AVC decoder config")
+			}
+			if pps == nil {
+				pps = b[p+2 : p+2+n]
+			}
+			p += 2 + n
+		}
+		return media.NewH264Track(sps, pps)
+	case media.CodecH265:
+		if len(b) < 23 {
+			return nil, errors.New("short HEVC decoder config")
+		}
+		p := 22
+		narr := int(b[p])
+		p++
+		var vps, sps, pps []byte
+		for i := 0; i < narr; i++ {
+			if p+3 > len(b) {
+				return nil, errors.New("truncated HEVC decoder config")
+			}
+			typ := b[p] & 0x3f
+			n, _ := u16(b, p+1)
+			p += 3
+			for j := 0; j < n; j++ {
+				l, ok := u16(b, p)
+				if !ok || p+2+l > len(b) {
+					return nil, errors.New("truncated NAL unit in HEVC decoder config")
+				}
+				nalu := b[p+2 : p+2+l]
+				switch typ {
+				case 32:
+					vps = nalu
+				case 33:
+					sps = nalu
+				case 34:
+					pps = nalu
+				}
+				p += 2 + l
+			}
+		}
+		return media.NewH265Track(vps, sps, pps)
+	}
+	return nil, fmt.Errorf("no decoder config for %v", codec)
+}
+
+func u16(b []byte, p int) (int, bool) {
+	if p+2 > len(b) {
+		return 0, false
+	}
+	return int(binary.BigEndian.Uint16(b[p:])), true
+}
