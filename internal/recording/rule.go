@@ -1,0 +1,91 @@
+// Package recording holds the domain types shared by the recorder, the store and the APIs:
+// rules, recordings, files and their errors. It does no I/O.
+package recording
+
+import "time"
+
+// Format is a recording format.
+type Format string
+
+// Formats liverec writes (§4).
+const (
+	FormatFLV Format = "flv"
+	FormatMP4 Format = "mp4"
+	FormatHLS Format = "hls"
+)
+
+// Mode says when a stream matched by a rule is recorded (§5).
+type Mode string
+
+// Recording modes (§5).
+const (
+	ModeAuto          Mode = "auto"
+	ModeOnDemandHTTP  Mode = "on_demand_http"
+	ModeOnDemandParam Mode = "on_demand_param"
+	ModeManual        Mode = "manual"
+	ModePlan          Mode = "plan"
+)
+
+// Dialect names who wrote a rule or receives a callback; ranges and defaults depend on it (§3).
+type Dialect string
+
+// Dialects.
+const (
+	DialectNative Dialect = "native"
+	DialectAliyun Dialect = "aliyun"
+	DialectHuawei Dialect = "huawei"
+)
+
+// Wildcard matches any domain, app or stream in a rule key.
+const Wildcard = "*"
+
+// FormatConfig is how one format of a rule is recorded.
+type FormatConfig struct {
+	Format Format `json:"format"`
+	// CycleS is the file length in seconds; 0 means one file per recording.
+	CycleS int `json:"cycle_s"`
+	// SliceS is the HLS slice length in seconds (HLS only).
+	SliceS int `json:"slice_s,omitempty"`
+	// MergeWindowS is how long a paused recording waits for its publisher (§6); -1 is Huawei's
+	// "append to the previous file", taken as 21600.
+	MergeWindowS int `json:"merge_window_s"`
+	// ObjectTemplate names the file (for HLS, the playlist) without extension (§8).
+	ObjectTemplate string `json:"object_template"`
+	// SliceTemplate names HLS slices without extension (HLS only).
+	SliceTemplate string `json:"slice_template,omitempty"`
+}
+
+// Storage says where a rule's files go (§8).
+type Storage struct {
+	Endpoint string `json:"endpoint"`
+	Bucket   string `json:"bucket"`
+	BasePath string `json:"base_path,omitempty"`
+}
+
+// Rule is a recording rule (§3). The key (Domain, App, Stream) is unique per project.
+type Rule struct {
+	ID      string  `json:"id"`
+	Project string  `json:"project"`
+	Dialect Dialect `json:"dialect"`
+	Domain  string  `json:"domain"`
+	App     string  `json:"app"`
+	// Stream is "*" for any stream (an empty stream is normalised to "*").
+	Stream    string         `json:"stream"`
+	Mode      Mode           `json:"mode"`
+	Formats   []FormatConfig `json:"formats"`
+	Storage   Storage        `json:"storage"`
+	StartTime *time.Time     `json:"start_time,omitempty"`
+	EndTime   *time.Time     `json:"end_time,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// Format returns the rule's config for f, or nil.
+func (r *Rule) Format(f Format) *FormatConfig {
+	for i := range r.Formats {
+		if r.Formats[i].Format == f {
+			return &r.Formats[i]
+		}
+	}
+	return nil
+}
