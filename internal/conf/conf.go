@@ -1,0 +1,294 @@
+// Package conf is liverec's startup configuration: flags and LIVEREC_* environment variables
+// (§2) plus an optional YAML file for storage endpoints, limits, timeouts and rules. Every
+// value has a documented default; Validate names the key of any bad value.
+package conf
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/liverec/liverec/internal/recording"
+)
+
+// Config is the whole startup configuration.
+type Config struct {
+	// HTTP is the address of the APIs, /metrics, /healthz and /readyz. Flag --http, default ":8080".
+	HTTP string `yaml:"-"`
+	// RTMP is the RTMP listen address. Flag --rtmp, default ":1935".
+	RTMP string `yaml:"-"`
+	// Data is the data directory: database, master key, default spool and local buckets.
+	// Flag --data, default "./data".
+	Data string `yaml:"-"`
+	// DB is the database URL; empty means SQLite at DATA/liverec.db. Flag --db.
+	DB string `yaml:"-"`
+	// File is the optional YAML config file. Flag --config.
+	File string `yaml:"-"`
+	// ShutdownTimeout bounds graceful shutdown. Flag --shutdown-timeout, default 30s.
+	ShutdownTimeout time.Duration `yaml:"-"`
+
+	Storage   Storage   `yaml:"storage"`
+	Ingest    Ingest    `yaml:"ingest"`
+	Recording Recording `yaml:"recording"`
+	Log       Log       `yaml:"log"`
+	// Rules are written into the default project at start (create or replace by key), so a
+	// service can be configured without the API.
+	Rules []recording.Rule `yaml:"rules"`
+}
+
+// Storage declares the spool and the storage endpoints (§8).
+type Storage struct {
+	// Spool is where files are written while recording. Default DATA/spool.
+	Spool     string     `yaml:"spool"`
+	Endpoints []Endpoint `yaml:"endpoints"`
+}
+
+// Endpoint is a named storage endpoint. Only type "local" exists so far; "s3" comes later.
+type Endpoint struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+	// Root is the local endpoint's directory. Default DATA/buckets.
+	Root string `yaml:"root"`
+	// Aliases are other names that resolve to this endpoint; "*" catches every other name.
+	Aliases []string `yaml:"aliases"`
+	// S3 fields (later): url, region, access_key, secret_key, path_style, public_url.
+	URL       string `yaml:"url"`
+	Region    string `yaml:"region"`
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	PathStyle bool   `yaml:"path_style"`
+	PublicURL string `yaml:"public_url"`
+}
+
+// Ingest holds RTMP limits and timeouts (§1, §11).
+type Ingest struct {
+	// HandshakeTimeout bounds connect-to-publish. Default 10s.
+	HandshakeTimeout Duration `yaml:"handshake_timeout"`
+	// IdleTimeout closes a connection that sends nothing for this long. Default 30s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// PublishIdleTimeout: a publisher silent this long is replaced by a newcomer. Default 5s.
+	PublishIdleTimeout Duration `yaml:"publish_idle_timeout"`
+	// ReadBatch is the pause between socket reads, so each read takes several packets. Default 20ms.
+	ReadBatch Duration `yaml:"read_batch"`
+	// MaxConns caps concurrent RTMP connections. Default 1000.
+	MaxConns int `yaml:"max_conns"`
+}
+
+// Recording holds recorder settings (§4).
+type Recording struct {
+	// FlushInterval is how often buffered media is handed to write(2). Default 1s.
+	FlushInterval Duration `yaml:"flush_interval"`
+	// QueueLen is the per-stream queue of ingest batches. Default 512.
+	QueueLen int `yaml:"queue_len"`
+	// DiscoveryWindow is how much media is held back to learn a stream's tracks. Default 1s.
+	DiscoveryWindow Duration `yaml:"discovery_window"`
+	// StoreRetryMin/Max bound the backoff for storing completed files. Defaults 1s and 1m.
+	StoreRetryMin Duration `yaml:"store_retry_min"`
+	StoreRetryMax Duration `yaml:"store_retry_max"`
+	// Workers is how many completed files are finished (MP4 finalization, storing) at once. Default 2.
+	Workers int `yaml:"workers"`
+	// TimeZone renders template times; default UTC.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// Load parses args (without the program and subcommand names), applies LIVEREC_* variables
+// from getenv for flags that were not given, reads the config file and validates.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(new(bytes.Buffer))
+	fs.StringVar(&c.HTTP, "http", ":8080", "address of the APIs, /metrics, /healthz, /readyz")
+	fs.StringVar(&c.RTMP, "rtmp", ":1935", "RTMP listen address")
+	fs.StringVar(&c.Data, "data", "./data", "data directory")
+	fs.StringVar(&c.DB, "db", "", "database URL (default: SQLite in the data directory)")
+	fs.StringVar(&c.File, "config", "", "YAML config file")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "graceful shutdown limit")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, Usage())
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		env := "LIVEREC_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	if c.File != "" {
+		b, err := os.ReadFile(c.File)
+		if err != nil {
+			return nil, fmt.Errorf("read config file: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config file %s: %w", c.File, err)
+		}
+	}
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Usage describes the serve flags.
+func Usage() string {
+	return `usage: liverec serve [flags]
+  --http ADDR              APIs, /metrics, /healthz, /readyz (default :8080)     LIVEREC_HTTP
+  --rtmp ADDR              RTMP ingest (default :1935)                            LIVEREC_RTMP
+  --data DIR               data directory (default ./data)                        LIVEREC_DATA
+  --db URL                 database (default SQLite in DIR)                       LIVEREC_DB
+  --config FILE            YAML config file                                      LIVEREC_CONFIG
+  --shutdown-timeout DUR   graceful shutdown limit (default 30s)                 LIVEREC_SHUTDOWN_TIMEOUT`
+}
+
+func (c *Config) setDefaults() {
+	if c.Storage.Spool == "" {
+		c.Storage.Spool = filepath.Join(c.Data, "spool")
+	}
+	hasLocal := false
+	for i := range c.Storage.Endpoints {
+		e := &c.Storage.Endpoints[i]
+		if e.Type == "" {
+			e.Type = "local"
+		}
+		if e.Type == "local" && e.Root == "" {
+			e.Root = filepath.Join(c.Data, "buckets")
+		}
+		if e.Name == "local" {
+			hasLocal = true
+		}
+	}
+	if !hasLocal {
+		c.Storage.Endpoints = append(c.Storage.Endpoints, Endpoint{Name: "local", Type: "local",
+			Root: filepath.Join(c.Data, "buckets"), Aliases: []string{"*"}})
+	}
+	def := func(d *Duration, v time.Duration) {
+		if *d == 0 {
+			*d = Duration(v)
+		}
+	}
+	def(&c.Ingest.HandshakeTimeout, 10*time.Second)
+	def(&c.Ingest.IdleTimeout, 30*time.Second)
+	def(&c.Ingest.PublishIdleTimeout, 5*time.Second)
+	def(&c.Ingest.ReadBatch, 20*time.Millisecond)
+	if c.Ingest.MaxConns == 0 {
+		c.Ingest.MaxConns = 1000
+	}
+	def(&c.Recording.FlushInterval, time.Second)
+	def(&c.Recording.DiscoveryWindow, time.Second)
+	def(&c.Recording.StoreRetryMin, time.Second)
+	def(&c.Recording.StoreRetryMax, time.Minute)
+	if c.Recording.QueueLen == 0 {
+		c.Recording.QueueLen = 512
+	}
+	if c.Recording.Workers == 0 {
+		c.Recording.Workers = 2
+	}
+	if c.Recording.TimeZone == "" {
+		c.Recording.TimeZone = "UTC"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+}
+
+// Validate checks every value and names the key of the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("'%s' %s", key, fmt.Sprintf(format, a...)))
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "must be greater than zero")
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
+		bad("db", "%q is not supported yet (only SQLite; PostgreSQL comes with scale-out)", c.DB)
+	}
+	names := map[string]bool{}
+	for i, e := range c.Storage.Endpoints {
+		key := fmt.Sprintf("storage.endpoints[%d]", i)
+		if e.Name == "" {
+			bad(key+".name", "is required")
+		}
+		if names[e.Name] {
+			bad(key+".name", "%q is declared twice", e.Name)
+		}
+		names[e.Name] = true
+		if e.Type != "local" {
+			bad(key+".type", "%q is not supported yet (local only)", e.Type)
+		}
+	}
+	for key, d := range map[string]Duration{
+		"ingest.handshake_timeout": c.Ingest.HandshakeTimeout, "ingest.idle_timeout": c.Ingest.IdleTimeout,
+		"ingest.publish_idle_timeout": c.Ingest.PublishIdleTimeout, "ingest.read_batch": c.Ingest.ReadBatch,
+		"recording.flush_interval": c.Recording.FlushInterval, "recording.discovery_window": c.Recording.DiscoveryWindow,
+		"recording.store_retry_min": c.Recording.StoreRetryMin, "recording.store_retry_max": c.Recording.StoreRetryMax,
+	} {
+		if d < 0 {
+			bad(key, "must not be negative")
+		}
+	}
+	if c.Ingest.ReadBatch.D() > time.Second {
+		bad("ingest.read_batch", "must be at most 1s")
+	}
+	if c.Ingest.MaxConns < 0 {
+		bad("ingest.max_conns", "must not be negative")
+	}
+	if c.Recording.QueueLen < 0 || c.Recording.Workers < 0 {
+		bad("recording", "queue_len and workers must not be negative")
+	}
+	if _, err := time.LoadLocation(c.Recording.TimeZone); err != nil {
+		bad("recording.time_zone", "%v", err)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error")
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json")
+	}
+	return errors.Join(errs...)
+}
+
+// Location returns the time zone of template times.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Recording.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
