@@ -1,0 +1,146 @@
+package native
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/liverec/liverec/internal/recording"
+)
+
+// Error codes of the native API.
+const (
+	codeInvalidArgument  = "invalid_argument"
+	codeUnauthenticated  = "unauthenticated"
+	codeNotFound         = "not_found"
+	codeMethodNotAllowed = "method_not_allowed"
+	codeConflict         = "conflict"
+	codeTooLarge         = "too_large"
+	codeUnsupportedMedia = "unsupported_media_type"
+	codeInternal         = "internal"
+)
+
+// apiError is the body of every error response: {"error": {...}}.
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client may be gone; nothing left to tell it
+}
+
+func writeError(w http.ResponseWriter, status int, e apiError) {
+	writeJSON(w, status, struct {
+		Error apiError `json:"error"`
+	}{e})
+}
+
+// fail answers err with its status: the store's sentinels, validation and decoding errors keep
+// their meaning; anything else is logged and hidden behind a 500.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		ve *recording.ValidationError
+		be *badRequest
+		me *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &ve):
+		writeError(w, http.StatusBadRequest, apiError{Code: codeInvalidArgument, Message: ve.Error(), Field: ve.Field})
+	case errors.As(err, &be):
+		writeError(w, be.status, be.apiError)
+	case errors.As(err, &me):
+		writeError(w, http.StatusRequestEntityTooLarge, apiError{Code: codeTooLarge, Message: fmt.Sprintf("body larger than %d bytes", me.Limit)})
+	case errors.Is(err, recording.ErrNotFound):
+		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "not found"})
+	case errors.Is(err, recording.ErrConflict):
+		writeError(w, http.StatusConflict, apiError{Code: codeConflict, Message: "a rule with this domain, app and stream already exists"})
+	default:
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, apiError{Code: codeInternal, Message: "internal error"})
+	}
+}
+
+// badRequest is a client error found before the store is reached.
+type badRequest struct {
+	status int
+	apiError
+}
+
+func (e *badRequest) Error() string { return e.Message }
+
+func invalidArgument(field, format string, args ...any) *badRequest {
+	return &badRequest{http.StatusBadRequest, apiError{Code: codeInvalidArgument, Message: fmt.Sprintf(format, args...), Field: field}}
+}
+
+// decodeStrict decodes one JSON value from data into v, refusing unknown fields and trailing
+// data. Errors name the field, prefixed with prefix (the value's path in the request).
+func decodeStrict(data []byte, v any, prefix string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, prefix)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalidArgument(strings.TrimSuffix(prefix, "."), "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// decodeBody reads one JSON value from a request body already capped by http.MaxBytesReader.
+func decodeBody(body io.Reader, v any) error {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return err // *http.MaxBytesError → 413
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return invalidArgument("", "empty body")
+	}
+	return decodeStrict(data, v, "")
+}
+
+// jsonError turns encoding/json's errors into 400s naming the field.
+func jsonError(err error, prefix string) error {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return invalidArgument(strings.TrimSuffix(prefix, "."), "malformed JSON: %v", err)
+	case errors.As(err, &te):
+		field := strings.TrimSuffix(prefix+te.Field, ".")
+		return invalidArgument(field, "%s must be a JSON %s", cmp.Or(field, "body"), jsonKind(te.Type.Kind().String()))
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		field := prefix + strings.Trim(name, `"`)
+		return invalidArgument(field, "unknown field %s", field)
+	}
+	var be *badRequest
+	if errors.As(err, &be) {
+		return err
+	}
+	return invalidArgument(strings.TrimSuffix(prefix, "."), "invalid JSON: %v", err)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64", "float64":
+		return "number"
+	case "slice":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return goKind
+}

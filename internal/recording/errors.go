@@ -1,0 +1,29 @@
+package recording
+
+import "errors"
+
+// Sentinel errors the store drivers translate their database errors into, so the APIs can map
+// them to each dialect's code without knowing the database.
+var (
+	// ErrNotFound means the object does not exist (or belongs to another project).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the write would duplicate a unique key, such as a rule's
+	// (project, domain, app, stream).
+	ErrConflict = errors.New("conflict")
+)
+
+// ValidationError says which field of an object is invalid and why. Field is the JSON path of
+// the native model (e.g. "formats[1].cycle_s"); each API dialect maps it to its own parameter
+// name and error code.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid " + e.Field + ": " + e.Reason
+}
+
+func invalid(field, reason string) *ValidationError {
+	return &ValidationError{Field: field, Reason: reason}
+}

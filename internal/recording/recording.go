@@ -1,0 +1,70 @@
+package recording
+
+import "time"
+
+// RecordingState is the state of a recording (§6).
+type RecordingState string
+
+// Recording states.
+const (
+	// RecordingActive: a publisher is being recorded.
+	RecordingActive RecordingState = "recording"
+	// RecordingPaused: the publisher left; some format still waits within its merge window.
+	RecordingPaused RecordingState = "paused"
+	// RecordingOver: no format has an open file and no publisher is back.
+	RecordingOver RecordingState = "over"
+	// RecordingFailed: files could not be written or stored; Reason says why.
+	RecordingFailed RecordingState = "failed"
+)
+
+// Recording is one continuous recording of one stream (§6). It holds files of each format.
+type Recording struct {
+	ID      string `json:"id"`
+	Project string `json:"project"`
+	// RuleID is the rule the recording started with (rules may change or go meanwhile).
+	RuleID    string         `json:"rule_id"`
+	Domain    string         `json:"domain"`
+	App       string         `json:"app"`
+	Stream    string         `json:"stream"`
+	State     RecordingState `json:"state"`
+	Reason    string         `json:"reason,omitempty"`
+	StartedAt time.Time      `json:"started_at"`
+	EndedAt   *time.Time     `json:"ended_at,omitempty"`
+	// Params are the ingest parameters passed back in callbacks (§1, the callback_* ones).
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// FileState is the state of a recorded file (§6, §8).
+type FileState string
+
+// File states.
+const (
+	// FileWriting: being written to the spool.
+	FileWriting FileState = "writing"
+	// FileCompleted: closed and fsynced in the spool, waiting for its upload.
+	FileCompleted FileState = "completed"
+	// FileStored: durable in its bucket under ObjectKey.
+	FileStored FileState = "stored"
+	// FileFailed: could not be written or stored.
+	FileFailed FileState = "failed"
+)
+
+// File is one file of one format of a recording: a cycle's FLV or MP4 file, or an HLS playlist.
+type File struct {
+	ID          string    `json:"id"`
+	RecordingID string    `json:"recording_id"`
+	Format      Format    `json:"format"`
+	State       FileState `json:"state"`
+	// SpoolPath is where the file is written before its upload.
+	SpoolPath string `json:"spool_path,omitempty"`
+	Endpoint  string `json:"endpoint"`
+	Bucket    string `json:"bucket"`
+	// ObjectKey is set when the file completes (the key holds its end time, §8).
+	ObjectKey   string        `json:"object_key,omitempty"`
+	StartedAt   time.Time     `json:"started_at"`
+	EndedAt     *time.Time    `json:"ended_at,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+	Bytes       int64         `json:"bytes"`
+	VideoFrames int64         `json:"video_frames"`
+	AudioFrames int64         `json:"audio_frames"`
+}

@@ -1,0 +1,73 @@
+// Package storetest is the contract suite every store driver runs (river's riverdrivertest
+// shape): a driver's test calls Exercise with a factory of fresh, migrated, empty stores.
+package storetest
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+)
+
+// Exercise runs the whole contract against the driver behind newStore. newStore must return a
+// fresh, empty store and close it in t.Cleanup; subtests run in parallel, one store each.
+func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Helper()
+	t.Run("Ping", func(t *testing.T) {
+		t.Parallel()
+		require.NoError(t, newStore(t).Ping(t.Context()))
+	})
+	t.Run("Rule", func(t *testing.T) { exerciseRules(t, newStore) })
+	t.Run("RuleList", func(t *testing.T) { exerciseRuleList(t, newStore) })
+	t.Run("Recording", func(t *testing.T) { exerciseRecordings(t, newStore) })
+	t.Run("File", func(t *testing.T) { exerciseFiles(t, newStore) })
+}
+
+var idPattern = map[string]*regexp.Regexp{
+	store.RulePrefix:      regexp.MustCompile(`^r_[0-9a-f]{16}$`),
+	store.RecordingPrefix: regexp.MustCompile(`^rec_[0-9a-f]{16}$`),
+	store.FilePrefix:      regexp.MustCompile(`^f_[0-9a-f]{16}$`),
+}
+
+// rule returns a valid, normalised native rule for the key.
+func rule(project, domain, app, stream string) *recording.Rule {
+	r := recording.DefaultRule()
+	r.Project, r.Domain, r.App, r.Stream = project, domain, app, stream
+	r.Normalize()
+	return &r
+}
+
+func insertRule(ctx context.Context, t *testing.T, s store.Store, project, domain, app, stream string) *recording.Rule {
+	t.Helper()
+	r := rule(project, domain, app, stream)
+	require.NoError(t, s.RuleInsert(ctx, r))
+	return r
+}
+
+func ids[T any](items []T, id func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = id(it)
+	}
+	return out
+}
+
+func ruleID(r recording.Rule) string           { return r.ID }
+func recordingID(r recording.Recording) string { return r.ID }
+func fileID(f recording.File) string           { return f.ID }
+
+// odd returns a time the database cannot keep as is: a zone, a monotonic reading and
+// nanoseconds. Drivers store it in UTC at microsecond precision.
+func odd(offset time.Duration) time.Time {
+	zone := time.FixedZone("UTC+8", 8*3600)
+	return time.Date(2026, 3, 4, 5, 6, 7, 123456789, zone).Add(offset)
+}
+
+func normalised(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
