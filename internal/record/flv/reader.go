@@ -66,8 +66,8 @@ func (r *Reader) ReadTag() (Tag, error) {
 	}
 	size := int(h[1])<<16 | int(h[2])<<8 | int(h[3])
 	ts := uint32(h[4])<<16 | uint32(h[5])<<8 | uint32(h[6]) | uint32(h[7])<<24
-	data := make([]byte, size+4)
-	if _, err := io.ReadFull(r.r, data); err != nil {
+	data, err := readFull(r.r, size+4)
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
@@ -77,6 +77,27 @@ func (r *Reader) ReadTag() (Tag, error) {
 		return Tag{}, fmt.Errorf("read FLV tag: PreviousTagSize %d, want %d", prev, size+11)
 	}
 	return Tag{Type: h[0] & 0x1f, Timestamp: ts, Data: data[:size]}, nil
+}
+
+// readChunk is how much readFull allocates before it has seen data: a truncated or hostile
+// file that announces a 16 MiB tag costs memory in proportion to what it really holds.
+const readChunk = 256 << 10
+
+// readFull reads exactly n bytes into a new slice, growing it as data arrives.
+func readFull(r io.Reader, n int) ([]byte, error) {
+	b := make([]byte, min(n, readChunk))
+	got := 0
+	for {
+		k, err := io.ReadFull(r, b[got:])
+		got += k
+		if err != nil {
+			return nil, err
+		}
+		if got == n {
+			return b, nil
+		}
+		b = append(b, make([]byte, min(n-got, got))...) // double, up to n
+	}
 }
 
 // Tracks returns the tracks seen so far.
@@ -108,7 +129,10 @@ func (r *Reader) parse(tag Tag) (media.Unit, bool, error) {
 		r.Metadata = d
 		return media.Unit{}, false, nil
 	case TagAudio:
-		if len(d) < 2 || d[0]>>4 != 10 {
+		if len(d) < 2 {
+			return media.Unit{}, false, errors.New("short audio tag")
+		}
+		if d[0]>>4 != 10 {
 			return media.Unit{}, false, fmt.Errorf("unsupported audio tag (format %d)", d[0]>>4)
 		}
 		if d[1] == 0 {

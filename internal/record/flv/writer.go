@@ -1,0 +1,255 @@
+package flv
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/record/sink"
+)
+
+// Sizes of the fixed parts of an FLV file (FLV spec v10.1 §E.2, §E.3, §E.4.1).
+const (
+	fileHeaderSize  = 9
+	prevTagSizeSize = 4
+	tagHeaderSize   = 11
+)
+
+// maxMediaHeaderSize is the longest header between tag header and payload: an Enhanced RTMP v1
+// ExVideoTagHeader with FourCC (5) plus the SI24 composition time of CodedFrames (3). Legacy AVC
+// (§E.4.3.1) needs 5, AAC (§E.4.2.1) 2.
+const maxMediaHeaderSize = 5 + 3
+
+// MaxTimestamp is the largest tag timestamp: 24 bits plus the extended byte, about 49.7 days.
+const MaxTimestamp = math.MaxUint32 * time.Millisecond
+
+// maxCompositionTime is the largest SI24 composition time offset in milliseconds.
+const maxCompositionTime = 1<<23 - 1
+
+// FLV header flags (§E.2).
+const (
+	flagAudio = 0x04
+	flagVideo = 0x01
+)
+
+// Legacy video tag fields (§E.4.3.1) and Enhanced RTMP v1 ExVideoTagHeader fields.
+const (
+	frameKey   = 1
+	frameInter = 2
+
+	avcSequenceHeader = 0
+	avcNALU           = 1
+
+	exHeaderFlag    = 0x80
+	exSequenceStart = 0
+	exCodedFrames   = 1
+	exCodedFramesX  = 3 // CodedFrames whose composition time is 0, without the SI24
+)
+
+// Audio tag fields (§E.4.2.1): for AAC the rate/size/type flags are always 44 kHz, 16-bit,
+// stereo; the AudioSpecificConfig carries the real values.
+const (
+	audioHeaderAACByte = codecIDAAC<<4 | 3<<2 | 1<<1 | 1
+	aacSequenceHeader  = 0
+	aacRaw             = 1
+)
+
+// Stats describes a written file. Duration runs from 0 to the end of the last presented frame.
+type Stats struct {
+	Duration                 time.Duration
+	VideoFrames, AudioFrames int64
+	Bytes                    int64
+}
+
+// ErrClosed is returned by WriteUnit and Close after Close.
+var ErrClosed = errors.New("flv writer closed")
+
+// Writer writes one FLV file: onMetaData first, then sequence headers, then one tag per unit,
+// append-only through a sink.File. H.264 is written as legacy FLV, H.265 as Enhanced FLV
+// (FourCC hvc1). It is not safe for concurrent use.
+type Writer struct {
+	f      *sink.File
+	tracks media.Tracks
+	base   int64 // file offset of the FLV header
+	meta   metadata
+	metaAt int64 // file offset of the onMetaData tag body
+
+	// hdr is scratch for a tag header and its media header, so WriteUnit allocates nothing.
+	hdr [tagHeaderSize + maxMediaHeaderSize]byte
+
+	last   [2]time.Duration // last DTS per track (0 audio, 1 video)
+	seen   [2]bool
+	end    time.Duration // end of the latest presented unit, for the duration
+	stats  Stats
+	closed bool
+}
+
+// NewWriter writes the FLV header, onMetaData and the sequence headers of tracks into f.
+func NewWriter(f *sink.File, tracks media.Tracks) (*Writer, error) {
+	if tracks.Video == nil && tracks.Audio == nil {
+		return nil, errors.New("create flv writer: no tracks")
+	}
+	if v := tracks.Video; v != nil && !v.IsVideo() {
+		return nil, fmt.Errorf("create flv writer: video track has codec %v", v.Codec)
+	}
+	if a := tracks.Audio; a != nil && a.Codec != media.CodecAAC {
+		return nil, fmt.Errorf("create flv writer: audio track has codec %v", a.Codec)
+	}
+	w := &Writer{f: f, tracks: tracks, base: f.Size(), meta: buildMetadata(tracks)}
+
+	var flags byte
+	if tracks.Audio != nil {
+		flags |= flagAudio
+	}
+	if tracks.Video != nil {
+		flags |= flagVideo
+	}
+	h := [fileHeaderSize + prevTagSizeSize]byte{'F', 'L', 'V', 1, flags, 0, 0, 0, fileHeaderSize}
+	if _, err := f.Write(h[:]); err != nil {
+		return nil, fmt.Errorf("write flv header: %w", err)
+	}
+	w.metaAt = w.base + int64(len(h)) + tagHeaderSize
+	if err := w.writeTag(TagScript, 0, nil, w.meta.body); err != nil {
+		return nil, fmt.Errorf("write onMetaData: %w", err)
+	}
+	if v := tracks.Video; v != nil {
+		conf, err := DecoderConfig(v)
+		if err != nil {
+			return nil, err
+		}
+		var mh []byte
+		if v.Codec == media.CodecH265 {
+			mh = append(w.hdr[tagHeaderSize:tagHeaderSize], exHeaderFlag|frameKey<<4|exSequenceStart)
+			mh = append(mh, fourCCHEVC...)
+		} else {
+			mh = append(w.hdr[tagHeaderSize:tagHeaderSize], frameKey<<4|codecIDAVC, avcSequenceHeader, 0, 0, 0)
+		}
+		if err := w.writeTag(TagVideo, 0, mh, conf); err != nil {
+			return nil, fmt.Errorf("write video sequence header: %w", err)
+		}
+	}
+	if a := tracks.Audio; a != nil {
+		if len(a.AudioConfig) == 0 {
+			return nil, errors.New("write audio sequence header: empty AudioSpecificConfig")
+		}
+		mh := append(w.hdr[tagHeaderSize:tagHeaderSize], audioHeaderAACByte, aacSequenceHeader)
+		if err := w.writeTag(TagAudio, 0, mh, a.AudioConfig); err != nil {
+			return nil, fmt.Errorf("write audio sequence header: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// WriteUnit writes one unit as a tag. Its data is written straight into the sink's batch and
+// not kept.
+func (w *Writer) WriteUnit(u *media.Unit) error {
+	if w.closed {
+		return ErrClosed
+	}
+	if u.Track == nil || len(u.Data) == 0 {
+		return errors.New("write flv unit: unit without track or data")
+	}
+	idx, want := 0, w.tracks.Audio
+	if u.Track.IsVideo() {
+		idx, want = 1, w.tracks.Video
+	}
+	if want == nil || want.Codec != u.Track.Codec {
+		return fmt.Errorf("write flv unit: %v unit does not belong to the file's tracks", u.Track.Codec)
+	}
+	if u.DTS < 0 || u.DTS > MaxTimestamp || (w.seen[idx] && u.DTS < w.last[idx]) {
+		return fmt.Errorf("write flv unit: %v DTS %v out of order or range", u.Track.Codec, u.DTS)
+	}
+
+	// Milliseconds rounded down; the composition time is the difference of the rounded-down
+	// PTS and DTS so a reader gets PTS = floor(PTS) back exactly.
+	dts := u.DTS / time.Millisecond
+	cts := min(max(u.PTS/time.Millisecond-dts, 0), maxCompositionTime)
+	mh := w.hdr[tagHeaderSize:tagHeaderSize]
+	typ := uint8(TagAudio)
+	if idx == 1 {
+		typ = TagVideo
+		frame := byte(frameInter)
+		if u.Keyframe {
+			frame = frameKey
+		}
+		switch {
+		case u.Track.Codec == media.CodecH264:
+			mh = append(mh, frame<<4|codecIDAVC, avcNALU, byte(cts>>16), byte(cts>>8), byte(cts))
+		case cts == 0:
+			mh = append(mh, exHeaderFlag|frame<<4|exCodedFramesX)
+			mh = append(mh, fourCCHEVC...)
+		default:
+			mh = append(mh, exHeaderFlag|frame<<4|exCodedFrames)
+			mh = append(mh, fourCCHEVC...)
+			mh = append(mh, byte(cts>>16), byte(cts>>8), byte(cts))
+		}
+	} else {
+		mh = append(mh, audioHeaderAACByte, aacRaw)
+	}
+	if err := w.writeTag(typ, uint32(dts), mh, u.Data); err != nil {
+		return fmt.Errorf("write flv %v unit at %v: %w", u.Track.Codec, u.DTS, err)
+	}
+
+	// The duration runs to the end of the latest presented frame, a frame lasting as long as
+	// the step from the track's previous DTS (the FLV muxer of ffmpeg counts the same way).
+	var step time.Duration
+	if w.seen[idx] {
+		step = u.DTS - w.last[idx]
+	}
+	w.end = max(w.end, max(u.PTS, u.DTS)+step)
+	w.last[idx], w.seen[idx] = u.DTS, true
+	if idx == 1 {
+		w.stats.VideoFrames++
+	} else {
+		w.stats.AudioFrames++
+	}
+	return nil
+}
+
+// writeTag writes a tag header, the media header mh (which must alias w.hdr after the tag
+// header, or be nil), the payload and the PreviousTagSize (§E.3, §E.4.1).
+func (w *Writer) writeTag(typ uint8, ts uint32, mh, payload []byte) error {
+	size := len(mh) + len(payload)
+	if size > MaxTagSize {
+		return fmt.Errorf("tag body of %d bytes exceeds %d", size, MaxTagSize)
+	}
+	h := w.hdr[:tagHeaderSize]
+	h[0] = typ
+	h[1], h[2], h[3] = byte(size>>16), byte(size>>8), byte(size)
+	h[4], h[5], h[6], h[7] = byte(ts>>16), byte(ts>>8), byte(ts), byte(ts>>24) // extended byte last
+	h[8], h[9], h[10] = 0, 0, 0                                                // StreamID
+	if _, err := w.f.Write(w.hdr[:tagHeaderSize+len(mh)]); err != nil {
+		return err
+	}
+	if _, err := w.f.Write(payload); err != nil {
+		return err
+	}
+	var prev [prevTagSizeSize]byte
+	binary.BigEndian.PutUint32(prev[:], uint32(tagHeaderSize+size))
+	_, err := w.f.Write(prev[:])
+	return err
+}
+
+// Close patches duration and filesize into onMetaData and returns the file's stats. It does not
+// sync or close the sink.
+func (w *Writer) Close() (Stats, error) {
+	if w.closed {
+		return w.stats, ErrClosed
+	}
+	w.closed = true
+	w.stats.Duration = w.end
+	w.stats.Bytes = w.f.Size() - w.base
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(w.stats.Duration.Seconds()))
+	if err := w.f.WriteAt(b[:], w.metaAt+int64(w.meta.durationAt)); err != nil {
+		return w.stats, fmt.Errorf("patch flv duration: %w", err)
+	}
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(w.stats.Bytes)))
+	if err := w.f.WriteAt(b[:], w.metaAt+int64(w.meta.filesizeAt)); err != nil {
+		return w.stats, fmt.Errorf("patch flv filesize: %w", err)
+	}
+	return w.stats, nil
+}
