@@ -74,6 +74,9 @@ func RefStream(t testing.TB, dir string, o RefOptions) string {
 	RequireTool(t, "ffmpeg")
 	name := fmt.Sprintf("ref_%s_%dx%d_%d_%ds_g%d_b%d_a%v_v%v.%s", o.Codec, o.Width, o.Height, o.FPS,
 		o.Seconds, o.GOP, o.BFrames, !o.NoAudio, !o.NoVideo, o.Container)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, name)
 	if _, err := os.Stat(out); err == nil {
 		return out
@@ -100,12 +103,13 @@ func RefStream(t testing.TB, dir string, o RefOptions) string {
 	if !o.NoAudio {
 		args = append(args, "-c:a", "aac", "-b:a", "128k")
 	}
-	args = append(args, "-f", o.Container, out+".tmp")
+	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid())
+	args = append(args, "-f", o.Container, tmp)
 	cmd := exec.Command("ffmpeg", args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg reference stream: %v\n%s", err, b)
 	}
-	if err := os.Rename(out+".tmp", out); err != nil {
+	if err := os.Rename(tmp, out); err != nil {
 		t.Fatal(err)
 	}
 	return out

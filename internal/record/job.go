@@ -1,0 +1,44 @@
+package record
+
+import (
+	"time"
+
+	"github.com/liverec/liverec/internal/record/hls"
+	"github.com/liverec/liverec/internal/record/sink"
+	"github.com/liverec/liverec/internal/recording"
+)
+
+// JobKind says what a completion job stores.
+type JobKind uint8
+
+// Job kinds.
+const (
+	// JobFile is a completed FLV or MP4 file.
+	JobFile JobKind = iota + 1
+	// JobSlice is a completed HLS slice; it is stored as soon as it is complete (§8).
+	JobSlice
+	// JobPlaylist is a completed HLS playlist; its slices were queued before it.
+	JobPlaylist
+)
+
+// Job is a completed piece of a recording on its way from the spool to its bucket. The
+// recorder fills it and hands it to the Finisher; from then on only the Finisher touches it.
+type Job struct {
+	Kind        JobKind
+	RecordingID string
+	Format      recording.Format
+	// Seq is the file's number in its recording, or the slice's sequence number.
+	Seq int
+	// PlaylistSeq is, for a slice, the number of the playlist (file) it belongs to.
+	PlaylistSeq int
+	SpoolPath   string
+	Start, End  time.Time
+	Stats       FileStats
+	Slices      []hls.Slice
+	Config      recording.FormatConfig
+	Storage     recording.Storage
+	Vars        NameVars
+
+	sink        *sink.File // still open: the Finisher syncs and closes it off the recorder's goroutine
+	finalizeMP4 bool
+}

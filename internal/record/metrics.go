@@ -1,0 +1,100 @@
+package record
+
+import (
+	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the recording metrics of §13. A nil *Metrics records nothing.
+type Metrics struct {
+	active         prometheus.Gauge
+	videoUnits     prometheus.Counter
+	audioUnits     prometheus.Counter
+	droppedFrames  prometheus.Counter
+	filesCompleted *prometheus.CounterVec
+	bytesWritten   *prometheus.CounterVec
+	failures       prometheus.Counter
+	backlogFiles   prometheus.Gauge
+	storeFailures  prometheus.Counter
+}
+
+// NewMetrics registers the recording metrics.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	units := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liverec_recorded_units_total",
+		Help: "Access units received by recorders."}, []string{"kind"})
+	m := &Metrics{
+		active: prometheus.NewGauge(prometheus.GaugeOpts{Name: "liverec_recordings_active",
+			Help: "Recordings in progress."}),
+		videoUnits: units.WithLabelValues("video"),
+		audioUnits: units.WithLabelValues("audio"),
+		droppedFrames: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_frames_dropped_total",
+			Help: "Frames dropped because a recorder could not keep up."}),
+		filesCompleted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liverec_files_completed_total",
+			Help: "Files completed, by format."}, []string{"format"}),
+		bytesWritten: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liverec_bytes_written_total",
+			Help: "Bytes of completed files, by format."}, []string{"format"}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_recordings_failed_total",
+			Help: "Recordings ended by a write error."}),
+		backlogFiles: prometheus.NewGauge(prometheus.GaugeOpts{Name: "liverec_spool_backlog_files",
+			Help: "Completed files waiting to be stored."}),
+		storeFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_store_failures_total",
+			Help: "Failed attempts to store a completed file."}),
+	}
+	reg.MustRegister(m.active, units, m.droppedFrames, m.filesCompleted, m.bytesWritten, m.failures, m.backlogFiles, m.storeFailures)
+	return m
+}
+
+func (m *Metrics) recordingStarted() {
+	if m != nil {
+		m.active.Inc()
+	}
+}
+
+func (m *Metrics) recordingEnded() {
+	if m != nil {
+		m.active.Dec()
+	}
+}
+
+func (m *Metrics) unit(u *media.Unit) {
+	if m == nil {
+		return
+	}
+	if u.Track.IsVideo() {
+		m.videoUnits.Inc()
+	} else {
+		m.audioUnits.Inc()
+	}
+}
+
+func (m *Metrics) dropped(n int) {
+	if m != nil {
+		m.droppedFrames.Add(float64(n))
+	}
+}
+
+func (m *Metrics) fileCompleted(f recording.Format, bytes int64) {
+	if m != nil {
+		m.filesCompleted.WithLabelValues(string(f)).Inc()
+		m.bytesWritten.WithLabelValues(string(f)).Add(float64(bytes))
+	}
+}
+
+func (m *Metrics) failed() {
+	if m != nil {
+		m.failures.Inc()
+	}
+}
+
+func (m *Metrics) backlog(d int) {
+	if m != nil {
+		m.backlogFiles.Add(float64(d))
+	}
+}
+
+func (m *Metrics) storeFailed() {
+	if m != nil {
+		m.storeFailures.Inc()
+	}
+}

@@ -1,0 +1,356 @@
+// Package record turns a publication's media into recorded files: one Recorder per recorded
+// stream cuts every format into keyframe-aligned files by its cycle (§4), and a Finisher moves
+// completed files from the spool into their bucket.
+package record
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/record/hls"
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/stream"
+)
+
+// errNotRecorded is passed to OnEnd when Resolve decided not to record.
+var errNotRecorded = errors.New("not recorded")
+
+// IsNotRecorded tells whether an OnEnd error means the stream was not recorded at all.
+func IsNotRecorded(err error) bool { return errors.Is(err, errNotRecorded) }
+
+// Recorder records one publication according to a rule. It implements stream.Sink: ingest
+// hands it batches without ever blocking, and a single goroutine (Run) owns all its state.
+type Recorder struct {
+	// RecordingID names the recording; its spool files live in SpoolDir/RecordingID.
+	RecordingID string
+	// Rule is the snapshot of the rule the recording started with (§3: later changes don't apply).
+	Rule recording.Rule
+	// Resolve, when set, is called first on the recorder's goroutine to decide whether and how
+	// to record (rule lookup, and later the on-demand decision); media waits in the queue
+	// meanwhile. It returns the rule to record with, or nil to record nothing.
+	Resolve func() (*recording.Rule, error)
+	// Key and StartWall describe the stream and when its recording started.
+	Key       stream.Key
+	StartWall time.Time
+	// SpoolDir is the root of the spool.
+	SpoolDir string
+	// FlushInterval is how often buffered media is handed to write(2). Default 1 s.
+	FlushInterval time.Duration
+	// QueueLen is how many batches may wait for the recorder before new ones are dropped.
+	// Default 512 (about 10 s of media with 20 ms ingest batches).
+	QueueLen int
+	// DiscoveryWindow is how much media is held back at the start to learn the stream's
+	// tracks before the first files are opened. Default 1 s.
+	DiscoveryWindow time.Duration
+	// Complete receives every completed file, slice and playlist. It is called from the
+	// recorder's goroutine and must not block for long (the Finisher queues).
+	Complete func(*Job)
+	// OnEnd is called once when the recorder has closed every file and stopped.
+	OnEnd   func(err error)
+	Logger  *slog.Logger
+	Metrics *Metrics
+
+	mu      sync.Mutex
+	ch      chan *stream.Batch
+	ended   bool
+	started bool
+
+	tracks     media.Tracks
+	discovered bool
+	pending    []*stream.Batch
+	formats    []*formatState
+	failed     error
+}
+
+// Start starts the recorder's goroutine.
+func (r *Recorder) Start() {
+	if r.FlushInterval <= 0 {
+		r.FlushInterval = time.Second
+	}
+	if r.QueueLen <= 0 {
+		r.QueueLen = 512
+	}
+	if r.DiscoveryWindow <= 0 {
+		r.DiscoveryWindow = time.Second
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.Complete == nil {
+		r.Complete = func(*Job) {}
+	}
+	r.ch = make(chan *stream.Batch, r.QueueLen)
+	r.mu.Lock()
+	r.started = true
+	r.mu.Unlock()
+	go r.run()
+}
+
+// resolve decides the rule and builds the format states; false means nothing is recorded.
+func (r *Recorder) resolve() bool {
+	if r.Resolve != nil {
+		rule, err := r.Resolve()
+		if err != nil {
+			r.Logger.Error("deciding how to record failed", "err", err)
+			return false
+		}
+		if rule == nil {
+			return false
+		}
+		r.Rule = *rule
+	}
+	dir := filepath.Join(r.SpoolDir, r.RecordingID)
+	for _, fc := range r.Rule.Formats {
+		r.formats = append(r.formats, &formatState{rec: r, cfg: fc, dir: dir,
+			cycle: time.Duration(fc.CycleS) * time.Second})
+	}
+	return len(r.formats) > 0
+}
+
+// WriteBatch implements stream.Sink.
+func (r *Recorder) WriteBatch(b *stream.Batch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended || !r.started {
+		b.Release()
+		return
+	}
+	select {
+	case r.ch <- b:
+	default:
+		r.Metrics.dropped(len(b.Units))
+		r.Logger.Warn("recorder queue full, media dropped", "units", len(b.Units))
+		b.Release()
+	}
+}
+
+// SetMetadata implements stream.Sink.
+func (r *Recorder) SetMetadata(float64) {}
+
+// End implements stream.Sink: the recorder completes its files and stops.
+func (r *Recorder) End(reason error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended || !r.started {
+		r.ended = true
+		return
+	}
+	r.ended = true
+	close(r.ch)
+}
+
+func (r *Recorder) run() {
+	if !r.resolve() {
+		for b := range r.ch { // not recorded: keep ingest unblocked until the publisher leaves
+			b.Release()
+		}
+		if r.OnEnd != nil {
+			r.OnEnd(errNotRecorded)
+		}
+		return
+	}
+	r.Metrics.recordingStarted()
+	t := time.NewTicker(r.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case b, ok := <-r.ch:
+			if !ok {
+				r.finish()
+				return
+			}
+			r.handle(b)
+		case <-t.C:
+			r.flush()
+		}
+	}
+}
+
+func (r *Recorder) handle(b *stream.Batch) {
+	if r.failed != nil {
+		b.Release()
+		return
+	}
+	if !r.discovered {
+		r.pending = append(r.pending, b)
+		if !r.discover() {
+			return
+		}
+		r.replayPending()
+		return
+	}
+	r.writeBatch(b)
+}
+
+// replayPending writes the units held back during discovery in DTS order, so that audio sent
+// just after the first keyframe but older than it still lands in the first file. The sort is
+// stable, so each track keeps its order.
+func (r *Recorder) replayPending() {
+	var units []*media.Unit
+	for _, b := range r.pending {
+		for i := range b.Units {
+			units = append(units, &b.Units[i])
+		}
+	}
+	sort.SliceStable(units, func(i, j int) bool { return units[i].DTS < units[j].DTS })
+	for _, u := range units {
+		if err := r.writeUnit(u); err != nil {
+			r.fail(err)
+			break
+		}
+	}
+	for _, b := range r.pending {
+		b.Release()
+	}
+	r.pending = nil
+}
+
+// discover learns the tracks from the held-back batches: done when both a video and an audio
+// track were seen, or when DiscoveryWindow of media passed.
+func (r *Recorder) discover() bool {
+	var first, last time.Duration
+	n := 0
+	for _, b := range r.pending {
+		for i := range b.Units {
+			u := &b.Units[i]
+			if u.Track.IsVideo() {
+				if r.tracks.Video == nil {
+					r.tracks.Video = u.Track
+				}
+			} else if r.tracks.Audio == nil {
+				r.tracks.Audio = u.Track
+			}
+			if n == 0 {
+				first = u.DTS
+			}
+			last = u.DTS
+			n++
+		}
+	}
+	if (r.tracks.Video != nil && r.tracks.Audio != nil) || last-first >= r.DiscoveryWindow {
+		r.discovered = true
+	}
+	return r.discovered
+}
+
+func (r *Recorder) writeBatch(b *stream.Batch) {
+	defer b.Release()
+	for i := range b.Units {
+		if err := r.writeUnit(&b.Units[i]); err != nil {
+			r.fail(err)
+			return
+		}
+	}
+}
+
+func (r *Recorder) writeUnit(u *media.Unit) error {
+	if r.failed != nil {
+		return nil
+	}
+	r.Metrics.unit(u)
+	if r.trackChanged(u) {
+		r.Logger.Info("stream parameters changed, starting new files", "codec", u.Track.Codec,
+			"width", u.Track.Width, "height", u.Track.Height)
+		for _, fs := range r.formats {
+			fs.closeAll()
+		}
+	}
+	for _, fs := range r.formats {
+		if err := fs.write(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trackChanged updates the tracks when a unit belongs to a track with new parameters (or a
+// track that was not there when the files started) and says whether files must be cut.
+func (r *Recorder) trackChanged(u *media.Unit) bool {
+	cur := &r.tracks.Audio
+	if u.Track.IsVideo() {
+		cur = &r.tracks.Video
+	}
+	if *cur == u.Track {
+		return false
+	}
+	changed := !u.Track.SameParams(*cur)
+	*cur = u.Track
+	return changed
+}
+
+func (r *Recorder) flush() {
+	if r.failed != nil {
+		return
+	}
+	for _, fs := range r.formats {
+		if err := fs.flush(); err != nil {
+			r.fail(err)
+			return
+		}
+	}
+}
+
+// fail stops recording after a write error; what was written stays in the spool (§6).
+func (r *Recorder) fail(err error) {
+	r.failed = err
+	r.Logger.Error("recording failed", "err", err)
+	r.Metrics.failed()
+	for _, fs := range r.formats {
+		fs.abandon()
+	}
+}
+
+func (r *Recorder) finish() {
+	for _, b := range r.pending { // publisher left before the tracks were known
+		b.Release()
+	}
+	r.pending = nil
+	var errs []error
+	if r.failed == nil {
+		for _, fs := range r.formats {
+			fs.closeAll()
+			if fs.err != nil {
+				errs = append(errs, fs.err)
+			}
+		}
+	} else {
+		errs = append(errs, r.failed)
+	}
+	r.Metrics.recordingEnded()
+	if r.OnEnd != nil {
+		r.OnEnd(errors.Join(errs...))
+	}
+}
+
+// sliceDone is the HLS writer's callback for a completed slice of playlist seq.
+func (r *Recorder) sliceDone(fs *formatState, of *openFile, s hls.Slice) {
+	start := of.startWall.Add(s.Start)
+	r.Complete(&Job{
+		Kind: JobSlice, RecordingID: r.RecordingID, Format: fs.cfg.Format, Seq: s.Seq, PlaylistSeq: of.seq,
+		SpoolPath: s.Path, Start: start, End: start.Add(s.Duration), Config: fs.cfg, Storage: r.Rule.Storage,
+		Stats: FileStats{Duration: s.Duration, VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames, Bytes: s.Bytes},
+		Vars:  r.vars(fs.cfg.Format, s.Seq, start, start.Add(s.Duration)),
+	})
+}
+
+func (r *Recorder) vars(f recording.Format, seq int, start, end time.Time) NameVars {
+	return NameVars{Domain: r.Key.Domain, App: r.Key.App, Stream: r.Key.Stream, Format: string(f),
+		RecordType: recordType(r.Rule.Mode), Sequence: seq, Start: start, End: end}
+}
+
+func recordType(m recording.Mode) string {
+	switch m {
+	case recording.ModeManual:
+		return "COMMAND_RECORD"
+	case recording.ModePlan:
+		return "PLAN_RECORD"
+	case recording.ModeOnDemandHTTP, recording.ModeOnDemandParam:
+		return "ON_DEMAND_RECORD"
+	}
+	return "CONTINUOUS_RECORD"
+}

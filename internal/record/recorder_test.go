@@ -1,0 +1,157 @@
+package record
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/stream"
+	"github.com/liverec/liverec/internal/testutil"
+)
+
+var fixtures = filepath.Join(os.TempDir(), "liverec-test-fixtures")
+
+type harness struct {
+	fin    *Finisher
+	stored []Stored
+	mu     sync.Mutex
+	root   string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{root: t.TempDir(), done: make(chan struct{})}
+	local := &blob.Local{Root: h.root}
+	h.fin = &Finisher{
+		Storage:  func(string) (ObjectStore, error) { return local, nil },
+		RetryMin: 10 * time.Millisecond,
+		OnStored: func(s Stored) { h.mu.Lock(); h.stored = append(h.stored, s); h.mu.Unlock() },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.fin.Run(ctx); close(h.done) }()
+	t.Cleanup(func() { cancel(); <-h.done })
+	return h
+}
+
+// record feeds units to a recorder in batches of n and waits until everything is stored.
+func (h *harness) record(t *testing.T, rule recording.Rule, units []media.Unit, n int) map[recording.Format][]Stored {
+	t.Helper()
+	ended := make(chan error, 1)
+	r := &Recorder{RecordingID: "rec_test", Rule: rule, Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
+		StartWall: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), SpoolDir: t.TempDir(),
+		Complete: h.fin.Enqueue, OnEnd: func(err error) { ended <- err }}
+	r.Start()
+	for i := 0; i < len(units); i += n {
+		b := stream.NewBatch()
+		for j := i; j < min(i+n, len(units)); j++ {
+			b.Add(&units[j])
+		}
+		r.WriteBatch(b)
+	}
+	r.End(nil)
+	require.NoError(t, <-ended)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, h.fin.Drain(ctx))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[recording.Format][]Stored{}
+	for _, s := range h.stored {
+		if s.Job.Kind != JobSlice {
+			out[s.Job.Format] = append(out[s.Job.Format], s)
+		}
+	}
+	for _, ss := range out {
+		sort.Slice(ss, func(i, j int) bool { return ss[i].Job.Seq < ss[j].Job.Seq })
+	}
+	return out
+}
+
+func testRule(cycle, slice int) recording.Rule {
+	r := recording.DefaultRule()
+	for i := range r.Formats {
+		r.Formats[i].CycleS = cycle
+		r.Formats[i].MergeWindowS = 0
+		r.Formats[i].ObjectTemplate = "{AppName}/{StreamName}/{Sequence}"
+		if r.Formats[i].Format == recording.FormatHLS {
+			r.Formats[i].SliceS = slice
+			r.Formats[i].SliceTemplate = "{AppName}/{StreamName}/ts/{Sequence}"
+		}
+	}
+	return r
+}
+
+// TestRecorderCutsEveryFormatOnKeyframes: 10 s at a 2 s GOP with 4 s cycles gives 4, 4 and
+// 2 s files in every format, each starting with a keyframe, together holding every frame —
+// even when audio older than a cut arrives after the keyframe that made it.
+func TestRecorderCutsEveryFormatOnKeyframes(t *testing.T) {
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 10})
+	_, units := testutil.LoadFLV(t, src)
+	// Move each audio frame that precedes a keyframe (within 60 ms) after it: publishers
+	// interleave loosely, and those frames still belong to the file before the cut.
+	for i := 1; i < len(units); i++ {
+		if units[i].Keyframe && units[i].Track.IsVideo() && !units[i-1].Track.IsVideo() &&
+			units[i].DTS-units[i-1].DTS < 60*time.Millisecond {
+			units[i-1], units[i] = units[i], units[i-1]
+		}
+	}
+	wantV, wantA := testutil.CountUnits(units)
+	h := newHarness(t)
+	files := h.record(t, testRule(4, 2), units, 7)
+	for _, f := range []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS} {
+		require.Len(t, files[f], 3, f)
+		var v, a int
+		for i, s := range files[f] {
+			p := filepath.Join(h.root, s.Bucket, s.ObjectKey)
+			pr := testutil.Probe(t, p)
+			require.Empty(t, pr.Stderr, p)
+			require.True(t, testutil.KeyframeFirst(t, p), p)
+			require.Equal(t, []int{120, 120, 60}[i], pr.Video().Packets(), p)
+			v += pr.Video().Packets()
+			a += pr.Audio().Packets()
+		}
+		require.Equal(t, wantV, v, f)
+		require.Equal(t, wantA, a, f)
+	}
+	require.Equal(t, "live/s/0.flv", files[recording.FormatFLV][0].ObjectKey)
+	require.Equal(t, "live/s/2.m3u8", files[recording.FormatHLS][2].ObjectKey)
+}
+
+// TestRecorderQueueFullDropsWithoutBlocking: a recorder that cannot keep up drops batches
+// instead of blocking ingest.
+func TestRecorderQueueFullDropsWithoutBlocking(t *testing.T) {
+	// The recorder is stuck deciding until every write returned: a blocking WriteBatch would
+	// deadlock here.
+	written := make(chan struct{})
+	ended := make(chan error, 1)
+	r := &Recorder{RecordingID: "rec_q", Rule: testRule(0, 2), SpoolDir: t.TempDir(), QueueLen: 1,
+		Resolve: func() (*recording.Rule, error) { <-written; return nil, nil },
+		OnEnd:   func(err error) { ended <- err }}
+	r.Start()
+	go func() {
+		for range 100 {
+			b := stream.NewBatch()
+			b.Add(&media.Unit{Track: &media.Track{Codec: media.CodecAAC}, Data: []byte{1}})
+			r.WriteBatch(b)
+		}
+		close(written)
+	}()
+	select {
+	case <-written:
+	case <-time.After(10 * time.Second):
+		t.Fatal("WriteBatch blocked on a recorder that was not consuming")
+	}
+	r.End(nil)
+	require.True(t, IsNotRecorded(<-ended))
+}

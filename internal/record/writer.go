@@ -1,0 +1,125 @@
+package record
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/record/hls"
+	"github.com/liverec/liverec/internal/record/mp4"
+	"github.com/liverec/liverec/internal/record/sink"
+	"github.com/liverec/liverec/internal/recording"
+)
+
+// FileStats is what a format writer reports about a completed file.
+type FileStats struct {
+	Duration                 time.Duration
+	VideoFrames, AudioFrames int64
+	Bytes                    int64
+}
+
+// fileWriter is one open file of one format, as the recorder drives it.
+type fileWriter interface {
+	WriteUnit(u *media.Unit) error
+	// Flush hands buffered bytes to write(2).
+	Flush() error
+	// Close finishes the content. The returned job is queued for completion.
+	Close() (*Job, error)
+}
+
+// openWriter creates the writer of a format for one file in dir.
+func openWriter(format recording.Format, dir string, seq int, tracks media.Tracks, cfg recording.FormatConfig,
+	onSlice func(hls.Slice),
+) (fileWriter, error) {
+	name := strconv.Itoa(seq)
+	switch format {
+	case recording.FormatFLV:
+		f, err := sink.Create(filepath.Join(dir, "flv", name+".flv"))
+		if err != nil {
+			return nil, err
+		}
+		w, err := flv.NewWriter(f, tracks)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("start flv file: %w", err)
+		}
+		return &flvFile{f: f, w: w}, nil
+	case recording.FormatMP4:
+		f, err := sink.Create(filepath.Join(dir, "mp4", name+".fmp4"))
+		if err != nil {
+			return nil, err
+		}
+		w, err := mp4.NewWriter(f, tracks)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("start mp4 file: %w", err)
+		}
+		return &mp4File{f: f, w: w}, nil
+	case recording.FormatHLS:
+		slice := time.Duration(cfg.SliceS) * time.Second
+		if slice <= 0 {
+			slice = 10 * time.Second
+		}
+		w, err := hls.NewWriter(hls.Config{
+			Dir:           filepath.Join(dir, "hls", name),
+			SliceDuration: slice,
+			OnSlice:       onSlice,
+		}, tracks)
+		if err != nil {
+			return nil, fmt.Errorf("start hls playlist: %w", err)
+		}
+		return &hlsFile{w: w}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+type flvFile struct {
+	f *sink.File
+	w *flv.Writer
+}
+
+func (x *flvFile) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
+func (x *flvFile) Flush() error                  { return x.f.Flush() }
+func (x *flvFile) Close() (*Job, error) {
+	st, err := x.w.Close()
+	if err != nil {
+		x.f.Close()
+		return nil, fmt.Errorf("finish flv file: %w", err)
+	}
+	return &Job{Kind: JobFile, SpoolPath: x.f.Path(), sink: x.f, Stats: FileStats(st)}, nil
+}
+
+type mp4File struct {
+	f *sink.File
+	w *mp4.Writer
+}
+
+func (x *mp4File) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
+func (x *mp4File) Flush() error                  { return x.f.Flush() }
+func (x *mp4File) Close() (*Job, error) {
+	st, err := x.w.Close()
+	if err != nil {
+		x.f.Close()
+		return nil, fmt.Errorf("finish mp4 file: %w", err)
+	}
+	return &Job{Kind: JobFile, SpoolPath: x.f.Path(), sink: x.f, Stats: FileStats(st), finalizeMP4: true}, nil
+}
+
+type hlsFile struct {
+	w *hls.Writer
+}
+
+func (x *hlsFile) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
+func (x *hlsFile) Flush() error                  { return x.w.Flush() }
+func (x *hlsFile) Close() (*Job, error) {
+	st, err := x.w.Close()
+	if err != nil {
+		return nil, fmt.Errorf("finish hls playlist: %w", err)
+	}
+	return &Job{Kind: JobPlaylist, Slices: st.Slices, Stats: FileStats{
+		Duration: st.Duration, VideoFrames: st.VideoFrames, AudioFrames: st.AudioFrames, Bytes: st.Bytes,
+	}}, nil
+}
