@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/bluenviron/gortmplib"
@@ -37,6 +38,11 @@ func Publish(ctx context.Context, rawURL string, segs []Segment, o PublishOption
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return err
+	}
+	if u.Fragment == "" { // gortmplib takes the stream name from the fragment
+		if i := strings.LastIndexByte(u.Path, '/'); i > 0 {
+			u.Path, u.Fragment = u.Path[:i], u.Path[i+1:]
+		}
 	}
 	c := &gortmplib.Client{URL: u, Publish: true}
 	if err := c.Initialize(ctx); err != nil {

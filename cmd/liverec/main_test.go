@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/testutil"
+)
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "liverec")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(buildBinary(t), "version").Output()
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(out), "liverec "), string(out))
+}
+
+// TestNewcomer is the newcomer path of §2: an empty data dir and no configuration, one ffmpeg
+// publish to live/test, SIGTERM: clean FLV, MP4 and HLS files in the recordings bucket, the MP4
+// with its moov box before mdat.
+func TestNewcomer(t *testing.T) {
+	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
+	require.NoError(t, os.MkdirAll(fixtures, 0o755))
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6})
+	_, units := testutil.LoadFLV(t, src)
+	wantVideo, wantAudio := testutil.CountUnits(units)
+
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
+	rtmpAddr, httpAddr := freePort(t), freePort(t)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "LIVEREC_DATA="+data, "LIVEREC_RTMP="+rtmpAddr, "LIVEREC_HTTP="+httpAddr)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("liverec output:\n%s", logs.String())
+		}
+	})
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 100*time.Millisecond, "liverec did not become ready")
+
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
+		"-f", "flv", "rtmp://"+rtmpAddr+"/live/test").CombinedOutput()
+	require.NoError(t, err, "ffmpeg: %s", out)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "liverec must exit 0 after SIGTERM")
+	case <-time.After(60 * time.Second):
+		t.Fatal("liverec did not exit after SIGTERM")
+	}
+
+	found := map[string][]string{}
+	bucket := filepath.Join(data, "buckets", "recordings")
+	require.NoError(t, filepath.WalkDir(bucket, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			found[filepath.Ext(p)] = append(found[filepath.Ext(p)], p)
+		}
+		return err
+	}))
+	for _, ext := range []string{".flv", ".mp4", ".m3u8"} {
+		require.Len(t, found[ext], 1, "one %s file expected, found %v", ext, found)
+		p := found[ext][0]
+		pr := testutil.Probe(t, p)
+		require.Empty(t, pr.Stderr, p)
+		require.Equal(t, "h264", pr.Video().CodecName, p)
+		require.Equal(t, 1280, pr.Video().Width, p)
+		require.Equal(t, 720, pr.Video().Height, p)
+		require.Equal(t, wantVideo, pr.Video().Packets(), p)
+		require.Equal(t, wantAudio, pr.Audio().Packets(), p)
+	}
+	require.NotEmpty(t, found[".ts"])
+	require.Equal(t, []string{"ftyp", "moov", "mdat"}, topBoxes(t, found[".mp4"][0]))
+	entries, err := os.ReadDir(filepath.Join(data, "spool"))
+	require.NoError(t, err)
+	for _, e := range entries {
+		left, _ := filepath.Glob(filepath.Join(data, "spool", e.Name(), "*", "*"))
+		require.Empty(t, left, "spool must be empty once everything is stored")
+	}
+}
+
+// topBoxes lists the top-level box types of an MP4 file.
+func topBoxes(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var types []string
+	for p := 0; p+8 <= len(b); {
+		size := int(b[p])<<24 | int(b[p+1])<<16 | int(b[p+2])<<8 | int(b[p+3])
+		typ := string(b[p+4 : p+8])
+		if size == 1 && p+16 <= len(b) {
+			size = 0
+			for _, c := range b[p+8 : p+16] {
+				size = size<<8 | int(c)
+			}
+		}
+		require.Greater(t, size, 7, "box %q at %d", typ, p)
+		types = append(types, typ)
+		p += size
+	}
+	return types
+}

@@ -1,0 +1,160 @@
+// Package app wires liverec together: configuration, store, ingest, recorders, the completion
+// pipeline and the HTTP endpoints, with one lifecycle (New, then Run until the context ends).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/conf"
+	"github.com/liverec/liverec/internal/ingest/rtmp"
+	"github.com/liverec/liverec/internal/record"
+	"github.com/liverec/liverec/internal/store"
+	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/stream"
+)
+
+// App is a running liverec.
+type App struct {
+	conf   *conf.Config
+	log    *slog.Logger
+	store  store.Store
+	reg    *prometheus.Registry
+	hub    *stream.Hub
+	rtmp   *rtmp.Server
+	fin    *record.Finisher
+	recMet *record.Metrics
+	httpLn net.Listener
+	rtmpLn net.Listener
+	local  map[string]*blob.Local
+	alias  map[string]string
+
+	recorders sync.WaitGroup
+}
+
+// New opens the data directory and the store, prepares every component and binds the
+// listeners (so Addr works before Run).
+func New(ctx context.Context, c *conf.Config, log *slog.Logger) (*App, error) {
+	a := &App{conf: c, log: log, reg: prometheus.NewRegistry()}
+	if err := os.MkdirAll(c.Data, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
+		return nil, fmt.Errorf("create spool dir: %w", err)
+	}
+	dbPath := filepath.Join(c.Data, "liverec.db")
+	_, statErr := os.Stat(dbPath)
+	fresh := errors.Is(statErr, os.ErrNotExist)
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	a.store = db
+	if err := a.seedRules(ctx, fresh); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.initStorage()
+	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	a.recMet = record.NewMetrics(a.reg)
+	a.fin = &record.Finisher{
+		Storage:  a.objectStore,
+		Workers:  c.Recording.Workers,
+		RetryMin: c.Recording.StoreRetryMin.D(),
+		RetryMax: c.Recording.StoreRetryMax.D(),
+		OnStored: a.onStored,
+		Logger:   log.With("component", "finisher"),
+		Metrics:  a.recMet,
+	}
+	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder}
+	a.rtmp = &rtmp.Server{
+		Addr:             c.RTMP,
+		Hub:              a.hub,
+		HandshakeTimeout: c.Ingest.HandshakeTimeout.D(),
+		IdleTimeout:      c.Ingest.IdleTimeout.D(),
+		ReadBatch:        c.Ingest.ReadBatch.D(),
+		MaxConns:         c.Ingest.MaxConns,
+		Logger:           log.With("component", "rtmp"),
+		Metrics:          rtmp.NewMetrics(a.reg),
+	}
+	a.httpLn, err = net.Listen("tcp", c.HTTP)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen http: %w", err)
+	}
+	if err := a.rtmp.Listen(); err != nil {
+		a.httpLn.Close()
+		db.Close()
+		return nil, fmt.Errorf("listen rtmp: %w", err)
+	}
+	return a, nil
+}
+
+// HTTPAddr and RTMPAddr return the bound addresses.
+func (a *App) HTTPAddr() net.Addr { return a.httpLn.Addr() }
+
+// RTMPAddr returns the bound RTMP address.
+func (a *App) RTMPAddr() net.Addr { return a.rtmp.BoundAddr() }
+
+// Store exposes the store (for tests and the API wiring).
+func (a *App) Store() store.Store { return a.store }
+
+// Run serves until ctx ends, then shuts down gracefully (§2): it stops accepting publishers,
+// completes every open file, stores what can be stored within the shutdown timeout, and
+// returns.
+func (a *App) Run(ctx context.Context) error {
+	srv := &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	finCtx, finStop := context.WithCancel(context.Background())
+	rtmpCtx, rtmpStop := context.WithCancel(context.Background())
+	errc := make(chan error, 3)
+	wg.Go(func() { errc <- a.fin.Run(finCtx) })
+	wg.Go(func() { errc <- a.rtmp.Run(rtmpCtx) })
+	wg.Go(func() {
+		if err := srv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve http: %w", err)
+		}
+	})
+	a.log.Info("liverec running", "http", a.HTTPAddr().String(), "rtmp", a.RTMPAddr().String(),
+		"data", a.conf.Data)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	a.log.Info("shutting down")
+	deadline, cancel := context.WithTimeout(context.Background(), a.conf.ShutdownTimeout)
+	defer cancel()
+
+	a.hub.Close() // ends every publication: recorders complete their files
+	rtmpStop()
+	waitGroup(deadline, &a.recorders)
+	if err := a.fin.Drain(deadline); err != nil {
+		a.log.Error("shutdown: files left in the spool", "err", err)
+	}
+	finStop()
+	shutdownErr := srv.Shutdown(deadline)
+	wg.Wait()
+	return errors.Join(runErr, shutdownErr, a.store.Close())
+}
+
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}

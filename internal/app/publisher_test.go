@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/testutil"
+)
+
+// TestSecondPublisherRefused is acceptance 4, first half: a second publisher on an active key
+// is refused and the first keeps recording every frame.
+func TestSecondPublisherRefused(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 8})
+	_, units := testutil.LoadFLV(t, src)
+	wantV, _ := testutil.CountUnits(units)
+	ta := startApp(t, "")
+	ta.putRule(t, cycleRule("127.0.0.1", "dup", 0, 2))
+
+	first := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
+		"-f", "flv", ta.rtmpURL("dup/cam"))
+	require.NoError(t, first.Start())
+	time.Sleep(3 * time.Second)
+	second := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
+		"-t", "2", "-f", "flv", ta.rtmpURL("dup/cam"))
+	out, err := second.CombinedOutput()
+	require.Error(t, err, "the second publisher must be refused: %s", out)
+	require.NoError(t, first.Wait(), "the first publisher keeps publishing")
+
+	files := ta.waitFiles(t, "cam", 3)
+	recs, _, err := ta.Store().RecordingList(context.Background(), recordingFilter("cam"))
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "the refused publisher starts no recording")
+	for _, format := range []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS} {
+		require.Len(t, files[format], 1)
+		v, _, _ := checkClean(t, ta.objectPath(files[format][0]),
+			fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.Equal(t, wantV, v, format)
+	}
+}
+
+// TestIdlePublisherReplaced is acceptance 4, second half: a publisher that went silent for
+// publish_idle_timeout is replaced by the next one, whose stream is recorded.
+func TestIdlePublisherReplaced(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
+	tracks, units := testutil.LoadFLV(t, src)
+	wantV, _ := testutil.CountUnits(units)
+	ta := startApp(t, "ingest:\n  publish_idle_timeout: 500ms\n")
+	ta.putRule(t, cycleRule("127.0.0.1", "idle", 0, 2))
+
+	// The first publisher sends two seconds, then hangs without closing its connection.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hung := make(chan error, 1)
+	go func() {
+		hung <- testutil.Publish(ctx, ta.rtmpURL("idle/cam"), []testutil.Segment{{Tracks: tracks, Units: units[:len(units)/2]}},
+			testutil.PublishOptions{Realtime: true, HoldOpen: true})
+	}()
+	time.Sleep(3500 * time.Millisecond)
+	publishFFmpeg(t, src, ta.rtmpURL("idle/cam"))
+	cancel()
+	<-hung
+
+	files := ta.waitFiles(t, "cam", 6)
+	recs, _, err := ta.Store().RecordingList(context.Background(), recordingFilter("cam"))
+	require.NoError(t, err)
+	require.Len(t, recs, 2, "the hung publisher's recording and the newcomer's")
+	for _, format := range []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS} {
+		require.Len(t, files[format], 2)
+		// The newcomer's file holds its whole stream.
+		v, _, _ := checkClean(t, ta.objectPath(files[format][1]),
+			fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.Equal(t, wantV, v, format)
+	}
+}
+
+// TestShutdownDuringPublish: stopping the service while a stream is publishing completes
+// every open file cleanly (§2).
+func TestShutdownDuringPublish(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 10})
+	ta := startApp(t, "")
+	ta.putRule(t, cycleRule("127.0.0.1", "stop", 0, 2))
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
+		"-f", "flv", ta.rtmpURL("stop/cam"))
+	require.NoError(t, cmd.Start())
+	time.Sleep(5 * time.Second)
+	ta.stop(t)
+	cmd.Wait()
+	files := filesOnDisk(t, ta.data)
+	for _, ext := range []string{".flv", ".mp4", ".m3u8"} {
+		require.Len(t, files[ext], 1, ext)
+		v, _, _ := checkClean(t, files[ext][0], fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.Greater(t, v, 60, "%s holds what was published before the stop", ext)
+	}
+}
