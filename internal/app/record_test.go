@@ -56,4 +56,10 @@ func TestRecordsAllFormatsInCycles(t *testing.T) {
 		require.Equal(t, wantVideo, v, "%s video frames", format)
 		require.Equal(t, wantAudio, a, "%s audio frames", format)
 	}
+	_, metrics := get(t, ta.base+"/metrics")
+	for _, f := range []string{"flv", "mp4", "hls"} {
+		require.Contains(t, metrics, `liverec_files_completed_total{format="`+f+`"} 3`)
+	}
+	require.Contains(t, metrics, `liverec_recorded_units_total{kind="video"} 750`)
+	require.Contains(t, metrics, "liverec_frames_dropped_total 0")
 }

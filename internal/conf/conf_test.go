@@ -77,3 +77,29 @@ func TestConfigErrors(t *testing.T) {
 	_, err = Load(nil, env(map[string]string{"LIVEREC_SHUTDOWN_TIMEOUT": "x"}))
 	require.ErrorContains(t, err, "LIVEREC_SHUTDOWN_TIMEOUT")
 }
+
+func TestConfigRules(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(`
+rules:
+  - domain: example.com
+    app: live
+    stream: "*"
+    mode: auto
+    formats:
+      - format: mp4
+        cycle_s: 600
+        merge_window_s: 0
+        object_template: "{AppName}/{StreamName}/{EscapedStartTime}"
+    storage:
+      endpoint: local
+      bucket: recordings
+`), 0o644))
+	c, err := Load([]string{"--config", p}, env(nil))
+	require.NoError(t, err)
+	require.Len(t, c.Rules, 1)
+	r := c.Rules[0]
+	require.Equal(t, "example.com", r.Domain)
+	require.Equal(t, 600, r.Formats[0].CycleS)
+	require.Equal(t, "recordings", r.Storage.Bucket)
+}

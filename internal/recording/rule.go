@@ -41,43 +41,43 @@ const Wildcard = "*"
 
 // FormatConfig is how one format of a rule is recorded.
 type FormatConfig struct {
-	Format Format `json:"format"`
+	Format Format `json:"format" yaml:"format"`
 	// CycleS is the file length in seconds; 0 means one file per recording.
-	CycleS int `json:"cycle_s"`
+	CycleS int `json:"cycle_s" yaml:"cycle_s"`
 	// SliceS is the HLS slice length in seconds (HLS only).
-	SliceS int `json:"slice_s,omitempty"`
+	SliceS int `json:"slice_s,omitempty" yaml:"slice_s,omitempty"`
 	// MergeWindowS is how long a paused recording waits for its publisher (§6); -1 is Huawei's
 	// "append to the previous file", taken as 21600.
-	MergeWindowS int `json:"merge_window_s"`
+	MergeWindowS int `json:"merge_window_s" yaml:"merge_window_s"`
 	// ObjectTemplate names the file (for HLS, the playlist) without extension (§8).
-	ObjectTemplate string `json:"object_template"`
+	ObjectTemplate string `json:"object_template" yaml:"object_template"`
 	// SliceTemplate names HLS slices without extension (HLS only).
-	SliceTemplate string `json:"slice_template,omitempty"`
+	SliceTemplate string `json:"slice_template,omitempty" yaml:"slice_template,omitempty"`
 }
 
 // Storage says where a rule's files go (§8).
 type Storage struct {
-	Endpoint string `json:"endpoint"`
-	Bucket   string `json:"bucket"`
-	BasePath string `json:"base_path,omitempty"`
+	Endpoint string `json:"endpoint" yaml:"endpoint"`
+	Bucket   string `json:"bucket" yaml:"bucket"`
+	BasePath string `json:"base_path,omitempty" yaml:"base_path,omitempty"`
 }
 
 // Rule is a recording rule (§3). The key (Domain, App, Stream) is unique per project.
 type Rule struct {
-	ID      string  `json:"id"`
-	Project string  `json:"project"`
-	Dialect Dialect `json:"dialect"`
-	Domain  string  `json:"domain"`
-	App     string  `json:"app"`
+	ID      string  `json:"id" yaml:"id"`
+	Project string  `json:"project" yaml:"project"`
+	Dialect Dialect `json:"dialect" yaml:"dialect"`
+	Domain  string  `json:"domain" yaml:"domain"`
+	App     string  `json:"app" yaml:"app"`
 	// Stream is "*" for any stream (an empty stream is normalised to "*").
-	Stream    string         `json:"stream"`
-	Mode      Mode           `json:"mode"`
-	Formats   []FormatConfig `json:"formats"`
-	Storage   Storage        `json:"storage"`
-	StartTime *time.Time     `json:"start_time,omitempty"`
-	EndTime   *time.Time     `json:"end_time,omitempty"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	Stream    string         `json:"stream" yaml:"stream"`
+	Mode      Mode           `json:"mode" yaml:"mode"`
+	Formats   []FormatConfig `json:"formats" yaml:"formats"`
+	Storage   Storage        `json:"storage" yaml:"storage"`
+	StartTime *time.Time     `json:"start_time,omitempty" yaml:"start_time,omitempty"`
+	EndTime   *time.Time     `json:"end_time,omitempty" yaml:"end_time,omitempty"`
+	CreatedAt time.Time      `json:"created_at" yaml:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at" yaml:"updated_at"`
 }
 
 // Format returns the rule's config for f, or nil.

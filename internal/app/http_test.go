@@ -1,0 +1,70 @@
+package app
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// TestFreshDataDirAndConfigRules: a fresh data dir holds the default rule (§2), rules of the
+// config file are written at start, and the health, readiness and metrics endpoints answer.
+func TestFreshDataDirAndConfigRules(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, `
+rules:
+  - domain: example.com
+    app: live
+    stream: "*"
+    mode: auto
+    formats:
+      - format: flv
+        cycle_s: 60
+        merge_window_s: 0
+        object_template: "{AppName}/{StreamName}/{EscapedStartTime}_{EscapedEndTime}"
+    storage: {endpoint: local, bucket: archive}
+`)
+	code, body := get(t, ta.base+"/api/v1/rules")
+	require.Equal(t, http.StatusOK, code, body)
+	var list struct {
+		Total int `json:"total"`
+		Rules []struct {
+			Domain, App, Stream, Mode string
+			Formats                   []struct {
+				Format string `json:"format"`
+				CycleS int    `json:"cycle_s"`
+			} `json:"formats"`
+		} `json:"rules"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &list))
+	require.Equal(t, 2, list.Total)
+	def, cfg := list.Rules[0], list.Rules[1]
+	require.Equal(t, []string{"*", "*", "*", "auto"}, []string{def.Domain, def.App, def.Stream, def.Mode})
+	require.Len(t, def.Formats, 3)
+	require.Equal(t, "example.com", cfg.Domain)
+	require.Equal(t, 60, cfg.Formats[0].CycleS)
+
+	code, body = get(t, ta.base+"/healthz")
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = get(t, ta.base+"/readyz")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"database":"ok"`)
+	code, body = get(t, ta.base+"/metrics")
+	require.Equal(t, http.StatusOK, code)
+	for _, name := range []string{"liverec_rtmp_publishers", "liverec_recordings_active", "liverec_spool_backlog_files"} {
+		require.True(t, strings.Contains(body, name), "metric %s missing", name)
+	}
+}
