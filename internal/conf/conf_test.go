@@ -3,6 +3,7 @@ package conf
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,4 +103,24 @@ rules:
 	require.Equal(t, "example.com", r.Domain)
 	require.Equal(t, 600, r.Formats[0].CycleS)
 	require.Equal(t, "recordings", r.Storage.Bucket)
+}
+
+// TestDocumentedDefaults keeps docs/config.md's sample equal to the code's defaults.
+func TestDocumentedDefaults(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "config.md"))
+	require.NoError(t, err)
+	s := string(doc)
+	start := strings.Index(s, "```yaml\n")
+	require.GreaterOrEqual(t, start, 0)
+	s = s[start+len("```yaml\n"):]
+	sample := s[:strings.Index(s, "```")]
+	p := filepath.Join(t.TempDir(), "sample.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(sample), 0o644))
+	fromDoc, err := Load([]string{"--config", p}, env(nil))
+	require.NoError(t, err)
+	defaults, err := Load(nil, env(nil))
+	require.NoError(t, err)
+	fromDoc.File = ""
+	fromDoc.Rules = nil
+	require.Equal(t, defaults, fromDoc)
 }
