@@ -210,7 +210,17 @@ func (fs *formatState) complete(of *openFile) {
 	r.Complete(job)
 }
 
-// abandon drops the open files after a failure; their spool content stays for inspection.
+// abandon closes the open files after a failure without completing them: their spool content
+// stays where it is, for recovery (§6: nothing written is deleted).
 func (fs *formatState) abandon() {
+	for _, of := range []*openFile{fs.prev, fs.cur} {
+		if of == nil {
+			continue
+		}
+		if job, err := of.w.Close(); err == nil && job.sink != nil {
+			job.sink.Close()
+		}
+	}
 	fs.prev, fs.cur = nil, nil
+	fs.leadIn = nil
 }
