@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -80,6 +81,17 @@ func TestNewcomer(t *testing.T) {
 		"-f", "flv", "rtmp://"+rtmpAddr+"/live/test").CombinedOutput()
 	require.NoError(t, err, "ffmpeg: %s", out)
 
+	// ffmpeg is done once it has written everything; let liverec read the tail of the stream
+	// before stopping it, or the stop would cut the last frames.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + httpAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return bytes.Contains(b, []byte("\nliverec_rtmp_publishers 0\n"))
+	}, 20*time.Second, 100*time.Millisecond, "the publisher did not end")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-exited:

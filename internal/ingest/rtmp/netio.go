@@ -1,0 +1,132 @@
+package rtmp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// readBufSize is what one socket read can take: everything a publisher sent during a
+// ReadBatch pause at up to ~25 Mbit/s.
+const readBufSize = 64 << 10
+
+// maxPendingBytes bounds the bytes read without completing a message. gortmplib assembles
+// messages of every chunk stream in parallel, each up to 10 MiB; a publisher interleaving
+// many partial messages could otherwise hold ~600 MiB per connection. A real publisher
+// completes a message (audio, at least) every few chunks.
+const maxPendingBytes = 24 << 20
+
+var errTooMuchPending = errors.New("too many bytes without a complete message")
+
+// netIO sits between gortmplib and the socket. It reads through a 64 KiB buffer so one
+// syscall takes everything pending; while publishing it pauses ReadBatch before each socket
+// read, so a connection wakes up a few dozen times a second instead of once per packet
+// (perf-notes: wake-ups dominate). Right before a socket read, everything buffered has been
+// parsed — gortmplib's own 4 KiB bufio only asks for bytes when its buffer cannot complete
+// what it parses — so that is where the parsed units are handed on as one batch.
+type netIO struct {
+	conn net.Conn
+	br   *bufio.Reader
+
+	// beforeRead runs when the buffer is drained, before the socket is read.
+	beforeRead func()
+	// publishing switches from the handshake deadline to per-read idle deadlines and pauses.
+	publishing  bool
+	idleTimeout time.Duration
+	pause       time.Duration
+	// fullRead: the last socket read filled the buffer, so more is waiting: do not pause.
+	fullRead bool
+
+	// pending counts bytes read since the last complete message.
+	pending int
+	// total counts every byte read, for metrics.
+	total int
+	// now is the monotonic time of the last socket read, relative to start.
+	start time.Time
+	now   time.Duration
+	// sockErr is the first error of the socket itself (as opposed to the parser's);
+	// timedOut tells whether it was a deadline.
+	sockErr  error
+	timedOut bool
+	metrics  *Metrics
+}
+
+func newNetIO(conn net.Conn, m *Metrics) *netIO {
+	n := &netIO{conn: conn, start: time.Now(), metrics: m}
+	n.br = bufio.NewReaderSize(readerFunc(n.socketRead), readBufSize)
+	return n
+}
+
+// Read serves gortmplib from the buffer, reading the socket when it is empty.
+func (n *netIO) Read(p []byte) (int, error) {
+	if n.br.Buffered() == 0 && n.beforeRead != nil {
+		n.beforeRead()
+	}
+	k, err := n.br.Read(p)
+	n.pending += k
+	if n.pending > maxPendingBytes {
+		return k, errTooMuchPending
+	}
+	return k, err
+}
+
+func (n *netIO) socketRead(p []byte) (int, error) {
+	if n.publishing {
+		if n.pause > 0 && !n.fullRead {
+			time.Sleep(n.pause)
+		}
+		if err := n.conn.SetReadDeadline(time.Now().Add(n.idleTimeout)); err != nil {
+			return 0, fmt.Errorf("set read deadline: %w", err)
+		}
+	}
+	k, err := n.conn.Read(p)
+	n.fullRead = k == len(p)
+	n.total += k
+	n.metrics.bytes(k)
+	n.now = time.Since(n.start)
+	if err != nil {
+		n.sockFailed(err)
+	}
+	return k, err
+}
+
+func (n *netIO) sockFailed(err error) {
+	if n.sockErr == nil {
+		n.sockErr = err
+		var ne net.Error
+		n.timedOut = errors.As(err, &ne) && ne.Timeout()
+	}
+}
+
+// Write writes to the socket; while publishing each write gets its own deadline so a
+// publisher that stops reading cannot block the connection's goroutine forever.
+func (n *netIO) Write(p []byte) (int, error) {
+	if n.publishing {
+		if err := n.conn.SetWriteDeadline(time.Now().Add(n.idleTimeout)); err != nil {
+			return 0, fmt.Errorf("set write deadline: %w", err)
+		}
+	}
+	k, err := n.conn.Write(p)
+	if err != nil {
+		n.sockFailed(err)
+	}
+	return k, err
+}
+
+// messageDone resets the pending-bytes bound.
+func (n *netIO) messageDone() { n.pending = 0 }
+
+// startPublishing clears the handshake deadline and switches to idle deadlines and pauses.
+func (n *netIO) startPublishing(idle, pause time.Duration) error {
+	n.publishing, n.idleTimeout, n.pause = true, idle, pause
+	if err := n.conn.SetDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("clear deadline: %w", err)
+	}
+	return nil
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -1,0 +1,288 @@
+// Package rtmp is liverec's RTMP ingest: it accepts publishers (one goroutine per
+// connection), checks their stream identity (§1), and hands their media to the stream hub as
+// batches of units, within the limits of §11.
+package rtmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/liverec/liverec/internal/stream"
+)
+
+// Publisher accepts publications; *stream.Hub implements it.
+type Publisher interface {
+	Publish(ctx context.Context, req stream.PublishRequest) (*stream.Publication, error)
+}
+
+// Server accepts RTMP publishers. Configure the fields, then call Run (Listen first to learn
+// the bound address). A Server runs once.
+type Server struct {
+	// Addr is the TCP listen address, e.g. ":1935".
+	Addr string
+	// Hub receives the publications. Required.
+	Hub Publisher
+	// HandshakeTimeout bounds the time from accepting a connection to its publish command.
+	// Default 10 s.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a publishing connection that sends no bytes for this long (and bounds
+	// each write to it). Default 30 s.
+	IdleTimeout time.Duration
+	// ReadBatch is the pause before each socket read of a publishing connection, so that each
+	// read takes several packets: wake-ups, not bytes, dominate ingest's CPU (perf-notes).
+	// Default 20 ms; negative disables the pause.
+	ReadBatch time.Duration
+	// MaxConns caps concurrent connections; extra ones are closed at once. Default 1000.
+	MaxConns int
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Metrics may be nil.
+	Metrics *Metrics
+
+	mu      sync.Mutex
+	ln      net.Listener
+	started bool
+	conns   atomic.Int64
+	wg      sync.WaitGroup
+	// noRecover lets panics escape a connection, so fuzzing sees them.
+	noRecover bool
+}
+
+type config struct {
+	handshakeTimeout, idleTimeout, readBatch time.Duration
+	maxConns                                 int64
+}
+
+func (s *Server) config() config {
+	c := config{s.HandshakeTimeout, s.IdleTimeout, s.ReadBatch, int64(s.MaxConns)}
+	if c.handshakeTimeout <= 0 {
+		c.handshakeTimeout = 10 * time.Second
+	}
+	if c.idleTimeout <= 0 {
+		c.idleTimeout = 30 * time.Second
+	}
+	if c.readBatch == 0 {
+		c.readBatch = 20 * time.Millisecond
+	}
+	if c.maxConns <= 0 {
+		c.maxConns = 1000
+	}
+	return c
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Listen binds Addr. Run calls it when it was not called before.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("rtmp listen: %w", err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// BoundAddr returns the listening address once Listen succeeded, else nil. (Addr is the
+// configured address; with port 0 only this tells the port.)
+func (s *Server) BoundAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Run accepts connections until ctx is cancelled, then closes every connection and returns
+// nil once all their goroutines have exited. Publications are passed ctx, so cancelling it
+// also ends them.
+func (s *Server) Run(ctx context.Context) error {
+	if s.Hub == nil {
+		return errors.New("rtmp: no hub")
+	}
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ln, started := s.ln, s.started
+	s.started = true
+	s.mu.Unlock()
+	if started {
+		return errors.New("rtmp: server already ran")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+
+	cfg := s.config()
+	log := s.logger()
+	log.Info("rtmp listening", "addr", ln.Addr().String())
+	var err error
+	for backoff := time.Duration(0); ; {
+		nc, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			var ne net.Error
+			if errors.As(aerr, &ne) && !errors.Is(aerr, net.ErrClosed) {
+				// Out of file descriptors and the like: wait instead of spinning.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				log.Warn("rtmp accept failed", "error", aerr, "retry_in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+				}
+				continue
+			}
+			err = fmt.Errorf("rtmp accept: %w", aerr)
+			break
+		}
+		backoff = 0
+		s.Metrics.connection()
+		if s.conns.Add(1) > cfg.maxConns {
+			s.conns.Add(-1)
+			s.Metrics.reject(reasonLimit)
+			log.Warn("rtmp connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", cfg.maxConns)
+			nc.Close()
+			continue
+		}
+		s.wg.Go(func() {
+			defer s.conns.Add(-1)
+			s.serveConn(ctx, nc, cfg)
+		})
+	}
+	cancel()
+	s.wg.Wait()
+	return err
+}
+
+// serveConn runs one connection to its end. A panic is contained to the connection.
+func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg config) {
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	c := &conn{s: s, cfg: cfg, nc: nc, nio: newNetIO(nc, s.Metrics), log: s.logger().With("remote", nc.RemoteAddr().String())}
+	err := c.safeServe(ctx)
+	c.finish(ctx, err)
+}
+
+type panicError struct {
+	v     any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
+
+func (c *conn) safeServe(ctx context.Context) (err error) {
+	if !c.s.noRecover {
+		defer func() {
+			if v := recover(); v != nil {
+				err = &panicError{v: v, stack: debug.Stack()}
+			}
+		}()
+	}
+	return c.serve(ctx)
+}
+
+// finish closes the connection and its publication, and logs and counts why it ended.
+func (c *conn) finish(ctx context.Context, err error) {
+	reason := c.classify(ctx, err)
+	var pe *panicError
+	panicked := errors.As(err, &pe)
+	if c.pub != nil && c.conv.batch != nil && !panicked {
+		c.conv.end()
+		c.flush() // units parsed before the end
+		c.conv.batch.Release()
+	}
+	if c.refused {
+		c.lingerClose()
+	} else {
+		c.nc.Close()
+	}
+	if reason == reasonMalformed || (reason == reasonLimit && c.pub == nil) {
+		c.s.Metrics.reject(reason)
+	}
+	args := []any{"reason", reason, "error", err, "bytes_in", c.nio.total}
+	if panicked {
+		args = append(args, "stack", string(pe.stack))
+	}
+	if c.pub == nil {
+		lvl := slog.LevelWarn
+		switch reason {
+		case closedEOF, closedShutdown:
+			lvl = slog.LevelDebug
+		case reasonBusy, reasonBadName, reasonPlay, reasonError:
+			lvl = slog.LevelInfo
+		}
+		c.log.Log(ctx, lvl, "rtmp connection closed", args...)
+		return
+	}
+	cause := fmt.Errorf("rtmp %s: %w", reason, err)
+	if reason == closedKicked {
+		cause = context.Cause(c.pub.Context())
+	}
+	c.pub.Close(cause)
+	c.s.Metrics.publishing(-1)
+	c.s.Metrics.close(reason)
+	lvl := slog.LevelInfo
+	if reason == reasonMalformed || reason == closedPanic {
+		lvl = slog.LevelWarn
+	}
+	c.log.Log(context.Background(), lvl, "rtmp publish ended",
+		append(args, "duration", time.Since(c.pub.Start).Round(time.Millisecond))...)
+}
+
+// classify maps the error that ended a connection to a metrics reason.
+func (c *conn) classify(ctx context.Context, err error) string {
+	var ce *closeError
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		return closedPanic
+	case errors.As(err, &ce):
+		return ce.reason
+	case ctx.Err() != nil:
+		return closedShutdown
+	case c.pub != nil && c.pub.Context().Err() != nil:
+		return closedKicked
+	case errors.Is(err, errTooMuchPending):
+		return reasonLimit
+	case c.nio.sockErr == nil && !errors.Is(err, errUnpublished):
+		return reasonMalformed // the parser failed, not the socket
+	case c.nio.timedOut && c.pub != nil:
+		return closedIdle
+	case c.nio.timedOut:
+		return reasonLimit // handshake timeout
+	}
+	return closedEOF
+}
+
+// lingerClose lets a refused client read the error status: closing a socket with unread
+// input makes the kernel send a reset, which can overtake the status.
+func (c *conn) lingerClose() {
+	_ = c.nc.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, 1<<20))
+	c.nc.Close()
+}
