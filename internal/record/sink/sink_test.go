@@ -1,0 +1,47 @@
+package sink
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestBatchedWritesAndPatches(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a", "f.bin")
+	f, err := Create(p)
+	require.NoError(t, err)
+	f.maxBatch = 8
+	_, err = f.Write([]byte("abc"))
+	require.NoError(t, err)
+	st, _ := os.Stat(p)
+	require.Zero(t, st.Size(), "small writes wait in the batch")
+	require.Equal(t, int64(3), f.Size())
+	_, err = f.Write([]byte("defghi"))
+	require.NoError(t, err)
+	st, _ = os.Stat(p)
+	require.Equal(t, int64(9), st.Size(), "a full batch is handed to write(2)")
+	require.Zero(t, f.Pending())
+
+	require.NoError(t, f.WriteAt([]byte("XY"), 1))
+	require.Error(t, f.WriteAt([]byte("XY"), 8), "patches stay inside what was written")
+	_, err = f.Write([]byte("j"))
+	require.NoError(t, err)
+	require.NoError(t, f.Sync())
+	require.NoError(t, f.Close())
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, "aXYdefghij", string(b))
+}
+
+func TestWriteErrorIsSticky(t *testing.T) {
+	f, err := Create(filepath.Join(t.TempDir(), "f"))
+	require.NoError(t, err)
+	f.f.Close() // make the next write(2) fail
+	_, err = f.Write([]byte("x"))
+	require.NoError(t, err)
+	require.Error(t, f.Flush())
+	_, err = f.Write([]byte("y"))
+	require.Error(t, err, "a broken file stays broken")
+}
