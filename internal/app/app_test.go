@@ -107,13 +107,35 @@ func (ta *testApp) putRule(t *testing.T, r recording.Rule) recording.Rule {
 	return out
 }
 
+// ffmpegPublisher returns an ffmpeg command that publishes src in real time to url; extra
+// arguments go before the output.
+func ffmpegPublisher(t *testing.T, src, url string, extra ...string) *exec.Cmd {
+	t.Helper()
+	testutil.RequireTool(t, "ffmpeg")
+	args := append([]string{"-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy"}, extra...)
+	return exec.Command("ffmpeg", append(args, "-f", "flv", url)...)
+}
+
 // publishFFmpeg publishes a file in real time with ffmpeg and waits for it to finish.
 func publishFFmpeg(t *testing.T, src, url string) {
 	t.Helper()
-	testutil.RequireTool(t, "ffmpeg")
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy", "-f", "flv", url)
-	out, err := cmd.CombinedOutput()
+	out, err := ffmpegPublisher(t, src, url).CombinedOutput()
 	require.NoError(t, err, "ffmpeg publish: %s", out)
+}
+
+// requireOneCleanFilePerFormat checks that each format recorded exactly one clean 720p
+// H.264+AAC file holding wantV video frames (and wantA audio frames when wantA >= 0).
+func (ta *testApp) requireOneCleanFilePerFormat(t *testing.T, files map[recording.Format][]recording.File, wantV, wantA int) {
+	t.Helper()
+	for _, format := range []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS} {
+		require.Len(t, files[format], 1, format)
+		v, a, _ := checkClean(t, ta.objectPath(files[format][0]),
+			fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.Equal(t, wantV, v, format)
+		if wantA >= 0 {
+			require.Equal(t, wantA, a, format)
+		}
+	}
 }
 
 // waitFiles waits until the stream's recordings have at least n stored files and every one of

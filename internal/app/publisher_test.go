@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -22,12 +21,10 @@ func TestSecondPublisherRefused(t *testing.T) {
 	ta := startApp(t, "")
 	ta.putRule(t, cycleRule("127.0.0.1", "dup", 0, 2))
 
-	first := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
-		"-f", "flv", ta.rtmpURL("dup/cam"))
+	first := ffmpegPublisher(t, src, ta.rtmpURL("dup/cam"))
 	require.NoError(t, first.Start())
 	time.Sleep(3 * time.Second)
-	second := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
-		"-t", "2", "-f", "flv", ta.rtmpURL("dup/cam"))
+	second := ffmpegPublisher(t, src, ta.rtmpURL("dup/cam"), "-t", "2")
 	out, err := second.CombinedOutput()
 	require.Error(t, err, "the second publisher must be refused: %s", out)
 	require.NoError(t, first.Wait(), "the first publisher keeps publishing")
@@ -36,12 +33,7 @@ func TestSecondPublisherRefused(t *testing.T) {
 	recs, _, err := ta.Store().RecordingList(context.Background(), recordingFilter("cam"))
 	require.NoError(t, err)
 	require.Len(t, recs, 1, "the refused publisher starts no recording")
-	for _, format := range []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS} {
-		require.Len(t, files[format], 1)
-		v, _, _ := checkClean(t, ta.objectPath(files[format][0]),
-			fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
-		require.Equal(t, wantV, v, format)
-	}
+	ta.requireOneCleanFilePerFormat(t, files, wantV, -1)
 }
 
 // TestIdlePublisherReplaced is acceptance 4, second half: a publisher that went silent for
@@ -87,8 +79,7 @@ func TestShutdownDuringPublish(t *testing.T) {
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 10})
 	ta := startApp(t, "")
 	ta.putRule(t, cycleRule("127.0.0.1", "stop", 0, 2))
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
-		"-f", "flv", ta.rtmpURL("stop/cam"))
+	cmd := ffmpegPublisher(t, src, ta.rtmpURL("stop/cam"))
 	require.NoError(t, cmd.Start())
 	time.Sleep(5 * time.Second)
 	ta.stop(t)

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"net"
-	"os/exec"
 	"sort"
 	"testing"
 	"time"
@@ -156,8 +155,7 @@ func TestMalformedInputLeavesOthersRecording(t *testing.T) {
 	ta := startApp(t, "")
 	ta.putRule(t, cycleRule("127.0.0.1", "good", 0, 2))
 
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
-		"-f", "flv", ta.rtmpURL("good/cam"))
+	cmd := ffmpegPublisher(t, src, ta.rtmpURL("good/cam"))
 	require.NoError(t, cmd.Start())
 	attacks := [][]byte{
 		[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
@@ -177,12 +175,5 @@ func TestMalformedInputLeavesOthersRecording(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	require.NoError(t, cmd.Wait())
-	files := ta.waitFiles(t, "cam", 3)
-	for _, format := range []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS} {
-		require.Len(t, files[format], 1)
-		v, a, _ := checkClean(t, ta.objectPath(files[format][0]),
-			fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
-		require.Equal(t, wantV, v, format)
-		require.Equal(t, wantA, a, format)
-	}
+	ta.requireOneCleanFilePerFormat(t, ta.waitFiles(t, "cam", 3), wantV, wantA)
 }
