@@ -96,76 +96,41 @@ type pendingAudio struct {
 // videoMessage handles the body of an RTMP video message: legacy FLV (AVC, and HEVC as codec
 // 12) or Enhanced RTMP (FourCC avc1/hvc1).
 func (c *converter) videoMessage(b []byte, dts, now time.Duration) error {
-	if len(b) < 1 {
-		return fmt.Errorf("%w: empty video message", errMalformed)
+	h, err := flv.ParseVideoHeader(b)
+	if err != nil {
+		return c.headerError(err)
 	}
-	if b[0]&0x80 != 0 {
-		return c.videoEx(b, dts, now)
-	}
-	if len(b) < 5 {
-		return fmt.Errorf("%w: video message of %d bytes", errMalformed, len(b))
-	}
-	if b[0]>>4 == 5 { // video info/command frame: no picture
-		return nil
-	}
-	var codec media.Codec
-	switch b[0] & 0x0f {
-	case 7:
-		codec = media.CodecH264
-	case 12:
-		codec = media.CodecH265
-	default:
-		c.note(noteVideoCodec, "ignoring video of an unsupported codec", "codec_id", b[0]&0x0f)
-		return nil
-	}
-	cts := time.Duration(si24(b[2:5])) * time.Millisecond
-	switch b[1] {
-	case 0:
-		if len(b) == 5 { // some encoders announce an empty header before the real one
+	switch h.Kind {
+	case flv.PacketConfig:
+		// Some legacy encoders announce an empty header before the real one.
+		if len(h.Payload) == 0 && !h.Enhanced {
 			return nil
 		}
-		return c.videoConfig(codec, b[5:], now)
-	case 1:
-		return c.videoAU(codec, b[5:], dts, cts, now)
+		return c.videoConfig(h.Codec, h.Payload, now)
+	case flv.PacketFrame:
+		return c.videoAU(h.Codec, h.Payload, dts, h.CompositionTime, now)
+	case flv.PacketMultitrack:
+		c.note(noteMultitrack, "ignoring Enhanced RTMP multitrack/ModEx video")
 	}
-	return nil // end of sequence
+	return nil // end of sequence, metadata, command frames
 }
 
-func (c *converter) videoEx(b []byte, dts, now time.Duration) error {
-	pktType := b[0] & 0x0f
-	switch {
-	case pktType == 6 || pktType == 7: // Multitrack, ModEx
-		c.note(noteMultitrack, "ignoring Enhanced RTMP multitrack/ModEx video")
-		return nil
-	case pktType == 4 || (b[0]>>4)&7 == 5: // Metadata (HDR info), command frames
-		return nil
+// headerError sorts a failed tag header: media of an unsupported codec is skipped with one
+// log line per connection, anything else is malformed.
+func (c *converter) headerError(err error) error {
+	var u *flv.UnsupportedCodecError
+	if !errors.As(err, &u) {
+		return fmt.Errorf("%w: %v", errMalformed, err)
 	}
-	if len(b) < 5 {
-		return fmt.Errorf("%w: enhanced video message of %d bytes", errMalformed, len(b))
+	kind, msg, key, val := noteVideoCodec, "ignoring video of an unsupported codec", "codec_id", any(u.ID)
+	if u.Audio {
+		kind, msg, key = noteAudioCodec, "ignoring audio of an unsupported codec", "sound_format"
 	}
-	var codec media.Codec
-	switch string(b[1:5]) {
-	case "avc1":
-		codec = media.CodecH264
-	case "hvc1":
-		codec = media.CodecH265
-	default:
-		c.note(noteVideoCodec, "ignoring video of an unsupported codec", "fourcc", fmt.Sprintf("%q", b[1:5]))
-		return nil
+	if u.Enhanced {
+		key, val = "fourcc", fmt.Sprintf("%q", u.FourCC[:])
 	}
-	p := b[5:]
-	switch pktType {
-	case 0: // SequenceStart
-		return c.videoConfig(codec, p, now)
-	case 1: // CodedFrames: SI24 composition time offset
-		if len(p) < 3 {
-			return fmt.Errorf("%w: short CodedFrames", errMalformed)
-		}
-		return c.videoAU(codec, p[3:], dts, time.Duration(si24(p))*time.Millisecond, now)
-	case 3: // CodedFramesX: offset zero
-		return c.videoAU(codec, p, dts, 0, now)
-	}
-	return nil // SequenceEnd, MPEG2TSSequenceStart
+	c.note(kind, msg, key, val)
+	return nil
 }
 
 // videoConfig handles a decoder configuration record. Same parameters as the current track
@@ -291,53 +256,25 @@ func (c *converter) inBandParams(codec media.Codec, au []byte) {
 
 // audioMessage handles the body of an RTMP audio message: legacy AAC or Enhanced RTMP mp4a.
 func (c *converter) audioMessage(b []byte, dts, now time.Duration) error {
-	if len(b) < 1 {
-		return fmt.Errorf("%w: empty audio message", errMalformed)
+	h, err := flv.ParseAudioHeader(b)
+	if err != nil {
+		return c.headerError(err)
 	}
-	var config bool
-	var p []byte
-	switch b[0] >> 4 {
-	case 10: // AAC
-		if len(b) < 2 {
-			return fmt.Errorf("%w: short AAC message", errMalformed)
-		}
-		config, p = b[1] == 0, b[2:]
-	case 9: // Enhanced RTMP ExAudioTagHeader
-		pktType := b[0] & 0x0f
-		if pktType == 5 || pktType == 7 { // Multitrack, ModEx
-			c.note(noteMultitrack, "ignoring Enhanced RTMP multitrack/ModEx audio")
-			return nil
-		}
-		if len(b) < 5 {
-			return fmt.Errorf("%w: enhanced audio message of %d bytes", errMalformed, len(b))
-		}
-		if string(b[1:5]) != "mp4a" {
-			c.note(noteAudioCodec, "ignoring audio of an unsupported codec", "fourcc", fmt.Sprintf("%q", b[1:5]))
-			return nil
-		}
-		switch pktType {
-		case 0:
-			config = true
-		case 1:
-		default:
-			return nil
-		}
-		p = b[5:]
-	default:
-		c.note(noteAudioCodec, "ignoring audio of an unsupported codec", "sound_format", b[0]>>4)
-		return nil
-	}
-	if config {
-		t, err := media.ParseAACConfig(p)
+	switch h.Kind {
+	case flv.PacketConfig:
+		t, err := media.ParseAACConfig(h.Payload)
 		if err != nil {
 			return fmt.Errorf("%w: audio sequence header: %v", errMalformed, err)
 		}
 		if !t.SameParams(c.audio) {
 			c.audio = t
 		}
-		return nil
+	case flv.PacketFrame:
+		return c.audioFrame(h.Payload, dts, now)
+	case flv.PacketMultitrack:
+		c.note(noteMultitrack, "ignoring Enhanced RTMP multitrack/ModEx audio")
 	}
-	return c.audioFrame(p, dts, now)
+	return nil
 }
 
 func (c *converter) audioFrame(p []byte, dts, now time.Duration) error {
@@ -457,14 +394,6 @@ func (c *converter) emitPending(from, to time.Duration) {
 func (c *converter) flushPending() {
 	c.emitPending(minDTS, maxDTS)
 	c.pending, c.pendingArena = nil, nil
-}
-
-func si24(b []byte) int32 {
-	v := int32(b[0])<<16 | int32(b[1])<<8 | int32(b[2])
-	if v&0x800000 != 0 {
-		v -= 1 << 24
-	}
-	return v
 }
 
 func first(have, b []byte) []byte {

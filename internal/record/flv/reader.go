@@ -29,7 +29,8 @@ type Tag struct {
 }
 
 // Reader reads FLV tags and turns them into media units. It understands legacy FLV (AVC,
-// AAC, the unofficial codec id 12 for HEVC) and Enhanced FLV/RTMP (FourCC avc1/hvc1).
+// AAC, the unofficial codec id 12 for HEVC) and Enhanced FLV/RTMP (FourCC avc1/hvc1/mp4a),
+// through ParseVideoHeader and ParseAudioHeader.
 type Reader struct {
 	r      *bufio.Reader
 	tracks media.Tracks
@@ -127,103 +128,49 @@ func (r *Reader) parse(tag Tag) (media.Unit, bool, error) {
 	switch tag.Type {
 	case TagScript:
 		r.Metadata = d
-		return media.Unit{}, false, nil
 	case TagAudio:
-		if len(d) < 2 {
-			return media.Unit{}, false, errors.New("short audio tag")
+		h, err := ParseAudioHeader(d)
+		if err != nil {
+			return media.Unit{}, false, err
 		}
-		if d[0]>>4 != 10 {
-			return media.Unit{}, false, fmt.Errorf("unsupported audio tag (format %d)", d[0]>>4)
-		}
-		if d[1] == 0 {
-			t, err := media.ParseAACConfig(d[2:])
+		switch h.Kind {
+		case PacketConfig:
+			t, err := media.ParseAACConfig(h.Payload)
 			if err != nil {
 				return media.Unit{}, false, err
 			}
 			r.tracks.Audio = t
-			return media.Unit{}, false, nil
-		}
-		if r.tracks.Audio == nil {
-			return media.Unit{}, false, errors.New("AAC frame before its config")
-		}
-		return media.Unit{Track: r.tracks.Audio, DTS: dts, PTS: dts, Keyframe: true, Data: d[2:]}, true, nil
-	case TagVideo:
-		return r.parseVideo(d, dts)
-	}
-	return media.Unit{}, false, nil
-}
-
-func (r *Reader) parseVideo(d []byte, dts time.Duration) (media.Unit, bool, error) {
-	if len(d) < 5 {
-		return media.Unit{}, false, errors.New("short video tag")
-	}
-	var (
-		codec   media.Codec
-		pktType uint8
-		cts     time.Duration
-		payload []byte
-	)
-	if d[0]&0x80 != 0 { // Enhanced RTMP ExVideoTagHeader
-		pktType = d[0] & 0x0f
-		switch string(d[1:5]) {
-		case "avc1":
-			codec = media.CodecH264
-		case "hvc1":
-			codec = media.CodecH265
-		default:
-			return media.Unit{}, false, fmt.Errorf("unsupported video FourCC %q", d[1:5])
-		}
-		payload = d[5:]
-		switch pktType {
-		case 1: // CodedFrames: SI24 composition time
-			if len(payload) < 3 {
-				return media.Unit{}, false, errors.New("short CodedFrames")
+		case PacketFrame:
+			if r.tracks.Audio == nil {
+				return media.Unit{}, false, errors.New("AAC frame before its config")
 			}
-			cts = time.Duration(si24(payload)) * time.Millisecond
-			payload = payload[3:]
-		case 3: // CodedFramesX
-			pktType = 1
+			return media.Unit{Track: r.tracks.Audio, DTS: dts, PTS: dts, Keyframe: true, Data: h.Payload}, true, nil
 		}
-	} else {
-		switch d[0] & 0x0f {
-		case 7:
-			codec = media.CodecH264
-		case 12:
-			codec = media.CodecH265
-		default:
-			return media.Unit{}, false, fmt.Errorf("unsupported video codec id %d", d[0]&0x0f)
-		}
-		pktType = d[1]
-		cts = time.Duration(si24(d[2:5])) * time.Millisecond
-		payload = d[5:]
-	}
-	switch pktType {
-	case 0:
-		t, err := ParseDecoderConfig(codec, payload)
+	case TagVideo:
+		h, err := ParseVideoHeader(d)
 		if err != nil {
 			return media.Unit{}, false, err
 		}
-		r.tracks.Video = t
-		return media.Unit{}, false, nil
-	case 1:
-		if r.tracks.Video == nil {
-			return media.Unit{}, false, errors.New("video frame before its config")
+		switch h.Kind {
+		case PacketConfig:
+			t, err := ParseDecoderConfig(h.Codec, h.Payload)
+			if err != nil {
+				return media.Unit{}, false, err
+			}
+			r.tracks.Video = t
+		case PacketFrame:
+			if r.tracks.Video == nil {
+				return media.Unit{}, false, errors.New("video frame before its config")
+			}
+			info, err := media.ScanAVCC(h.Codec, h.Payload)
+			if err != nil {
+				return media.Unit{}, false, err
+			}
+			return media.Unit{Track: r.tracks.Video, DTS: dts, PTS: dts + h.CompositionTime,
+				Keyframe: info.Keyframe, Data: h.Payload}, true, nil
 		}
-		info, err := media.ScanAVCC(codec, payload)
-		if err != nil {
-			return media.Unit{}, false, err
-		}
-		return media.Unit{Track: r.tracks.Video, DTS: dts, PTS: dts + cts, Keyframe: info.Keyframe, Data: payload}, true, nil
 	}
 	return media.Unit{}, false, nil
-}
-
-func si24(b []byte) int32 {
-	v := int32(b[0])<<16 | int32(b[1])<<8 | int32(b[2])
-	if v&0x800000 != 0 {
-		v -= 1 << 24
-	}
-	return v
 }
 
 // ParseDecoderConfig parses an AVCDecoderConfigurationRecord (ISO 14496-15 §5.3.3.1) or an
