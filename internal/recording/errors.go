@@ -27,3 +27,10 @@ func (e *ValidationError) Error() string {
 func invalid(field, reason string) *ValidationError {
 	return &ValidationError{Field: field, Reason: reason}
 }
+
+// ErrForbidden means the principal may not do this at all (e.g. a non-admin key assigning a
+// domain). Tenancy misses are ErrNotFound instead, so other projects' objects stay invisible.
+var ErrForbidden = errors.New("forbidden")
+
+// ErrUnauthenticated means the request carried no valid credentials.
+var ErrUnauthenticated = errors.New("unauthenticated")

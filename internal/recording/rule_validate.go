@@ -29,18 +29,39 @@ type limits struct {
 	windowMinusOne bool
 }
 
-// limitsFor returns the ranges of dialect d. Only the native ranges exist so far; the cloud
-// dialects' own ranges (Alibaba cycle 15–21600 …) come with their APIs.
+// limitsFor returns the ranges of dialect d (§3).
 func limitsFor(d Dialect) limits {
-	l := limits{
-		cycleMin: 5, cycleMax: 43200, cycleZero: true,
-		sliceMin: 1, sliceMax: 60,
-		windowMin: 0, windowMax: 21600,
+	switch d {
+	case DialectAliyun:
+		// CycleDuration 15–21600, SliceDuration 5–30, DelayTime 15–21600.
+		return limits{cycleMin: 15, cycleMax: 21600, sliceMin: 5, sliceMax: 30, windowMin: 15, windowMax: 21600}
+	case DialectHuawei:
+		// record_cycle 60–43200 (0: one file), slice 2–60, merge −1..300.
+		return limits{cycleMin: 60, cycleMax: 43200, cycleZero: true, sliceMin: 2, sliceMax: 60,
+			windowMin: 0, windowMax: 300, windowMinusOne: true}
 	}
-	if d == DialectHuawei {
-		l.windowMinusOne = true
+	return limits{cycleMin: 5, cycleMax: 43200, cycleZero: true, sliceMin: 1, sliceMax: 60,
+		windowMin: 0, windowMax: 21600}
+}
+
+// aliyunTemplateRules are Alibaba's: OssObjectPrefix holds a start and an end time variable,
+// SliceOssObjectPrefix holds {UnixTimestamp} and {Sequence}.
+func aliyunTemplateRules(object, slice string, hls bool) (field, reason string) {
+	has := func(t string, any ...string) bool {
+		for _, v := range any {
+			if strings.Contains(t, "{"+v+"}") {
+				return true
+			}
+		}
+		return false
 	}
-	return l
+	if !has(object, "StartTime", "EscapedStartTime") || !has(object, "EndTime", "EscapedEndTime") {
+		return "object_template", "must contain {StartTime} or {EscapedStartTime} and {EndTime} or {EscapedEndTime}"
+	}
+	if hls && (!has(slice, "UnixTimestamp") || !has(slice, "Sequence")) {
+		return "slice_template", "must contain {UnixTimestamp} and {Sequence}"
+	}
+	return "", ""
 }
 
 // Normalize fills what a writer may leave out and canonicalises the key: an empty Dialect is
@@ -151,6 +172,11 @@ func (r *Rule) validateFormats() error {
 		}
 		if err := CheckTemplate(fc.ObjectTemplate); err != nil {
 			return invalid(field("object_template"), err.Error())
+		}
+		if r.Dialect == DialectAliyun {
+			if f, reason := aliyunTemplateRules(fc.ObjectTemplate, fc.SliceTemplate, fc.Format == FormatHLS); f != "" {
+				return invalid(field(f), reason)
+			}
 		}
 		if fc.Format != FormatHLS {
 			if fc.SliceS != 0 {

@@ -193,3 +193,46 @@ func TestValidationErrorMessage(t *testing.T) {
 	require.EqualError(t, err, "invalid app: too long")
 	require.False(t, errors.Is(err, ErrNotFound))
 }
+
+func TestDialectRanges(t *testing.T) {
+	mk := func(d Dialect, f Format, cycle, slice, window int, obj, sl string) *Rule {
+		r := DefaultRule()
+		r.Domain, r.App, r.Dialect = "a.com", "live", d
+		fc := FormatConfig{Format: f, CycleS: cycle, SliceS: slice, MergeWindowS: window,
+			ObjectTemplate: obj, SliceTemplate: sl}
+		r.Formats = []FormatConfig{fc}
+		return &r
+	}
+	const obj = "{AppName}/{StreamName}/{StartTime}_{EndTime}"
+	const sl = "{AppName}/{UnixTimestamp}_{Sequence}"
+	cases := []struct {
+		name  string
+		r     *Rule
+		field string // "" = valid
+	}{
+		{"aliyun ok", mk(DialectAliyun, FormatHLS, 21600, 30, 180, obj, sl), ""},
+		{"aliyun cycle 14", mk(DialectAliyun, FormatFLV, 14, 0, 180, obj, ""), "formats[0].cycle_s"},
+		{"aliyun cycle 0", mk(DialectAliyun, FormatFLV, 0, 0, 180, obj, ""), "formats[0].cycle_s"},
+		{"aliyun slice 4", mk(DialectAliyun, FormatHLS, 3600, 4, 180, obj, sl), "formats[0].slice_s"},
+		{"aliyun delay 14", mk(DialectAliyun, FormatMP4, 3600, 0, 14, obj, ""), "formats[0].merge_window_s"},
+		{"aliyun prefix without end", mk(DialectAliyun, FormatMP4, 3600, 0, 180, "{AppName}/{StartTime}", ""), "formats[0].object_template"},
+		{"aliyun escaped times", mk(DialectAliyun, FormatMP4, 3600, 0, 180, "{EscapedStartTime}_{EscapedEndTime}", ""), ""},
+		{"aliyun slice without sequence", mk(DialectAliyun, FormatHLS, 3600, 10, 180, obj, "{UnixTimestamp}"), "formats[0].slice_template"},
+		{"huawei ok", mk(DialectHuawei, FormatHLS, 43200, 60, 300, obj, sl), ""},
+		{"huawei cycle 0 and -1", mk(DialectHuawei, FormatFLV, 0, 0, -1, obj, ""), ""},
+		{"huawei cycle 59", mk(DialectHuawei, FormatFLV, 59, 0, 0, obj, ""), "formats[0].cycle_s"},
+		{"huawei window 301", mk(DialectHuawei, FormatFLV, 60, 0, 301, obj, ""), "formats[0].merge_window_s"},
+		{"huawei slice 1", mk(DialectHuawei, FormatHLS, 60, 1, 0, obj, sl), "formats[0].slice_s"},
+		{"native window -1", mk(DialectNative, FormatFLV, 60, 0, -1, obj, ""), "formats[0].merge_window_s"},
+	}
+	for _, c := range cases {
+		err := c.r.Validate()
+		if c.field == "" {
+			require.NoError(t, err, c.name)
+			continue
+		}
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, c.name)
+		require.Equal(t, c.field, ve.Field, c.name)
+	}
+}

@@ -1,0 +1,175 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/liverec/liverec/internal/recording"
+)
+
+// Key and token shapes. Ids look like the clouds' (Alibaba LTAI…, 24 characters), secrets
+// are 30 characters of letters and digits, as Alibaba's are.
+const (
+	keyIDPrefix  = "LR"
+	keyIDLen     = 24
+	secretLen    = 30
+	tokenBytes   = 32
+	DefaultToken = 24 * time.Hour
+	// MaxTokenTTL bounds how long a token may live.
+	MaxTokenTTL = 30 * 24 * time.Hour
+)
+
+const alphanum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// CreateAccessKey makes a key for project (p's own unless p is admin) and returns its secret,
+// which is never shown again.
+func (s *Service) CreateAccessKey(ctx context.Context, p Principal, project string, admin bool, desc string) (*recording.AccessKey, string, error) {
+	if project == "" {
+		project = p.Project
+	}
+	if (project != p.Project || admin) && !p.Admin {
+		return nil, "", fmt.Errorf("create access key: %w", recording.ErrForbidden)
+	}
+	id := keyIDPrefix + randomString(keyIDLen-len(keyIDPrefix), strings.ToUpper(alphanum[:26])+alphanum[52:])
+	secret := randomString(secretLen, alphanum)
+	return s.putAccessKey(ctx, id, secret, project, admin, desc)
+}
+
+// EnsureAccessKey creates or updates a key with a given id and secret (LIVEREC_ACCESS_KEY_ID
+// and LIVEREC_ACCESS_KEY_SECRET at start, §2).
+func (s *Service) EnsureAccessKey(ctx context.Context, id, secret, project string, admin bool) error {
+	sealed, err := s.Sealer.Seal([]byte(secret))
+	if err != nil {
+		return fmt.Errorf("seal access key secret: %w", err)
+	}
+	k, err := s.Store.AccessKeyGet(ctx, id)
+	switch {
+	case err == nil && k.Project != project:
+		return fmt.Errorf("access key %s belongs to project %s", id, k.Project)
+	case err == nil:
+		return s.Store.AccessKeyUpdateSecret(ctx, id, sealed)
+	case !errors.Is(err, recording.ErrNotFound):
+		return fmt.Errorf("look up access key: %w", err)
+	}
+	_, _, err = s.putAccessKey(ctx, id, secret, project, admin, "from the environment")
+	return err
+}
+
+func (s *Service) putAccessKey(ctx context.Context, id, secret, project string, admin bool, desc string) (*recording.AccessKey, string, error) {
+	sealed, err := s.Sealer.Seal([]byte(secret))
+	if err != nil {
+		return nil, "", fmt.Errorf("seal access key secret: %w", err)
+	}
+	k := &recording.AccessKey{ID: id, Project: project, Admin: admin, Description: desc, SecretSealed: sealed,
+		CreatedAt: s.now()}
+	if err := s.Store.AccessKeyInsert(ctx, k); err != nil {
+		return nil, "", fmt.Errorf("create access key: %w", err)
+	}
+	return k, secret, nil
+}
+
+// HasAccessKeys tells whether any key exists (a fresh data dir gets an admin key, §2).
+func (s *Service) HasAccessKeys(ctx context.Context) (bool, error) {
+	ks, err := s.Store.AccessKeyList(ctx, "")
+	return len(ks) > 0, err
+}
+
+// ListAccessKeys lists p's project's keys (without secrets).
+func (s *Service) ListAccessKeys(ctx context.Context, p Principal) ([]recording.AccessKey, error) {
+	return s.Store.AccessKeyList(ctx, p.Project)
+}
+
+// RevokeAccessKey revokes a key of p's project.
+func (s *Service) RevokeAccessKey(ctx context.Context, p Principal, id string) error {
+	return s.Store.AccessKeyRevoke(ctx, p.Project, id, s.now())
+}
+
+// ErrUnknownKey is returned by KeySecret for an unknown or revoked access key.
+var ErrUnknownKey = fmt.Errorf("unknown or revoked access key: %w", recording.ErrUnauthenticated)
+
+// KeySecret returns an active key and its secret, for a façade to check a signature.
+func (s *Service) KeySecret(ctx context.Context, id string) (*recording.AccessKey, string, error) {
+	k, err := s.Store.AccessKeyGet(ctx, id)
+	if errors.Is(err, recording.ErrNotFound) || (err == nil && k.RevokedAt != nil) {
+		return nil, "", ErrUnknownKey
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("look up access key: %w", err)
+	}
+	secret, err := s.Sealer.Open(k.SecretSealed)
+	if err != nil {
+		return nil, "", fmt.Errorf("open access key secret: %w", err)
+	}
+	return k, string(secret), nil
+}
+
+// PrincipalOf returns the principal an access key acts as.
+func PrincipalOf(k *recording.AccessKey) Principal {
+	return Principal{Project: k.Project, Admin: k.Admin, KeyID: k.ID}
+}
+
+// ErrReplay is returned by UseNonce for a nonce seen before.
+var ErrReplay = fmt.Errorf("signature nonce already used: %w", recording.ErrUnauthenticated)
+
+// UseNonce accepts a request nonce of a key once within ttl.
+func (s *Service) UseNonce(ctx context.Context, keyID, nonce string, ttl time.Duration) error {
+	now := s.now()
+	err := s.Store.NonceUse(ctx, keyID, nonce, now.Add(ttl), now)
+	if errors.Is(err, recording.ErrConflict) {
+		return ErrReplay
+	}
+	return err
+}
+
+// CreateToken issues a bearer token for p's project; the token is shown once.
+func (s *Service) CreateToken(ctx context.Context, p Principal, ttl time.Duration) (string, *recording.Token, error) {
+	if ttl <= 0 {
+		ttl = DefaultToken
+	}
+	if ttl > MaxTokenTTL {
+		return "", nil, &recording.ValidationError{Field: "ttl", Reason: "at most 30 days"}
+	}
+	raw := make([]byte, tokenBytes)
+	rand.Read(raw)
+	token := "lrt_" + base64.RawURLEncoding.EncodeToString(raw)
+	h := sha256.Sum256([]byte(token))
+	now := s.now()
+	t := &recording.Token{Project: p.Project, Admin: p.Admin, Hash: h[:], CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := s.Store.TokenInsert(ctx, t); err != nil {
+		return "", nil, fmt.Errorf("create token: %w", err)
+	}
+	return token, t, nil
+}
+
+// Authenticate resolves a bearer token.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	h := sha256.Sum256([]byte(token))
+	t, err := s.Store.TokenByHash(ctx, h[:], s.now())
+	if errors.Is(err, recording.ErrNotFound) {
+		return Principal{}, fmt.Errorf("invalid or expired token: %w", recording.ErrUnauthenticated)
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("look up token: %w", err)
+	}
+	return Principal{Project: t.Project, Admin: t.Admin, KeyID: t.ID}, nil
+}
+
+// DeleteToken revokes a token of p's project.
+func (s *Service) DeleteToken(ctx context.Context, p Principal, id string) error {
+	return s.Store.TokenDelete(ctx, p.Project, id)
+}

@@ -1,0 +1,113 @@
+// Package service is the one service layer behind every management API façade (Huawei REST,
+// Alibaba RPC, native JSON, §9): rules, callback configurations, access keys, tokens and
+// domain tenancy, with project isolation enforced here rather than in each façade.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+)
+
+// Principal is who makes a request: the project of the key or token that authenticated it.
+type Principal struct {
+	Project string
+	// Admin keys may write the default rule's domain "*" and assign domains (§9).
+	Admin bool
+	// KeyID is the access key or token id, for logs.
+	KeyID string
+}
+
+// Sealer seals and opens secrets with the master key.
+type Sealer interface {
+	Seal(plain []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
+
+// Store is what the service persists through.
+type Store interface {
+	store.Store
+	store.Control
+}
+
+// Service implements the management operations. Errors are recording.ErrNotFound,
+// recording.ErrConflict, recording.ErrForbidden or *recording.ValidationError, wrapped;
+// each façade maps them to its dialect's codes.
+type Service struct {
+	Store  Store
+	Sealer Sealer
+	// EndpointExists tells whether a storage endpoint name or alias resolves (§8).
+	EndpointExists func(name string) bool
+	// ClaimsAdminOnly makes domain claims an admin's act (§9 config switch).
+	ClaimsAdminOnly bool
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// useDomain checks that p may act on domain: a domain owned by another project is not found
+// (§9: other projects cannot learn that it exists). When claim is set, an unclaimed domain is
+// claimed for p's project.
+func (s *Service) useDomain(ctx context.Context, p Principal, domain string, claim bool) error {
+	if domain == recording.Wildcard {
+		if !p.Admin {
+			return fmt.Errorf("domain \"*\" is the default rule's: %w", recording.ErrForbidden)
+		}
+		return nil
+	}
+	owner, err := s.Store.DomainOwner(ctx, domain)
+	switch {
+	case err == nil && owner == p.Project:
+		return nil
+	case err == nil:
+		return fmt.Errorf("domain %s: %w", domain, recording.ErrNotFound)
+	case !errors.Is(err, recording.ErrNotFound):
+		return fmt.Errorf("look up domain owner: %w", err)
+	case !claim:
+		return fmt.Errorf("domain %s: %w", domain, recording.ErrNotFound)
+	case s.ClaimsAdminOnly && !p.Admin:
+		return fmt.Errorf("domain %s is not assigned to this project: %w", domain, recording.ErrNotFound)
+	}
+	owner, err = s.Store.DomainClaim(ctx, domain, p.Project)
+	if err != nil {
+		return fmt.Errorf("claim domain: %w", err)
+	}
+	if owner != p.Project {
+		return fmt.Errorf("domain %s: %w", domain, recording.ErrNotFound)
+	}
+	return nil
+}
+
+// CheckDomain tells whether p may read objects of domain (façades that address objects by
+// domain, like Alibaba's Describe actions, call it first).
+func (s *Service) CheckDomain(ctx context.Context, p Principal, domain string) error {
+	return s.useDomain(ctx, p, strings.ToLower(domain), false)
+}
+
+// AssignDomain makes project own domain (admin only).
+func (s *Service) AssignDomain(ctx context.Context, p Principal, domain, project string) error {
+	if !p.Admin {
+		return fmt.Errorf("assign domain: %w", recording.ErrForbidden)
+	}
+	domain = strings.ToLower(strings.TrimSpace(domain))
+	if domain == "" || domain == recording.Wildcard || project == "" {
+		return &recording.ValidationError{Field: "domain", Reason: "a domain and a project are required"}
+	}
+	return s.Store.DomainAssign(ctx, domain, project)
+}
+
+// ListDomains returns the domains of p's project.
+func (s *Service) ListDomains(ctx context.Context, p Principal) ([]recording.DomainClaim, error) {
+	return s.Store.DomainList(ctx, p.Project)
+}
