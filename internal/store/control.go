@@ -44,23 +44,27 @@ type Control interface {
 
 	// TokenInsert stores a token (ID prefix TokenPrefix when empty).
 	TokenInsert(ctx context.Context, t *recording.Token) error
-	// TokenByHash returns the token with that hash; recording.ErrNotFound (also once expired).
+	// TokenByHash returns the token with that hash; recording.ErrNotFound (also once expired:
+	// a token is valid while now is before ExpiresAt).
 	TokenByHash(ctx context.Context, hash []byte, now time.Time) (*recording.Token, error)
 	// TokenDelete deletes a project's token; recording.ErrNotFound.
 	TokenDelete(ctx context.Context, project, id string) error
 
 	// DomainClaim gives domain to project unless another project owns it, and returns the
-	// owner (project itself when the claim succeeded or it already owned the domain).
+	// owner (project itself when the claim succeeded or it already owned the domain). It is
+	// race-free: of projects claiming at once, one wins and the others get it as the owner.
+	// Domains compare case-insensitively (DNS names), here and in the other Domain methods.
 	DomainClaim(ctx context.Context, domain, project string) (owner string, err error)
 	// DomainOwner returns the project owning domain; recording.ErrNotFound when unclaimed.
 	DomainOwner(ctx context.Context, domain string) (string, error)
 	// DomainAssign makes project own domain, whoever owned it (admin only, checked above).
 	DomainAssign(ctx context.Context, domain, project string) error
-	// DomainList returns a project's domains (every project's when empty).
+	// DomainList returns a project's domains (every project's when empty), sorted by domain.
 	DomainList(ctx context.Context, project string) ([]recording.DomainClaim, error)
 
 	// NonceUse records a request nonce of an access key until expires; recording.ErrConflict
-	// when it was already used and has not expired. Expired nonces are pruned.
+	// when it was already used and has not expired (it is live while now is before its
+	// expires). Expired nonces are pruned, so a nonce may be used again once it expired.
 	NonceUse(ctx context.Context, keyID, nonce string, expires, now time.Time) error
 }
 

@@ -17,6 +17,7 @@ import (
 const (
 	codeInvalidArgument  = "invalid_argument"
 	codeUnauthenticated  = "unauthenticated"
+	codeForbidden        = "forbidden"
 	codeNotFound         = "not_found"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeConflict         = "conflict"
@@ -39,13 +40,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, e apiError) {
+	if status == http.StatusUnauthorized {
+		// No Basic challenge: it would make browsers (the console, later) pop up a login box.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="liverec"`)
+	}
 	writeJSON(w, status, struct {
 		Error apiError `json:"error"`
 	}{e})
 }
 
-// fail answers err with its status: the store's sentinels, validation and decoding errors keep
-// their meaning; anything else is logged and hidden behind a 500.
+// fail answers err with its status: the service's sentinels, validation and decoding errors
+// keep their meaning; anything else is logged and hidden behind a 500. Another project's object
+// is ErrNotFound, never ErrForbidden, so projects cannot learn of each other's objects (§9).
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		ve *recording.ValidationError
@@ -59,23 +65,36 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, be.status, be.apiError)
 	case errors.As(err, &me):
 		writeError(w, http.StatusRequestEntityTooLarge, apiError{Code: codeTooLarge, Message: fmt.Sprintf("body larger than %d bytes", me.Limit)})
+	case errors.Is(err, recording.ErrUnauthenticated):
+		writeError(w, http.StatusUnauthorized, apiError{Code: codeUnauthenticated, Message: unauthenticatedMessage(err)})
+	case errors.Is(err, recording.ErrForbidden):
+		writeError(w, http.StatusForbidden, apiError{Code: codeForbidden, Message: "this access key may not do this"})
 	case errors.Is(err, recording.ErrNotFound):
 		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "not found"})
 	case errors.Is(err, recording.ErrConflict):
-		writeError(w, http.StatusConflict, apiError{Code: codeConflict, Message: "a rule with this domain, app and stream already exists"})
+		writeError(w, http.StatusConflict, apiError{Code: codeConflict, Message: "conflicts with an existing object"})
 	default:
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		// Errors carry no secrets: keys and tokens are never part of an error's text.
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "elapsed", h.elapsed(r), "err", err)
 		writeError(w, http.StatusInternalServerError, apiError{Code: codeInternal, Message: "internal error"})
 	}
 }
 
-// badRequest is a client error found before the store is reached.
+// badRequest is a client error found before the service is reached.
 type badRequest struct {
 	status int
 	apiError
 }
 
 func (e *badRequest) Error() string { return e.Message }
+
+// conflictAs gives a conflict its resource's message.
+func conflictAs(err error, message string) error {
+	if errors.Is(err, recording.ErrConflict) {
+		return &badRequest{http.StatusConflict, apiError{Code: codeConflict, Message: message}}
+	}
+	return err
+}
 
 func invalidArgument(field, format string, args ...any) *badRequest {
 	return &badRequest{http.StatusBadRequest, apiError{Code: codeInvalidArgument, Message: fmt.Sprintf(format, args...), Field: field}}
@@ -93,6 +112,28 @@ func decodeStrict(data []byte, v any, prefix string) error {
 		return invalidArgument(strings.TrimSuffix(prefix, "."), "unexpected data after the JSON value")
 	}
 	return nil
+}
+
+// readJSON decodes a write's JSON body into v. An optional body may be left out entirely:
+// then v keeps its zero value and no Content-Type is needed.
+func readJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	if !optional {
+		if err := requireJSON(r); err != nil {
+			return err
+		}
+		return decodeBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), v)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return err // *http.MaxBytesError → 413
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := requireJSON(r); err != nil {
+		return err
+	}
+	return decodeStrict(data, v, "")
 }
 
 // decodeBody reads one JSON value from a request body already capped by http.MaxBytesReader.

@@ -5,66 +5,69 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
 )
 
-// RuleStore is what the rules API needs from the store.
-type RuleStore interface {
-	RuleInsert(ctx context.Context, r *recording.Rule) error
-	RuleUpdate(ctx context.Context, r *recording.Rule) error
-	RuleDelete(ctx context.Context, project, id string) error
-	RuleGet(ctx context.Context, project, id string) (*recording.Rule, error)
-	RuleList(ctx context.Context, f store.RuleFilter) ([]recording.Rule, int, error)
+// Service is what the native API needs from the service layer (*service.Service), which
+// enforces project isolation and domain tenancy for every façade.
+type Service interface {
+	Authenticate(ctx context.Context, token string) (service.Principal, error)
+	KeySecret(ctx context.Context, id string) (*recording.AccessKey, string, error)
+
+	CreateRule(ctx context.Context, p service.Principal, r *recording.Rule) error
+	UpdateRule(ctx context.Context, p service.Principal, r *recording.Rule) error
+	DeleteRule(ctx context.Context, p service.Principal, id string) error
+	GetRule(ctx context.Context, p service.Principal, id string) (*recording.Rule, error)
+	ListRules(ctx context.Context, p service.Principal, f store.RuleFilter) ([]recording.Rule, int, error)
+
+	CreateCallback(ctx context.Context, p service.Principal, c *recording.CallbackConfig) error
+	UpdateCallback(ctx context.Context, p service.Principal, c *recording.CallbackConfig) error
+	DeleteCallback(ctx context.Context, p service.Principal, id string) error
+	GetCallback(ctx context.Context, p service.Principal, id string) (*recording.CallbackConfig, error)
+	ListCallbacks(ctx context.Context, p service.Principal, f store.CallbackFilter) ([]recording.CallbackConfig, int, error)
+
+	CreateAccessKey(ctx context.Context, p service.Principal, project string, admin bool, desc string) (*recording.AccessKey, string, error)
+	ListAccessKeys(ctx context.Context, p service.Principal) ([]recording.AccessKey, error)
+	RevokeAccessKey(ctx context.Context, p service.Principal, id string) error
+
+	CreateToken(ctx context.Context, p service.Principal, ttl time.Duration) (string, *recording.Token, error)
+	DeleteToken(ctx context.Context, p service.Principal, id string) error
+
+	ListDomains(ctx context.Context, p service.Principal) ([]recording.DomainClaim, error)
+	AssignDomain(ctx context.Context, p service.Principal, domain, project string) error
+}
+
+// Config tunes the handler; the zero value works.
+type Config struct {
+	// Logger receives failures the client is not shown; nil discards.
+	Logger *slog.Logger
+	// Now is the clock for request timings in logs; nil is time.Now. Token expiry is the
+	// service's clock, so tests inject both.
+	Now func() time.Time
 }
 
 // maxBodyBytes caps request bodies (§11).
 const maxBodyBytes = 1 << 20
 
 type handler struct {
-	rules   RuleStore
-	project func(*http.Request) (string, bool)
-	log     *slog.Logger
+	svc Service
+	log *slog.Logger
+	now func() time.Time
 }
 
-// NewHandler returns the native API. project resolves the caller's project from the request
-// (authentication, §11); when it says no the request is answered 401. A nil logger discards.
-func NewHandler(rules RuleStore, project func(*http.Request) (string, bool), logger *slog.Logger) http.Handler {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// NewHandler returns the native API. Every route but the OpenAPI document is authenticated
+// (§11); callers see only their own project's objects (§9).
+func NewHandler(svc Service, cfg Config) http.Handler {
+	h := &handler{svc: svc, log: cfg.Logger, now: cfg.Now}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{rules: rules, project: project, log: logger}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/rules", h.authed(h.listRules))
-	mux.HandleFunc("POST /api/v1/rules", h.authed(h.createRule))
-	mux.HandleFunc("GET /api/v1/rules/{id}", h.authed(h.getRule))
-	mux.HandleFunc("PUT /api/v1/rules/{id}", h.authed(h.updateRule))
-	mux.HandleFunc("DELETE /api/v1/rules/{id}", h.authed(h.deleteRule))
-	// JSON errors instead of the mux's plain-text ones.
-	mux.HandleFunc("/api/v1/rules", methodNotAllowed("GET, HEAD, POST"))
-	mux.HandleFunc("/api/v1/rules/{id}", methodNotAllowed("GET, HEAD, PUT, DELETE"))
-	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "no such endpoint"})
-	})
-	return mux
-}
-
-// authed resolves the project before calling next.
-func (h *handler) authed(next func(w http.ResponseWriter, r *http.Request, project string)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		project, ok := h.project(r)
-		if !ok {
-			writeError(w, http.StatusUnauthorized, apiError{Code: codeUnauthenticated, Message: "authentication required"})
-			return
-		}
-		next(w, r, project)
+	if h.now == nil {
+		h.now = time.Now
 	}
-}
-
-func methodNotAllowed(allow string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		writeError(w, http.StatusMethodNotAllowed, apiError{Code: codeMethodNotAllowed, Message: r.Method + " is not allowed here"})
-	}
+	return h.mux()
 }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
 )
 
@@ -37,27 +39,18 @@ type ruleList struct {
 	Rules []recording.Rule `json:"rules"`
 }
 
-func (h *handler) listRules(w http.ResponseWriter, r *http.Request, project string) {
+// ruleConflict is the 409 of a rule whose key another rule of the project has.
+const ruleConflict = "a rule with this domain, app and stream already exists"
+
+func (h *handler) listRules(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	q := r.URL.Query()
-	f := store.RuleFilter{Project: project, Domain: q.Get("domain"), App: q.Get("app"), Stream: q.Get("stream")}
+	f := store.RuleFilter{Domain: q.Get("domain"), App: q.Get("app"), Stream: q.Get("stream")}
 	var err error
-	if f.Offset, err = intParam(q.Get("offset"), "offset", 0, 0, -1); err != nil {
+	if f.Offset, f.Limit, f.OrderDesc, err = paging(q); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if f.Limit, err = intParam(q.Get("limit"), "limit", defaultLimit, 1, maxLimit); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	switch q.Get("order") {
-	case "", "asc":
-	case "desc":
-		f.OrderDesc = true
-	default:
-		h.fail(w, r, invalidArgument("order", "order must be asc or desc"))
-		return
-	}
-	rules, total, err := h.rules.RuleList(r.Context(), f)
+	rules, total, err := h.svc.ListRules(r.Context(), p, f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -68,27 +61,22 @@ func (h *handler) listRules(w http.ResponseWriter, r *http.Request, project stri
 	writeJSON(w, http.StatusOK, ruleList{Total: total, Rules: rules})
 }
 
-func (h *handler) createRule(w http.ResponseWriter, r *http.Request, project string) {
+func (h *handler) createRule(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	rule, err := decodeRule(w, r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rule.Project = project
-	if err := validate(rule); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if err := h.rules.RuleInsert(r.Context(), rule); err != nil {
-		h.fail(w, r, err)
+	if err := h.svc.CreateRule(r.Context(), p, rule); err != nil {
+		h.fail(w, r, conflictAs(err, ruleConflict))
 		return
 	}
 	w.Header().Set("Location", "/api/v1/rules/"+rule.ID)
 	writeJSON(w, http.StatusCreated, rule)
 }
 
-func (h *handler) getRule(w http.ResponseWriter, r *http.Request, project string) {
-	rule, err := h.rules.RuleGet(r.Context(), project, r.PathValue("id"))
+func (h *handler) getRule(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	rule, err := h.svc.GetRule(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -97,35 +85,26 @@ func (h *handler) getRule(w http.ResponseWriter, r *http.Request, project string
 }
 
 // updateRule replaces a rule: fields left out get their defaults, as on creation.
-func (h *handler) updateRule(w http.ResponseWriter, r *http.Request, project string) {
+func (h *handler) updateRule(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	rule, err := decodeRule(w, r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rule.ID, rule.Project = r.PathValue("id"), project
-	if err := validate(rule); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if err := h.rules.RuleUpdate(r.Context(), rule); err != nil {
-		h.fail(w, r, err)
+	rule.ID = r.PathValue("id")
+	if err := h.svc.UpdateRule(r.Context(), p, rule); err != nil {
+		h.fail(w, r, conflictAs(err, ruleConflict))
 		return
 	}
 	writeJSON(w, http.StatusOK, rule)
 }
 
-func (h *handler) deleteRule(w http.ResponseWriter, r *http.Request, project string) {
-	if err := h.rules.RuleDelete(r.Context(), project, r.PathValue("id")); err != nil {
+func (h *handler) deleteRule(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	if err := h.svc.DeleteRule(r.Context(), p, r.PathValue("id")); err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func validate(rule *recording.Rule) error {
-	rule.Normalize()
-	return rule.Validate()
 }
 
 // decodeRule reads a ruleRequest into a native rule. Each format starts from the native defaults
@@ -196,6 +175,24 @@ func timeParam(s *string, field string) (*time.Time, error) {
 		return nil, invalidArgument(field, "%s must be an RFC 3339 time", field)
 	}
 	return &t, nil
+}
+
+// paging reads the offset, limit and order parameters every list endpoint takes.
+func paging(q url.Values) (offset, limit int, desc bool, err error) {
+	if offset, err = intParam(q.Get("offset"), "offset", 0, 0, -1); err != nil {
+		return 0, 0, false, err
+	}
+	if limit, err = intParam(q.Get("limit"), "limit", defaultLimit, 1, maxLimit); err != nil {
+		return 0, 0, false, err
+	}
+	switch q.Get("order") {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		return 0, 0, false, invalidArgument("order", "order must be asc or desc")
+	}
+	return offset, limit, desc, nil
 }
 
 // intParam parses a query parameter; max < 0 means no upper bound.

@@ -3,11 +3,11 @@ package sqlite
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
-	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/storetest"
 )
 
@@ -23,7 +23,7 @@ func open(t *testing.T, path string) *DB {
 
 func TestStore(t *testing.T) {
 	t.Parallel()
-	storetest.Exercise(t, func(t *testing.T) store.Store {
+	storetest.Exercise(t, func(t *testing.T) storetest.Driver {
 		return open(t, filepath.Join(t.TempDir(), "liverec.db"))
 	})
 }
@@ -62,4 +62,27 @@ func TestOpenFailsOnABadPath(t *testing.T) {
 	t.Parallel()
 	_, err := Open(t.Context(), filepath.Join(t.TempDir(), "missing", "dir", "liverec.db"))
 	require.Error(t, err)
+}
+
+// The contract cannot see pruning; here the table must not keep nonces that expired.
+func TestNonceUsePrunesExpiredNonces(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := open(t, filepath.Join(t.TempDir(), "liverec.db"))
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.NoError(t, db.NonceUse(ctx, "k1", "old", t0.Add(time.Minute), t0))
+	require.NoError(t, db.NonceUse(ctx, "k2", "live", t0.Add(time.Hour), t0))
+	require.NoError(t, db.NonceUse(ctx, "k1", "new", t0.Add(time.Hour), t0.Add(2*time.Minute)))
+
+	var nonces []string
+	rows, err := db.read.QueryContext(ctx, "SELECT nonce FROM nonces ORDER BY nonce")
+	require.NoError(t, err)
+	defer func() { require.NoError(t, rows.Close()) }()
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		nonces = append(nonces, n)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"live", "new"}, nonces)
 }

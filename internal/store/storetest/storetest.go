@@ -14,24 +14,42 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
+// Driver is what a store driver implements: the recorder's Store and the management APIs'
+// Control.
+type Driver interface {
+	store.Store
+	store.Control
+}
+
 // Exercise runs the whole contract against the driver behind newStore. newStore must return a
 // fresh, empty store and close it in t.Cleanup; subtests run in parallel, one store each.
-func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
+func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Helper()
+	base := func(t *testing.T) store.Store { return newStore(t) }
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
 		require.NoError(t, newStore(t).Ping(t.Context()))
 	})
-	t.Run("Rule", func(t *testing.T) { exerciseRules(t, newStore) })
-	t.Run("RuleList", func(t *testing.T) { exerciseRuleList(t, newStore) })
-	t.Run("Recording", func(t *testing.T) { exerciseRecordings(t, newStore) })
-	t.Run("File", func(t *testing.T) { exerciseFiles(t, newStore) })
+	t.Run("Rule", func(t *testing.T) { exerciseRules(t, base) })
+	t.Run("RuleList", func(t *testing.T) { exerciseRuleList(t, base) })
+	t.Run("Recording", func(t *testing.T) { exerciseRecordings(t, base) })
+	t.Run("File", func(t *testing.T) { exerciseFiles(t, base) })
+
+	control := func(t *testing.T) store.Control { return newStore(t) }
+	t.Run("Callback", func(t *testing.T) { exerciseCallbacks(t, control) })
+	t.Run("CallbackList", func(t *testing.T) { exerciseCallbackList(t, control) })
+	t.Run("AccessKey", func(t *testing.T) { exerciseAccessKeys(t, control) })
+	t.Run("Token", func(t *testing.T) { exerciseTokens(t, control) })
+	t.Run("Domain", func(t *testing.T) { exerciseDomains(t, control) })
+	t.Run("Nonce", func(t *testing.T) { exerciseNonces(t, control) })
 }
 
 var idPattern = map[string]*regexp.Regexp{
 	store.RulePrefix:      regexp.MustCompile(`^r_[0-9a-f]{16}$`),
 	store.RecordingPrefix: regexp.MustCompile(`^rec_[0-9a-f]{16}$`),
 	store.FilePrefix:      regexp.MustCompile(`^f_[0-9a-f]{16}$`),
+	store.CallbackPrefix:  regexp.MustCompile(`^cb_[0-9a-f]{16}$`),
+	store.TokenPrefix:     regexp.MustCompile(`^tok_[0-9a-f]{16}$`),
 }
 
 // rule returns a valid, normalised native rule for the key.

@@ -1,79 +1,16 @@
 package native
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
-	"github.com/liverec/liverec/internal/store"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/service"
 )
-
-// projectHeader lets tests act for several projects; a request without it is unauthenticated.
-const projectHeader = "X-Test-Project"
-
-func headerProject(r *http.Request) (string, bool) {
-	p := r.Header.Get(projectHeader)
-	return p, p != ""
-}
-
-type client struct {
-	t   *testing.T
-	url string
-}
-
-// newServer serves the API over a SQLite store on 127.0.0.1:0.
-func newServer(t *testing.T) *client {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	return serve(t, db)
-}
-
-func serve(t *testing.T, rules RuleStore) *client {
-	srv := httptest.NewServer(NewHandler(rules, headerProject, nil))
-	t.Cleanup(srv.Close)
-	return &client{t: t, url: srv.URL}
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (c *client) do(project, method, path, contentType, body string) response {
-	c.t.Helper()
-	req, err := http.NewRequestWithContext(c.t.Context(), method, c.url+path, strings.NewReader(body))
-	require.NoError(c.t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if project != "" {
-		req.Header.Set(projectHeader, project)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(c.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
-}
-
-func (c *client) json(project, method, path, body string) response {
-	c.t.Helper()
-	return c.do(project, method, path, "application/json", body)
-}
 
 func (r response) rule(t *testing.T) recording.Rule {
 	t.Helper()
@@ -87,20 +24,6 @@ func (r response) list(t *testing.T) ruleList {
 	var l ruleList
 	require.NoError(t, json.Unmarshal(r.body, &l), string(r.body))
 	return l
-}
-
-// requireError checks an error response's status, code and field.
-func (r response) requireError(t *testing.T, status int, code, field string) {
-	t.Helper()
-	require.Equal(t, status, r.status, string(r.body))
-	require.Equal(t, "application/json", r.header.Get("Content-Type"))
-	var body struct {
-		Error apiError `json:"error"`
-	}
-	require.NoError(t, json.Unmarshal(r.body, &body), string(r.body))
-	require.Equal(t, code, body.Error.Code, string(r.body))
-	require.Equal(t, field, body.Error.Field, string(r.body))
-	require.NotEmpty(t, body.Error.Message)
 }
 
 const minimalRule = `{"domain":"A.com","app":"live","formats":[{"format":"flv"},{"format":"hls","cycle_s":0,"merge_window_s":0}]}`
@@ -139,7 +62,9 @@ func TestCreateDuplicateKeyConflicts(t *testing.T) {
 	require.Equal(t, http.StatusCreated, c.json("p1", http.MethodPost, "/api/v1/rules", minimalRule).status)
 	c.json("p1", http.MethodPost, "/api/v1/rules", strings.Replace(minimalRule, "A.com", "a.com", 1)).
 		requireError(t, http.StatusConflict, codeConflict, "")
-	// The same key in another project is another rule.
+	// The same key in another project is another rule. A domain has one owner (§9), so an admin
+	// hands a.com to p2 first; p1's rule stays p1's.
+	require.Equal(t, http.StatusOK, c.send(c.admin(), http.MethodPut, "/api/v1/domains/a.com", "application/json", `{"project":"p2"}`).status)
 	require.Equal(t, http.StatusCreated, c.json("p2", http.MethodPost, "/api/v1/rules", minimalRule).status)
 }
 
@@ -330,25 +255,9 @@ func TestUnknownRoutesAndMethodsAnswerJSON(t *testing.T) {
 	c.json("p1", http.MethodDelete, "/api/v1/rules", "").requireError(t, http.StatusMethodNotAllowed, codeMethodNotAllowed, "")
 }
 
-// failingStore fails every call with an error the API must not show.
-type failingStore struct{}
-
-var errSecret = errors.New("disk I/O error at /secret/path")
-
-func (failingStore) RuleInsert(context.Context, *recording.Rule) error { return errSecret }
-func (failingStore) RuleUpdate(context.Context, *recording.Rule) error { return errSecret }
-func (failingStore) RuleDelete(context.Context, string, string) error  { return errSecret }
-func (failingStore) RuleGet(context.Context, string, string) (*recording.Rule, error) {
-	return nil, errSecret
-}
-
-func (failingStore) RuleList(context.Context, store.RuleFilter) ([]recording.Rule, int, error) {
-	return nil, 0, errSecret
-}
-
 func TestStoreFailuresAreInternalErrorsWithoutDetails(t *testing.T) {
 	t.Parallel()
-	c := serve(t, failingStore{})
+	c := serve(t, failingService{}, &clock{}, func(p service.Principal) string { return p.Project })
 	for _, r := range []response{
 		c.json("p1", http.MethodGet, "/api/v1/rules", ""),
 		c.json("p1", http.MethodPost, "/api/v1/rules", minimalRule),

@@ -1,0 +1,130 @@
+package native
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
+	"github.com/liverec/liverec/internal/store"
+)
+
+// failingService authenticates every token as the project it names ("down" fails like a dead
+// database) and fails every other call with an error the API must not show.
+type failingService struct{}
+
+var errSecret = errors.New("disk I/O error at /secret/path")
+
+func (failingService) Authenticate(_ context.Context, token string) (service.Principal, error) {
+	if token == "down" {
+		return service.Principal{}, errSecret
+	}
+	return service.Principal{Project: token}, nil
+}
+
+func (failingService) KeySecret(context.Context, string) (*recording.AccessKey, string, error) {
+	return nil, "", errSecret
+}
+
+func (failingService) CreateRule(context.Context, service.Principal, *recording.Rule) error {
+	return errSecret
+}
+
+func (failingService) UpdateRule(context.Context, service.Principal, *recording.Rule) error {
+	return errSecret
+}
+func (failingService) DeleteRule(context.Context, service.Principal, string) error { return errSecret }
+func (failingService) GetRule(context.Context, service.Principal, string) (*recording.Rule, error) {
+	return nil, errSecret
+}
+
+func (failingService) ListRules(context.Context, service.Principal, store.RuleFilter) ([]recording.Rule, int, error) {
+	return nil, 0, errSecret
+}
+
+func (failingService) CreateCallback(context.Context, service.Principal, *recording.CallbackConfig) error {
+	return errSecret
+}
+
+func (failingService) UpdateCallback(context.Context, service.Principal, *recording.CallbackConfig) error {
+	return errSecret
+}
+
+func (failingService) DeleteCallback(context.Context, service.Principal, string) error {
+	return errSecret
+}
+
+func (failingService) GetCallback(context.Context, service.Principal, string) (*recording.CallbackConfig, error) {
+	return nil, errSecret
+}
+
+func (failingService) ListCallbacks(context.Context, service.Principal, store.CallbackFilter) ([]recording.CallbackConfig, int, error) {
+	return nil, 0, errSecret
+}
+
+func (failingService) CreateAccessKey(context.Context, service.Principal, string, bool, string) (*recording.AccessKey, string, error) {
+	return nil, "", errSecret
+}
+
+func (failingService) ListAccessKeys(context.Context, service.Principal) ([]recording.AccessKey, error) {
+	return nil, errSecret
+}
+
+func (failingService) RevokeAccessKey(context.Context, service.Principal, string) error {
+	return errSecret
+}
+
+func (failingService) CreateToken(context.Context, service.Principal, time.Duration) (string, *recording.Token, error) {
+	return "", nil, errSecret
+}
+func (failingService) DeleteToken(context.Context, service.Principal, string) error { return errSecret }
+func (failingService) ListDomains(context.Context, service.Principal) ([]recording.DomainClaim, error) {
+	return nil, errSecret
+}
+
+func (failingService) AssignDomain(context.Context, service.Principal, string, string) error {
+	return errSecret
+}
+
+// validBodies are bodies each write route accepts, so a request reaches the service.
+func validBody(pattern string) string {
+	switch {
+	case strings.HasPrefix(pattern, "/api/v1/rules"):
+		return minimalRule
+	case strings.HasPrefix(pattern, "/api/v1/callbacks"):
+		return `{"domain":"a.com","url":"https://hooks.example/liverec"}`
+	case strings.HasPrefix(pattern, "/api/v1/domains"):
+		return `{"project":"p2"}`
+	}
+	return ""
+}
+
+// concrete fills a route pattern's wildcards.
+func concrete(pattern string) string {
+	return strings.NewReplacer("{id}", "x_1", "{domain}", "a.com").Replace(pattern)
+}
+
+func TestEveryRouteHidesServiceFailures(t *testing.T) {
+	t.Parallel()
+	c := serve(t, failingService{}, &clock{}, func(p service.Principal) string { return p.Project })
+	for _, rt := range routes() {
+		if rt.open != nil {
+			continue
+		}
+		name := rt.method + " " + rt.pattern
+		r := c.json("p1", rt.method, concrete(rt.pattern), validBody(rt.pattern))
+		r.requireError(t, http.StatusInternalServerError, codeInternal, "")
+		require.NotContains(t, string(r.body), "secret", name)
+	}
+	// A failing credential lookup is the server's fault, not a 401.
+	c.send(bearer("down"), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusInternalServerError, codeInternal, "")
+	c.send(basicAuth("LRKEY", "s"), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusInternalServerError, codeInternal, "")
+	require.Contains(t, c.logs.String(), "disk I/O error", "internal errors are logged")
+	require.Contains(t, c.logs.String(), "elapsed=")
+}

@@ -1,0 +1,82 @@
+package native
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/liverec/liverec/internal/service"
+)
+
+// route is one endpoint. routes is the single table the mux is built from and the OpenAPI
+// test walks, so the document cannot silently miss an endpoint.
+type route struct {
+	method string
+	// pattern is both the net/http pattern and the OpenAPI path template.
+	pattern string
+	// serve handles an authenticated request; open, when set instead, needs no credentials.
+	serve func(h *handler, w http.ResponseWriter, r *http.Request, p service.Principal)
+	open  func(h *handler, w http.ResponseWriter, r *http.Request)
+}
+
+func routes() []route {
+	return []route{
+		{method: http.MethodGet, pattern: "/api/v1/openapi.json", open: (*handler).openAPI},
+
+		{method: http.MethodGet, pattern: "/api/v1/rules", serve: (*handler).listRules},
+		{method: http.MethodPost, pattern: "/api/v1/rules", serve: (*handler).createRule},
+		{method: http.MethodGet, pattern: "/api/v1/rules/{id}", serve: (*handler).getRule},
+		{method: http.MethodPut, pattern: "/api/v1/rules/{id}", serve: (*handler).updateRule},
+		{method: http.MethodDelete, pattern: "/api/v1/rules/{id}", serve: (*handler).deleteRule},
+
+		{method: http.MethodGet, pattern: "/api/v1/callbacks", serve: (*handler).listCallbacks},
+		{method: http.MethodPost, pattern: "/api/v1/callbacks", serve: (*handler).createCallback},
+		{method: http.MethodGet, pattern: "/api/v1/callbacks/{id}", serve: (*handler).getCallback},
+		{method: http.MethodPut, pattern: "/api/v1/callbacks/{id}", serve: (*handler).updateCallback},
+		{method: http.MethodDelete, pattern: "/api/v1/callbacks/{id}", serve: (*handler).deleteCallback},
+
+		{method: http.MethodGet, pattern: "/api/v1/access-keys", serve: (*handler).listAccessKeys},
+		{method: http.MethodPost, pattern: "/api/v1/access-keys", serve: (*handler).createAccessKey},
+		{method: http.MethodDelete, pattern: "/api/v1/access-keys/{id}", serve: (*handler).revokeAccessKey},
+
+		{method: http.MethodPost, pattern: "/api/v1/tokens", serve: (*handler).createToken},
+		{method: http.MethodDelete, pattern: "/api/v1/tokens/{id}", serve: (*handler).deleteToken},
+
+		{method: http.MethodGet, pattern: "/api/v1/domains", serve: (*handler).listDomains},
+		{method: http.MethodPut, pattern: "/api/v1/domains/{domain}", serve: (*handler).assignDomain},
+	}
+}
+
+func (h *handler) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	var paths []string
+	allowed := map[string][]string{}
+	for _, rt := range routes() {
+		if rt.open != nil {
+			mux.HandleFunc(rt.method+" "+rt.pattern, func(w http.ResponseWriter, r *http.Request) { rt.open(h, w, r) })
+		} else {
+			mux.HandleFunc(rt.method+" "+rt.pattern, h.authed(rt.serve))
+		}
+		if _, ok := allowed[rt.pattern]; !ok {
+			paths = append(paths, rt.pattern)
+		}
+		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
+		if rt.method == http.MethodGet { // the mux serves HEAD with GET's handler
+			allowed[rt.pattern] = append(allowed[rt.pattern], http.MethodHead)
+		}
+	}
+	// JSON errors instead of the mux's plain-text ones.
+	for _, p := range paths {
+		mux.HandleFunc(p, methodNotAllowed(strings.Join(allowed[p], ", ")))
+	}
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "no such endpoint"})
+	})
+	return mux
+}
+
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, apiError{Code: codeMethodNotAllowed, Message: r.Method + " is not allowed here"})
+	}
+}

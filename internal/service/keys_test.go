@@ -1,0 +1,205 @@
+package service_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
+)
+
+func TestCreateAccessKeyShowsTheSecretOnce(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	k, sec, err := s.CreateAccessKey(ctx, alice, "", false, "ci")
+	require.NoError(t, err)
+	require.Regexp(t, `^LR[A-Z0-9]{22}$`, k.ID)
+	require.Regexp(t, `^[A-Za-z0-9]{30}$`, sec)
+	require.Equal(t, alice.Project, k.Project, "an empty project is the principal's")
+	require.False(t, bytes.Contains(k.SecretSealed, []byte(sec)), "the stored secret is sealed")
+
+	got, gotSecret, err := s.KeySecret(ctx, k.ID)
+	require.NoError(t, err)
+	require.Equal(t, sec, gotSecret)
+	require.Equal(t, k, got)
+	require.Equal(t, service.Principal{Project: alice.Project, KeyID: k.ID}, service.PrincipalOf(got))
+
+	k2, sec2, err := s.CreateAccessKey(ctx, alice, "", false, "")
+	require.NoError(t, err)
+	require.NotEqual(t, k.ID, k2.ID)
+	require.NotEqual(t, sec, sec2)
+
+	ks, err := s.ListAccessKeys(ctx, alice)
+	require.NoError(t, err)
+	require.Equal(t, []string{k.ID, k2.ID}, []string{ks[0].ID, ks[1].ID})
+	ks, err = s.ListAccessKeys(ctx, bob)
+	require.NoError(t, err)
+	require.Empty(t, ks)
+}
+
+func TestCreateAccessKeyPermissions(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		p       service.Principal
+		project string
+		admin   bool
+		want    error // nil: allowed
+	}{
+		{"OwnProjectByName", alice, alice.Project, false, nil},
+		{"OtherProject", alice, bob.Project, false, recording.ErrForbidden},
+		{"AdminKey", alice, "", true, recording.ErrForbidden},
+		{"AdminForAnotherProject", admin, bob.Project, false, nil},
+		{"AdminMakesAdmins", admin, "", true, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, s := t.Context(), newService(t)
+			k, _, err := s.CreateAccessKey(ctx, tc.p, tc.project, tc.admin, "")
+			if tc.want != nil {
+				require.ErrorIs(t, err, tc.want)
+				has, err := s.HasAccessKeys(ctx)
+				require.NoError(t, err)
+				require.False(t, has, "a refused key is not stored")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.admin, k.Admin)
+			if tc.project != "" {
+				require.Equal(t, tc.project, k.Project)
+			}
+		})
+	}
+}
+
+func TestKeySecretRefusesUnknownAndRevokedKeys(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	k, _, err := s.CreateAccessKey(ctx, alice, "", false, "")
+	require.NoError(t, err)
+
+	_, _, err = s.KeySecret(ctx, "LRUNKNOWN")
+	require.ErrorIs(t, err, service.ErrUnknownKey)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated)
+
+	require.ErrorIs(t, s.RevokeAccessKey(ctx, bob, k.ID), recording.ErrNotFound, "bob cannot revoke alice's key")
+	_, _, err = s.KeySecret(ctx, k.ID)
+	require.NoError(t, err)
+
+	require.NoError(t, s.RevokeAccessKey(ctx, alice, k.ID))
+	_, _, err = s.KeySecret(ctx, k.ID)
+	require.ErrorIs(t, err, service.ErrUnknownKey)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated)
+}
+
+func TestEnsureAccessKey(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	has, err := s.HasAccessKeys(ctx)
+	require.NoError(t, err)
+	require.False(t, has)
+
+	require.NoError(t, s.EnsureAccessKey(ctx, "LRENV", "first-secret", "default", true))
+	has, err = s.HasAccessKeys(ctx)
+	require.NoError(t, err)
+	require.True(t, has)
+	k, sec, err := s.KeySecret(ctx, "LRENV")
+	require.NoError(t, err)
+	require.Equal(t, "first-secret", sec)
+	require.True(t, k.Admin)
+	require.Equal(t, "default", k.Project)
+
+	// A restart with a new secret replaces it and brings a revoked key back.
+	require.NoError(t, s.RevokeAccessKey(ctx, service.PrincipalOf(k), "LRENV"))
+	require.NoError(t, s.EnsureAccessKey(ctx, "LRENV", "second-secret", "default", true))
+	_, sec, err = s.KeySecret(ctx, "LRENV")
+	require.NoError(t, err)
+	require.Equal(t, "second-secret", sec)
+
+	require.Error(t, s.EnsureAccessKey(ctx, "LRENV", "x", "other", true), "a key id cannot move project")
+	_, sec, err = s.KeySecret(ctx, "LRENV")
+	require.NoError(t, err)
+	require.Equal(t, "second-secret", sec)
+}
+
+func TestUseNonceRefusesReplaysUntilTheyExpire(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	clk := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	s.Now = clk.now
+	const ttl = 15 * time.Minute
+
+	require.NoError(t, s.UseNonce(ctx, "LRA", "n1", ttl))
+	err := s.UseNonce(ctx, "LRA", "n1", ttl)
+	require.ErrorIs(t, err, service.ErrReplay)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated)
+	require.NoError(t, s.UseNonce(ctx, "LRB", "n1", ttl), "nonces are per key")
+
+	clk.t = clk.t.Add(ttl - time.Second)
+	require.ErrorIs(t, s.UseNonce(ctx, "LRA", "n1", ttl), service.ErrReplay)
+	clk.t = clk.t.Add(time.Second)
+	require.NoError(t, s.UseNonce(ctx, "LRA", "n1", ttl), "a nonce older than the ttl is a new request")
+}
+
+func TestTokens(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	clk := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	s.Now = clk.now
+
+	raw, tok, err := s.CreateToken(ctx, alice, time.Hour)
+	require.NoError(t, err)
+	require.Regexp(t, `^lrt_[A-Za-z0-9_-]{43}$`, raw)
+	require.Equal(t, clk.t.Add(time.Hour), tok.ExpiresAt)
+	p, err := s.Authenticate(ctx, raw)
+	require.NoError(t, err)
+	require.Equal(t, service.Principal{Project: alice.Project, KeyID: tok.ID}, p)
+
+	adminRaw, _, err := s.CreateToken(ctx, admin, 0)
+	require.NoError(t, err)
+	p, err = s.Authenticate(ctx, adminRaw)
+	require.NoError(t, err)
+	require.True(t, p.Admin, "a token carries its creator's admin right")
+
+	_, err = s.Authenticate(ctx, raw+"x")
+	require.ErrorIs(t, err, recording.ErrUnauthenticated)
+
+	clk.t = clk.t.Add(time.Hour)
+	_, err = s.Authenticate(ctx, raw)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated, "expired")
+	_, err = s.Authenticate(ctx, adminRaw)
+	require.NoError(t, err, "a ttl of 0 is the default day")
+	clk.t = clk.t.Add(service.DefaultToken)
+	_, err = s.Authenticate(ctx, adminRaw)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated)
+}
+
+func TestCreateTokenTTLIsBounded(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	_, _, err := s.CreateToken(ctx, alice, service.MaxTokenTTL+time.Second)
+	requireValidation(t, err, "ttl")
+	_, tok, err := s.CreateToken(ctx, alice, service.MaxTokenTTL)
+	require.NoError(t, err)
+	require.Equal(t, service.MaxTokenTTL, tok.ExpiresAt.Sub(tok.CreatedAt))
+}
+
+func TestDeleteTokenIsPerProject(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	raw, tok, err := s.CreateToken(ctx, alice, time.Hour)
+	require.NoError(t, err)
+
+	require.ErrorIs(t, s.DeleteToken(ctx, bob, tok.ID), recording.ErrNotFound)
+	_, err = s.Authenticate(ctx, raw)
+	require.NoError(t, err, "bob cannot delete alice's token")
+
+	require.NoError(t, s.DeleteToken(ctx, alice, tok.ID))
+	_, err = s.Authenticate(ctx, raw)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated)
+	require.ErrorIs(t, s.DeleteToken(ctx, alice, tok.ID), recording.ErrNotFound)
+}
