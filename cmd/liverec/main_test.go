@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,8 +58,8 @@ func TestNewcomer(t *testing.T) {
 	rtmpAddr, httpAddr := freePort(t), freePort(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "LIVEREC_DATA="+data, "LIVEREC_RTMP="+rtmpAddr, "LIVEREC_HTTP="+httpAddr)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -76,6 +77,9 @@ func TestNewcomer(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, 20*time.Second, 100*time.Millisecond, "liverec did not become ready")
+
+	require.Equal(t, 1, strings.Count(logs.String(), "LIVEREC_ACCESS_KEY_SECRET="),
+		"a fresh data dir gets one admin key, printed once (§2)")
 
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
 		"-f", "flv", "rtmp://"+rtmpAddr+"/live/test").CombinedOutput()
@@ -149,4 +153,22 @@ func topBoxes(t *testing.T, path string) []string {
 		p += size
 	}
 	return types
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

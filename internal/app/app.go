@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,7 +21,7 @@ import (
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/ingest/rtmp"
 	"github.com/liverec/liverec/internal/record"
-	"github.com/liverec/liverec/internal/store"
+	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store/sqlite"
 	"github.com/liverec/liverec/internal/stream"
 )
@@ -29,7 +30,7 @@ import (
 type App struct {
 	conf   *conf.Config
 	log    *slog.Logger
-	store  store.Store
+	store  service.Store
 	reg    *prometheus.Registry
 	hub    *stream.Hub
 	rtmp   *rtmp.Server
@@ -39,13 +40,14 @@ type App struct {
 	rtmpLn net.Listener
 	local  map[string]*blob.Local
 	alias  map[string]string
+	svc    *service.Service
 
 	recorders sync.WaitGroup
 }
 
 // New opens the data directory and the store, prepares every component and binds the
-// listeners (so Addr works before Run).
-func New(ctx context.Context, c *conf.Config, log *slog.Logger) (*App, error) {
+// listeners (so Addr works before Run). A newly created admin key is printed once to out.
+func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (*App, error) {
 	a := &App{conf: c, log: log, reg: prometheus.NewRegistry()}
 	if err := os.MkdirAll(c.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -66,6 +68,10 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.initStorage()
+	if err := a.initService(ctx, out); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	a.recMet = record.NewMetrics(a.reg)
 	a.fin = &record.Finisher{
@@ -108,7 +114,7 @@ func (a *App) HTTPAddr() net.Addr { return a.httpLn.Addr() }
 func (a *App) RTMPAddr() net.Addr { return a.rtmp.BoundAddr() }
 
 // Store exposes the store (for tests and the API wiring).
-func (a *App) Store() store.Store { return a.store }
+func (a *App) Store() service.Store { return a.store }
 
 // Run serves until ctx ends, then shuts down gracefully (§2): it stops accepting publishers,
 // completes every open file, stores what can be stored within the shutdown timeout, and

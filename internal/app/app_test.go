@@ -25,6 +25,26 @@ import (
 	"github.com/liverec/liverec/internal/testutil"
 )
 
+// testEnv gives the test app an admin key the tests can use (§2: LIVEREC_ACCESS_KEY_*).
+var testEnv = map[string]string{
+	"LIVEREC_ACCESS_KEY_ID":     "LRTESTADMINKEY00000000AA",
+	"LIVEREC_ACCESS_KEY_SECRET": "testsecrettestsecrettestsecret",
+}
+
+// apiRequest sends a request to the native API with the test key.
+func (ta *testApp) apiRequest(t *testing.T, method, path string, body io.Reader) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, ta.base+path, body)
+	require.NoError(t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.SetBasicAuth(testEnv["LIVEREC_ACCESS_KEY_ID"], testEnv["LIVEREC_ACCESS_KEY_SECRET"])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
+}
+
 // fixtures caches reference streams across the tests of this package.
 var fixtures = filepath.Join(os.TempDir(), "liverec-test-fixtures")
 
@@ -46,10 +66,10 @@ func startApp(t *testing.T, yaml string) *testApp {
 		require.NoError(t, os.WriteFile(p, []byte(yaml), 0o644))
 		args = append(args, "--config", p)
 	}
-	c, err := conf.Load(args, func(string) string { return "" })
+	c, err := conf.Load(args, func(k string) string { return testEnv[k] })
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := New(context.Background(), c, log)
+	a, err := New(context.Background(), c, log, io.Discard)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	ta := &testApp{App: a, cancel: cancel, done: make(chan error, 1), data: data,
@@ -97,8 +117,7 @@ func (ta *testApp) putRule(t *testing.T, r recording.Rule) recording.Rule {
 	}
 	body, err := json.Marshal(fields)
 	require.NoError(t, err)
-	resp, err := http.Post(ta.base+"/api/v1/rules", "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
+	resp := ta.apiRequest(t, http.MethodPost, "/api/v1/rules", bytes.NewReader(body))
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, string(b))

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/liverec/liverec/internal/api/aliyun"
+	"github.com/liverec/liverec/internal/api/huawei"
 	"github.com/liverec/liverec/internal/api/native"
 )
 
@@ -19,12 +21,29 @@ func (a *App) httpHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
-	// Authentication arrives with the management APIs issue; until then the native API acts
-	// for the default project.
-	rules := native.NewHandler(a.store, func(*http.Request) (string, bool) { return "default", true },
-		a.log.With("component", "api"))
-	mux.Handle("/api/v1/", rules)
+	mux.Handle("/api/v1/", native.NewHandler(a.svc, native.Config{Logger: a.log.With("component", "api")}))
+	mux.Handle("/v1/", huawei.NewHandler(a.svc, huawei.Config{Logger: a.log.With("component", "api-huawei")}))
+	ali := aliyun.NewHandler(a.svc, aliyun.Config{Logger: a.log.With("component", "api-aliyun")})
+	mux.Handle("/{$}", alibabaOnly(ali))
 	return mux
+}
+
+// maxRPCForm caps an Alibaba RPC form body read to find its Action.
+const maxRPCForm = 1 << 20
+
+// alibabaOnly sends requests for "/" that carry an Action parameter (the Alibaba SDK puts every
+// parameter in the query string of a POST, §9) to the Alibaba façade.
+func alibabaOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("Action") == "" {
+			r.Body = http.MaxBytesReader(w, r.Body, maxRPCForm)
+			if err := r.ParseForm(); err != nil || r.Form.Get("Action") == "" {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ready reports whether the database and every storage endpoint answer (§13).

@@ -38,6 +38,12 @@ rules:
     storage: {endpoint: local, bucket: archive}
 `)
 	code, body := get(t, ta.base+"/api/v1/rules")
+	require.Equal(t, http.StatusUnauthorized, code, "the API needs credentials: %s", body)
+	resp := ta.apiRequest(t, http.MethodGet, "/api/v1/rules", nil)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	code, body = resp.StatusCode, string(b)
 	require.Equal(t, http.StatusOK, code, body)
 	var list struct {
 		Total int `json:"total"`

@@ -34,7 +34,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 			return 2
 		}
 		log := newLogger(c, stderr)
-		a, err := New(ctx, c, log)
+		a, err := New(ctx, c, log, stdout)
 		if err != nil {
 			log.Error("start failed", "err", err)
 			return 1

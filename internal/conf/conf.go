@@ -35,6 +35,15 @@ type Config struct {
 	// ShutdownTimeout bounds graceful shutdown. Flag --shutdown-timeout, default 30s.
 	ShutdownTimeout time.Duration `yaml:"-"`
 
+	// MasterKey seals stored secrets (LIVEREC_MASTER_KEY; default: DATA/master.key, created
+	// with mode 0600 on first start).
+	MasterKey string `yaml:"-"`
+	// AccessKeyID, AccessKeySecret and ProjectID (LIVEREC_ACCESS_KEY_ID, _SECRET and
+	// LIVEREC_PROJECT_ID, default "default") create or update that key at start (§2).
+	AccessKeyID     string `yaml:"-"`
+	AccessKeySecret string `yaml:"-"`
+	ProjectID       string `yaml:"-"`
+
 	Storage   Storage   `yaml:"storage"`
 	Ingest    Ingest    `yaml:"ingest"`
 	Recording Recording `yaml:"recording"`
@@ -142,6 +151,10 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if envErr != nil {
 		return nil, envErr
 	}
+	c.MasterKey = getenv("LIVEREC_MASTER_KEY")
+	c.AccessKeyID = getenv("LIVEREC_ACCESS_KEY_ID")
+	c.AccessKeySecret = getenv("LIVEREC_ACCESS_KEY_SECRET")
+	c.ProjectID = getenv("LIVEREC_PROJECT_ID")
 	if c.File != "" {
 		b, err := os.ReadFile(c.File)
 		if err != nil {
@@ -217,6 +230,9 @@ func (c *Config) setDefaults() {
 	if c.Recording.TimeZone == "" {
 		c.Recording.TimeZone = "UTC"
 	}
+	if c.ProjectID == "" {
+		c.ProjectID = "default"
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -236,6 +252,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
 		bad("db", "%q is not supported yet (only SQLite; PostgreSQL comes with scale-out)", c.DB)
+	}
+	if (c.AccessKeyID == "") != (c.AccessKeySecret == "") {
+		bad("LIVEREC_ACCESS_KEY_ID", "and LIVEREC_ACCESS_KEY_SECRET must be set together")
+	}
+	if c.AccessKeyID != "" && (len(c.AccessKeyID) < 8 || len(c.AccessKeySecret) < 16) {
+		bad("LIVEREC_ACCESS_KEY_ID", "must be at least 8 characters and its secret at least 16")
 	}
 	names := map[string]bool{}
 	for i, e := range c.Storage.Endpoints {

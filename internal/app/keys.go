@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/liverec/liverec/internal/secret"
+	"github.com/liverec/liverec/internal/service"
+)
+
+// initService opens the master key and builds the service layer, then makes sure an access
+// key exists (§2): the one of LIVEREC_ACCESS_KEY_*, or on a data dir without keys a new admin
+// key, printed once.
+func (a *App) initService(ctx context.Context, out io.Writer) error {
+	key, err := secret.LoadMasterKey(a.conf.MasterKey, filepath.Join(a.conf.Data, "master.key"))
+	if err != nil {
+		return err
+	}
+	box, err := secret.New(key)
+	if err != nil {
+		return err
+	}
+	a.svc = &service.Service{
+		Store:  a.store,
+		Sealer: box,
+		EndpointExists: func(name string) bool {
+			_, ok := a.endpointName(name)
+			return ok
+		},
+	}
+	if a.conf.AccessKeyID != "" {
+		if err := a.svc.EnsureAccessKey(ctx, a.conf.AccessKeyID, a.conf.AccessKeySecret, a.conf.ProjectID, true); err != nil {
+			return fmt.Errorf("access key from the environment: %w", err)
+		}
+		return nil
+	}
+	has, err := a.svc.HasAccessKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("look up access keys: %w", err)
+	}
+	if has {
+		return nil
+	}
+	admin := service.Principal{Project: a.conf.ProjectID, Admin: true}
+	k, sec, err := a.svc.CreateAccessKey(ctx, admin, a.conf.ProjectID, true, "created at first start")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "liverec: created an admin access key for project %q; it is shown only this once:\n"+
+		"  LIVEREC_ACCESS_KEY_ID=%s\n  LIVEREC_ACCESS_KEY_SECRET=%s\n", k.Project, k.ID, sec)
+	return nil
+}
