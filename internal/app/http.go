@@ -22,8 +22,10 @@ func (a *App) httpHandler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	mux.Handle("/api/v1/", native.NewHandler(a.svc, native.Config{Logger: a.log.With("component", "api")}))
-	mux.Handle("/v1/", huawei.NewHandler(a.svc, huawei.Config{Logger: a.log.With("component", "api-huawei")}))
-	ali := aliyun.NewHandler(a.svc, aliyun.Config{Logger: a.log.With("component", "api-aliyun")})
+	mux.Handle("/v1/", huawei.NewHandler(a.svc, huawei.Config{Logger: a.log.With("component", "api-huawei"),
+		MaxSkew: a.conf.API.SignatureSkew.D()}))
+	ali := aliyun.NewHandler(a.svc, aliyun.Config{Logger: a.log.With("component", "api-aliyun"),
+		MaxSkew: a.conf.API.SignatureSkew.D()})
 	mux.Handle("/{$}", alibabaOnly(ali))
 	return mux
 }

@@ -74,3 +74,31 @@ rules:
 		require.True(t, strings.Contains(body, name), "metric %s missing", name)
 	}
 }
+
+// TestEndpointNamesAndAliases: cloud endpoint names resolve through aliases (§8) and a name
+// that matches nothing is refused when the rule is written.
+func TestEndpointNamesAndAliases(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, `
+storage:
+  endpoints:
+    - name: local
+      type: local
+      aliases: ["oss-cn-shanghai.aliyuncs.com", "cn-north-4"]
+`)
+	post := func(endpoint string) (int, string) {
+		body := `{"domain":"alias.example","app":"` + strings.ReplaceAll(endpoint, ".", "") +
+			`","formats":[{"format":"flv"}],"storage":{"endpoint":"` + endpoint + `","bucket":"b"}}`
+		resp := ta.apiRequest(t, http.MethodPost, "/api/v1/rules", strings.NewReader(body))
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, ok := range []string{"local", "oss-cn-shanghai.aliyuncs.com", "cn-north-4"} {
+		code, body := post(ok)
+		require.Equal(t, http.StatusCreated, code, "%s: %s", ok, body)
+	}
+	code, body := post("oss-cn-beijing.aliyuncs.com")
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Contains(t, body, `"field":"storage.endpoint"`)
+}

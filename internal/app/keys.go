@@ -23,8 +23,9 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	a.svc = &service.Service{
-		Store:  a.store,
-		Sealer: box,
+		Store:           a.store,
+		Sealer:          box,
+		ClaimsAdminOnly: a.conf.API.ClaimsAdminOnly,
 		EndpointExists: func(name string) bool {
 			_, ok := a.endpointName(name)
 			return ok

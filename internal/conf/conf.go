@@ -47,6 +47,7 @@ type Config struct {
 	Storage   Storage   `yaml:"storage"`
 	Ingest    Ingest    `yaml:"ingest"`
 	Recording Recording `yaml:"recording"`
+	API       API       `yaml:"api"`
 	Log       Log       `yaml:"log"`
 	// Rules are written into the default project at start (create or replace by key), so a
 	// service can be configured without the API.
@@ -106,6 +107,15 @@ type Recording struct {
 	Workers int `yaml:"workers"`
 	// TimeZone renders template times; default UTC.
 	TimeZone string `yaml:"time_zone"`
+}
+
+// API holds management API settings (§9, §11).
+type API struct {
+	// ClaimsAdminOnly: only admin keys may claim a domain; by default the first project that
+	// configures a domain owns it.
+	ClaimsAdminOnly bool `yaml:"claims_admin_only"`
+	// SignatureSkew is how far a signed request's timestamp may be off. Default 15m.
+	SignatureSkew Duration `yaml:"signature_skew"`
 }
 
 // Log configures logging.
@@ -217,6 +227,7 @@ func (c *Config) setDefaults() {
 	if c.Ingest.MaxConns == 0 {
 		c.Ingest.MaxConns = 1000
 	}
+	def(&c.API.SignatureSkew, 15*time.Minute)
 	def(&c.Recording.FlushInterval, time.Second)
 	def(&c.Recording.DiscoveryWindow, time.Second)
 	def(&c.Recording.StoreRetryMin, time.Second)
@@ -278,6 +289,7 @@ func (c *Config) Validate() error {
 		"ingest.publish_idle_timeout": c.Ingest.PublishIdleTimeout, "ingest.read_batch": c.Ingest.ReadBatch,
 		"recording.flush_interval": c.Recording.FlushInterval, "recording.discovery_window": c.Recording.DiscoveryWindow,
 		"recording.store_retry_min": c.Recording.StoreRetryMin, "recording.store_retry_max": c.Recording.StoreRetryMax,
+		"api.signature_skew": c.API.SignatureSkew,
 	} {
 		if d < 0 {
 			bad(key, "must not be negative")
