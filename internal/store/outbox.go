@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/liverec/liverec/internal/recording"
+)
+
+// Change is a set of writes applied in one transaction, so that an event is durable exactly
+// when the state change that caused it is (§7 outbox). Every field is optional.
+type Change struct {
+	RecordingInsert *recording.Recording
+	RecordingUpdate *recording.Recording
+	FileInsert      *recording.File
+	FileUpdate      *recording.File
+	// Events are appended to the outbox; each one's Deliveries (by event index) are created
+	// pending and due at once. Event IDs (prefix EventPrefix) and delivery IDs (prefix
+	// DeliveryPrefix) are assigned when empty, as are CreatedAt times.
+	Events     []recording.OutboxEvent
+	Deliveries [][]recording.Delivery
+}
+
+// Outbox persists events and their deliveries to callback configurations. Every driver
+// implements it beside Store and Control, and storetest covers it.
+type Outbox interface {
+	// Apply writes a Change in one transaction (ErrNotFound/ErrConflict as the single-row
+	// methods give them; nothing is written then).
+	Apply(ctx context.Context, c Change) error
+	// DeliveryClaim returns up to limit pending deliveries due at now, with their events, that
+	// head their OrderKey: no earlier (lower Seq) delivery of the same key is still pending.
+	// Claimed deliveries are leased until now+lease (NextAt moves), so a crashed worker's
+	// claims come back.
+	DeliveryClaim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]recording.Delivery, error)
+	// DeliveryRecord stores an attempt and the delivery's new state: delivered, failed (given
+	// up), or pending again at next.
+	DeliveryRecord(ctx context.Context, a recording.Attempt, state recording.DeliveryState, next time.Time, lastErr string) error
+	// DeliveryGet returns a delivery of project with its event; ErrNotFound.
+	DeliveryGet(ctx context.Context, project, id string) (*recording.Delivery, error)
+	// DeliveryList pages a project's deliveries (newest first when OrderDesc) with their events.
+	DeliveryList(ctx context.Context, f DeliveryFilter) ([]recording.Delivery, int, error)
+	// DeliveryAttempts returns a delivery's attempts, oldest first.
+	DeliveryAttempts(ctx context.Context, deliveryID string) ([]recording.Attempt, error)
+	// DeliveryRedeliver makes a failed delivery of project pending and due at now;
+	// ErrNotFound, or ErrConflict when it is not failed.
+	DeliveryRedeliver(ctx context.Context, project, id string, now time.Time) error
+	// CallbackDisable marks a callback configuration disabled with a reason (a 410 reply, §7).
+	CallbackDisable(ctx context.Context, id, reason string) error
+	// EventsOf returns a recording's events in Seq order.
+	EventsOf(ctx context.Context, recordingID string) ([]recording.OutboxEvent, error)
+}
+
+// DeliveryFilter selects deliveries for DeliveryList.
+type DeliveryFilter struct {
+	// Project is required.
+	Project     string
+	CallbackID  string
+	RecordingID string
+	State       recording.DeliveryState
+	Domain      string
+	App         string
+	Stream      string
+	Since       time.Time
+	Until       time.Time
+	Offset      int
+	Limit       int
+	OrderDesc   bool
+}
+
+// Outbox ID prefixes.
+const (
+	EventPrefix    = "ev_"
+	DeliveryPrefix = "dl_"
+)
