@@ -28,9 +28,10 @@ type Outbox interface {
 	// methods give them; nothing is written then).
 	Apply(ctx context.Context, c Change) error
 	// DeliveryClaim returns up to limit pending deliveries due at now, with their events, that
-	// head their OrderKey: no earlier (lower Seq) delivery of the same key is still pending.
-	// Claimed deliveries are leased until now+lease (NextAt moves), so a crashed worker's
-	// claims come back.
+	// head their OrderKey: no earlier (lower Seq) delivery of the same key is still pending
+	// (equal Seqs go in creation order). They come in the order they fell due (NextAt, then
+	// creation). Claimed deliveries are leased until now+lease (NextAt moves), so a crashed
+	// worker's claims come back.
 	DeliveryClaim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]recording.Delivery, error)
 	// DeliveryRecord stores an attempt and the delivery's new state: delivered, failed (given
 	// up), or pending again at next.

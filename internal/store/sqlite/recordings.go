@@ -13,8 +13,19 @@ import (
 
 const recordingCols = `id, project, rule_id, domain, app, stream, state, reason, started_at, ended_at, params`
 
+// querier is a *sql.DB or a *sql.Tx, so the single-row writes run alone or inside Apply.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // RecordingInsert implements store.Store.
 func (db *DB) RecordingInsert(ctx context.Context, rec *recording.Recording) error {
+	return insertRecording(ctx, db.write, rec)
+}
+
+func insertRecording(ctx context.Context, q querier, rec *recording.Recording) error {
 	if rec.ID == "" {
 		rec.ID = store.NewID(store.RecordingPrefix)
 	}
@@ -24,7 +35,7 @@ func (db *DB) RecordingInsert(ctx context.Context, rec *recording.Recording) err
 	}
 	rec.StartedAt = normTime(rec.StartedAt)
 	normTimePtr(&rec.EndedAt)
-	_, err = db.write.ExecContext(ctx, `INSERT INTO recordings (`+recordingCols+`)
+	_, err = q.ExecContext(ctx, `INSERT INTO recordings (`+recordingCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		rec.ID, rec.Project, rec.RuleID, rec.Domain, rec.App, rec.Stream, rec.State, rec.Reason,
 		fmtTime(rec.StartedAt), fmtTimePtr(rec.EndedAt), params)
@@ -36,12 +47,16 @@ func (db *DB) RecordingInsert(ctx context.Context, rec *recording.Recording) err
 
 // RecordingUpdate implements store.Store.
 func (db *DB) RecordingUpdate(ctx context.Context, rec *recording.Recording) error {
+	return updateRecording(ctx, db.write, rec)
+}
+
+func updateRecording(ctx context.Context, q querier, rec *recording.Recording) error {
 	params, err := marshalParams(rec.Params)
 	if err != nil {
 		return fmt.Errorf("update recording %s: %w", rec.ID, err)
 	}
 	normTimePtr(&rec.EndedAt)
-	res, err := db.write.ExecContext(ctx, `UPDATE recordings SET state = $2, reason = $3,
+	res, err := q.ExecContext(ctx, `UPDATE recordings SET state = $2, reason = $3,
 		ended_at = $4, params = $5 WHERE id = $1`,
 		rec.ID, rec.State, rec.Reason, fmtTimePtr(rec.EndedAt), params)
 	if err = affectedOne(res, err); err != nil {
@@ -141,12 +156,16 @@ const fileCols = `id, recording_id, format, state, spool_path, endpoint, bucket,
 
 // FileInsert implements store.Store.
 func (db *DB) FileInsert(ctx context.Context, f *recording.File) error {
+	return insertFile(ctx, db.write, f)
+}
+
+func insertFile(ctx context.Context, q querier, f *recording.File) error {
 	if f.ID == "" {
 		f.ID = store.NewID(store.FilePrefix)
 	}
 	f.StartedAt = normTime(f.StartedAt)
 	normTimePtr(&f.EndedAt)
-	_, err := db.write.ExecContext(ctx, `INSERT INTO files (`+fileCols+`)
+	_, err := q.ExecContext(ctx, `INSERT INTO files (`+fileCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		f.ID, f.RecordingID, f.Format, f.State, f.SpoolPath, f.Endpoint, f.Bucket, f.ObjectKey,
 		fmtTime(f.StartedAt), fmtTimePtr(f.EndedAt), int64(f.Duration), f.Bytes, f.VideoFrames, f.AudioFrames)
@@ -158,8 +177,12 @@ func (db *DB) FileInsert(ctx context.Context, f *recording.File) error {
 
 // FileUpdate implements store.Store.
 func (db *DB) FileUpdate(ctx context.Context, f *recording.File) error {
+	return updateFile(ctx, db.write, f)
+}
+
+func updateFile(ctx context.Context, q querier, f *recording.File) error {
 	normTimePtr(&f.EndedAt)
-	res, err := db.write.ExecContext(ctx, `UPDATE files SET state = $2, spool_path = $3,
+	res, err := q.ExecContext(ctx, `UPDATE files SET state = $2, spool_path = $3,
 		endpoint = $4, bucket = $5, object_key = $6, ended_at = $7, duration_ns = $8, bytes = $9,
 		video_frames = $10, audio_frames = $11 WHERE id = $1`,
 		f.ID, f.State, f.SpoolPath, f.Endpoint, f.Bucket, f.ObjectKey, fmtTimePtr(f.EndedAt),

@@ -14,11 +14,12 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// Driver is what a store driver implements: the recorder's Store and the management APIs'
-// Control.
+// Driver is what a store driver implements: the recorder's Store, the management APIs'
+// Control and the events' Outbox.
 type Driver interface {
 	store.Store
 	store.Control
+	store.Outbox
 }
 
 // Exercise runs the whole contract against the driver behind newStore. newStore must return a
@@ -42,6 +43,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Run("Token", func(t *testing.T) { exerciseTokens(t, control) })
 	t.Run("Domain", func(t *testing.T) { exerciseDomains(t, control) })
 	t.Run("Nonce", func(t *testing.T) { exerciseNonces(t, control) })
+
+	t.Run("Outbox", func(t *testing.T) { exerciseOutbox(t, newStore) })
+	t.Run("Claim", func(t *testing.T) { exerciseClaims(t, newStore) })
+	t.Run("Delivery", func(t *testing.T) { exerciseDeliveries(t, newStore) })
 }
 
 var idPattern = map[string]*regexp.Regexp{
@@ -50,6 +55,8 @@ var idPattern = map[string]*regexp.Regexp{
 	store.FilePrefix:      regexp.MustCompile(`^f_[0-9a-f]{16}$`),
 	store.CallbackPrefix:  regexp.MustCompile(`^cb_[0-9a-f]{16}$`),
 	store.TokenPrefix:     regexp.MustCompile(`^tok_[0-9a-f]{16}$`),
+	store.EventPrefix:     regexp.MustCompile(`^ev_[0-9a-f]{16}$`),
+	store.DeliveryPrefix:  regexp.MustCompile(`^dl_[0-9a-f]{16}$`),
 }
 
 // rule returns a valid, normalised native rule for the key.
