@@ -20,17 +20,29 @@ import (
 	"github.com/liverec/liverec/internal/blob"
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/ingest/rtmp"
+	"github.com/liverec/liverec/internal/notify"
+	"github.com/liverec/liverec/internal/notify/dialect"
+	"github.com/liverec/liverec/internal/ondemand"
 	"github.com/liverec/liverec/internal/record"
+	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
+	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/sqlite"
 	"github.com/liverec/liverec/internal/stream"
 )
+
+// appStore is everything the app persists through.
+type appStore interface {
+	service.Store
+	store.Outbox
+}
 
 // App is a running liverec.
 type App struct {
 	conf   *conf.Config
 	log    *slog.Logger
-	store  service.Store
+	store  appStore
+	events *events
 	reg    *prometheus.Registry
 	hub    *stream.Hub
 	rtmp   *rtmp.Server
@@ -41,6 +53,9 @@ type App struct {
 	local  map[string]*blob.Local
 	alias  map[string]string
 	svc    *service.Service
+	asker  *ondemand.Asker
+	notif  *notify.Notifier
+	odMet  *ondemandMetrics
 
 	recorders sync.WaitGroup
 }
@@ -63,6 +78,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a.store = db
+	a.events = &events{store: db, log: log, live: map[string]*live{}}
 	if err := a.seedRules(ctx, fresh); err != nil {
 		db.Close()
 		return nil, err
@@ -74,15 +90,37 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	}
 	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	a.recMet = record.NewMetrics(a.reg)
+	a.odMet = newOndemandMetrics(a.reg)
+	a.asker = &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D()}
 	a.fin = &record.Finisher{
 		Storage:  a.objectStore,
 		Workers:  c.Recording.Workers,
 		RetryMin: c.Recording.StoreRetryMin.D(),
 		RetryMax: c.Recording.StoreRetryMax.D(),
-		OnStored: a.onStored,
-		Logger:   log.With("component", "finisher"),
-		Metrics:  a.recMet,
+		OnStored: func(s record.Stored) {
+			ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+			defer cancel()
+			a.events.stored(ctx, s)
+		},
+		Logger:  log.With("component", "finisher"),
+		Metrics: a.recMet,
 	}
+	enc := dialect.Encoder{HuaweiExpiry: c.Callbacks.SignExpiry.D()}
+	a.notif = &notify.Notifier{
+		Outbox:    db,
+		Callbacks: callbackKeys{a},
+		Encode: func(ev *recording.OutboxEvent, cfg *recording.CallbackConfig, key string, now time.Time) (notify.Request, bool, error) {
+			r, ok, err := enc.Encode(ev, cfg, key, now)
+			return notify.Request(r), ok, err
+		},
+		Timeout: c.Callbacks.DeliveryTimeout.D(),
+		Backoff: notify.Backoff{Min: c.Callbacks.RetryMin.D(), Max: c.Callbacks.RetryMax.D(),
+			MaxAge: c.Callbacks.RetryMaxAge.D()},
+		Workers: c.Callbacks.Workers,
+		Logger:  log.With("component", "notify"),
+		Metrics: notify.NewMetrics(a.reg),
+	}
+	a.events.notify = a.notif.Notify
 	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder}
 	a.rtmp = &rtmp.Server{
 		Addr:             c.RTMP,
@@ -114,7 +152,7 @@ func (a *App) HTTPAddr() net.Addr { return a.httpLn.Addr() }
 func (a *App) RTMPAddr() net.Addr { return a.rtmp.BoundAddr() }
 
 // Store exposes the store (for tests and the API wiring).
-func (a *App) Store() service.Store { return a.store }
+func (a *App) Store() appStore { return a.store }
 
 // Run serves until ctx ends, then shuts down gracefully (§2): it stops accepting publishers,
 // completes every open file, stores what can be stored within the shutdown timeout, and
@@ -124,8 +162,9 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	finCtx, finStop := context.WithCancel(context.Background())
 	rtmpCtx, rtmpStop := context.WithCancel(context.Background())
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	wg.Go(func() { errc <- a.fin.Run(finCtx) })
+	wg.Go(func() { errc <- a.notif.Run(finCtx) })
 	wg.Go(func() { errc <- a.rtmp.Run(rtmpCtx) })
 	wg.Go(func() {
 		if err := srv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {

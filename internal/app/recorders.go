@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/ondemand"
 	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
@@ -36,42 +37,34 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 		Logger:          log,
 		Metrics:         a.recMet,
 	}
-	// Resolve and OnEnd both run on the recorder's goroutine, so rec needs no lock.
-	var rec *recording.Recording
-	r.Resolve = func() (*recording.Rule, error) {
-		rule, started, err := a.resolve(p, id)
-		rec = started
-		return rule, err
+	r.Resolve = func(info record.StreamInfo) (*recording.Rule, error) {
+		return a.resolve(p, id, info, log)
+	}
+	r.OnFileStarted = func(f record.FileStarted) {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		a.events.fileStarted(ctx, id, f)
 	}
 	a.recorders.Add(1)
-	r.OnEnd = func(err error) {
-		defer a.recorders.Done()
-		if rec != nil {
-			a.endRecording(rec, err, log)
-		}
-	}
+	// The recording's end is written when its end job has passed the Finisher (events.stored).
+	r.OnEnd = func(error) { a.recorders.Done() }
 	r.Start()
 	return r
 }
 
 // resolve picks the rule of a publication (§3) and persists the recording it starts.
-func (a *App) resolve(p *stream.Publication, id string) (*recording.Rule, *recording.Recording, error) {
+func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, log *slog.Logger) (*recording.Rule, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	k := p.Req.Key
 	rules, err := a.store.RulesForStream(ctx, k.Domain)
 	if err != nil {
-		return nil, nil, fmt.Errorf("look up rules: %w", err)
+		return nil, fmt.Errorf("look up rules: %w", err)
 	}
 	rule := recording.MatchRule(rules, k.Domain, k.App, k.Stream)
 	if rule == nil {
 		a.log.Info("no rule matches, not recording", "domain", k.Domain, "app", k.App, "stream", k.Stream)
-		return nil, nil, nil
-	}
-	if rule.Mode != recording.ModeAuto {
-		// The other modes (on-demand, manual, plan) arrive with the callbacks issue.
-		a.log.Warn("rule mode not supported yet, not recording", "rule", rule.ID, "mode", rule.Mode)
-		return nil, nil, nil
+		return nil, nil
 	}
 	params := map[string]string{}
 	for name, vals := range p.Req.Params {
@@ -81,44 +74,97 @@ func (a *App) resolve(p *stream.Publication, id string) (*recording.Rule, *recor
 	}
 	rec := &recording.Recording{ID: id, Project: rule.Project, RuleID: rule.ID, Domain: k.Domain,
 		App: k.App, Stream: k.Stream, State: recording.RecordingActive, StartedAt: p.Start, Params: params}
-	if err := a.store.RecordingInsert(ctx, rec); err != nil {
-		return nil, nil, fmt.Errorf("save recording: %w", err)
+	decided, reason := a.decide(ctx, rule, p, info)
+	if decided == nil {
+		rec.State, rec.Reason = recording.RecordingNotRecorded, reason
+		now := time.Now()
+		rec.EndedAt = &now
+		if err := a.events.notRecorded(ctx, rec, log); err != nil {
+			return nil, fmt.Errorf("save decision: %w", err)
+		}
+		log.Info("not recording", "rule", rule.ID, "mode", rule.Mode, "reason", reason)
+		return nil, nil
 	}
-	a.log.Info("recording started", "recording", id, "rule", rule.ID, "domain", k.Domain,
-		"app", k.App, "stream", k.Stream)
-	return rule, rec, nil
+	if err := a.events.started(ctx, rec, log); err != nil {
+		return nil, fmt.Errorf("save recording: %w", err)
+	}
+	log.Info("recording started", "rule", rule.ID, "mode", rule.Mode)
+	return decided, nil
 }
 
-func (a *App) endRecording(rec *recording.Recording, err error, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	defer cancel()
-	now := time.Now()
-	rec.EndedAt = &now
-	rec.State = recording.RecordingOver
+// decide applies the rule's mode (§5) and returns the rule to record with, or nil and why not.
+func (a *App) decide(ctx context.Context, rule *recording.Rule, p *stream.Publication, info record.StreamInfo) (*recording.Rule, string) {
+	k := p.Req.Key
+	switch rule.Mode {
+	case recording.ModeAuto:
+		return rule, ""
+	case recording.ModePlan:
+		if !ondemand.InWindow(rule, time.Now()) {
+			return nil, "outside the plan window"
+		}
+		return rule, ""
+	case recording.ModeOnDemandParam:
+		raw := p.Req.Params.Get("record_config")
+		if raw == "" {
+			return nil, "no record_config ingest parameter"
+		}
+		reply, err := ondemand.ParseRecordConfig(raw)
+		if err != nil {
+			a.ondemandFailed()
+			return nil, "record_config: " + err.Error()
+		}
+		return applyReply(rule, reply)
+	case recording.ModeOnDemandHTTP:
+		url := a.onDemandURL(ctx, rule.Project, k)
+		if url == "" {
+			return nil, "no on-demand URL is configured for the stream"
+		}
+		req := ondemand.Request{Domain: k.Domain, App: k.App, Stream: k.Stream, VideoKbps: info.VideoKbps}
+		if v := info.Tracks.Video; v != nil {
+			req.Codec = v.Codec.String()
+		}
+		start := time.Now()
+		reply, err := a.asker.Ask(ctx, url, req)
+		a.ondemandLatency(time.Since(start))
+		if err != nil {
+			a.ondemandFailed()
+			return nil, "on-demand decision failed: " + err.Error()
+		}
+		return applyReply(rule, reply)
+	}
+	// Manual mode records only on a command (RealTimeRecordCommand, record/control).
+	return nil, "manual mode: waiting for a record command"
+}
+
+func applyReply(rule *recording.Rule, reply ondemand.Reply) (*recording.Rule, string) {
+	if !reply.NeedRecord {
+		return nil, "the decision said NeedRecord false"
+	}
+	r := ondemand.Apply(rule, reply)
+	if r == nil {
+		return nil, "no format of the decision is in the rule"
+	}
+	return r, ""
+}
+
+// onDemandURL picks the on-demand URL of the best-matching callback configuration of the
+// stream's project (exact app before "*", §5).
+func (a *App) onDemandURL(ctx context.Context, project string, k stream.Key) string {
+	cs, err := a.store.CallbacksForStream(ctx, k.Domain)
 	if err != nil {
-		rec.State, rec.Reason = recording.RecordingFailed, err.Error()
+		a.log.Error("look up on-demand URL", "err", err)
+		return ""
 	}
-	if uerr := a.store.RecordingUpdate(ctx, rec); uerr != nil {
-		log.Error("save recording end", "err", uerr)
+	url, exact := "", false
+	for _, c := range cs {
+		if c.Project != project || c.OnDemandURL == "" || (c.App != k.App && c.App != recording.Wildcard) {
+			continue
+		}
+		if url == "" || (!exact && c.App == k.App) {
+			url, exact = c.OnDemandURL, c.App == k.App
+		}
 	}
-	log.Info("recording ended", "state", rec.State)
-}
-
-// onStored persists a file (or HLS playlist) once it is durable in its bucket.
-func (a *App) onStored(s record.Stored) {
-	if s.Job.Kind == record.JobSlice {
-		return // slices are listed in their playlist
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	defer cancel()
-	end := s.Job.End
-	f := &recording.File{ID: store.NewID(store.FilePrefix), RecordingID: s.Job.RecordingID, Format: s.Job.Format,
-		State: recording.FileStored, Endpoint: s.Endpoint, Bucket: s.Bucket, ObjectKey: s.ObjectKey,
-		StartedAt: s.Job.Start, EndedAt: &end, Duration: s.Job.Stats.Duration, Bytes: s.Job.Stats.Bytes,
-		VideoFrames: s.Job.Stats.VideoFrames, AudioFrames: s.Job.Stats.AudioFrames}
-	if err := a.store.FileInsert(ctx, f); err != nil {
-		a.log.Error("save file", "recording", s.Job.RecordingID, "key", s.ObjectKey, "err", err)
-	}
+	return url
 }
 
 // initStorage builds the endpoints of the config and their alias table (§8).

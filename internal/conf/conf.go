@@ -48,6 +48,7 @@ type Config struct {
 	Ingest    Ingest    `yaml:"ingest"`
 	Recording Recording `yaml:"recording"`
 	API       API       `yaml:"api"`
+	Callbacks Callbacks `yaml:"callbacks"`
 	Log       Log       `yaml:"log"`
 	// Rules are written into the default project at start (create or replace by key), so a
 	// service can be configured without the API.
@@ -107,6 +108,23 @@ type Recording struct {
 	Workers int `yaml:"workers"`
 	// TimeZone renders template times; default UTC.
 	TimeZone string `yaml:"time_zone"`
+}
+
+// Callbacks holds event delivery and on-demand settings (§5, §7).
+type Callbacks struct {
+	// DeliveryTimeout bounds one delivery attempt. Default 5s.
+	DeliveryTimeout Duration `yaml:"delivery_timeout"`
+	// RetryMin and RetryMax bound the exponential backoff between attempts. Defaults 1s and 1h.
+	RetryMin Duration `yaml:"retry_min"`
+	RetryMax Duration `yaml:"retry_max"`
+	// RetryMaxAge is how long an event is retried before it is given up. Default 24h.
+	RetryMaxAge Duration `yaml:"retry_max_age"`
+	// Workers is how many deliveries are attempted at once. Default 8.
+	Workers int `yaml:"workers"`
+	// OnDemandTimeout bounds the on-demand decision request. Default 3s.
+	OnDemandTimeout Duration `yaml:"ondemand_timeout"`
+	// SignExpiry is how long a Huawei callback signature stays valid (auth_timestamp). Default 10m.
+	SignExpiry Duration `yaml:"sign_expiry"`
 }
 
 // API holds management API settings (§9, §11).
@@ -228,6 +246,15 @@ func (c *Config) setDefaults() {
 		c.Ingest.MaxConns = 1000
 	}
 	def(&c.API.SignatureSkew, 15*time.Minute)
+	def(&c.Callbacks.DeliveryTimeout, 5*time.Second)
+	def(&c.Callbacks.RetryMin, time.Second)
+	def(&c.Callbacks.RetryMax, time.Hour)
+	def(&c.Callbacks.RetryMaxAge, 24*time.Hour)
+	def(&c.Callbacks.OnDemandTimeout, 3*time.Second)
+	def(&c.Callbacks.SignExpiry, 10*time.Minute)
+	if c.Callbacks.Workers == 0 {
+		c.Callbacks.Workers = 8
+	}
 	def(&c.Recording.FlushInterval, time.Second)
 	def(&c.Recording.DiscoveryWindow, time.Second)
 	def(&c.Recording.StoreRetryMin, time.Second)
@@ -289,7 +316,10 @@ func (c *Config) Validate() error {
 		"ingest.publish_idle_timeout": c.Ingest.PublishIdleTimeout, "ingest.read_batch": c.Ingest.ReadBatch,
 		"recording.flush_interval": c.Recording.FlushInterval, "recording.discovery_window": c.Recording.DiscoveryWindow,
 		"recording.store_retry_min": c.Recording.StoreRetryMin, "recording.store_retry_max": c.Recording.StoreRetryMax,
-		"api.signature_skew": c.API.SignatureSkew,
+		"api.signature_skew":         c.API.SignatureSkew,
+		"callbacks.delivery_timeout": c.Callbacks.DeliveryTimeout, "callbacks.retry_min": c.Callbacks.RetryMin,
+		"callbacks.retry_max": c.Callbacks.RetryMax, "callbacks.retry_max_age": c.Callbacks.RetryMaxAge,
+		"callbacks.ondemand_timeout": c.Callbacks.OnDemandTimeout, "callbacks.sign_expiry": c.Callbacks.SignExpiry,
 	} {
 		if d < 0 {
 			bad(key, "must not be negative")

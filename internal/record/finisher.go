@@ -126,6 +126,12 @@ func (f *Finisher) Drain(ctx context.Context) error {
 }
 
 func (f *Finisher) handle(ctx context.Context, j *Job) {
+	if j.Kind == JobEnd {
+		if f.OnStored != nil {
+			f.OnStored(Stored{Job: j})
+		}
+		return
+	}
 	if err := f.prepare(j); err != nil {
 		// The spool file is kept: recovery at the next start picks it up (§6).
 		f.Logger.Error("preparing completed file failed", "recording", j.RecordingID, "path", j.SpoolPath, "err", err)

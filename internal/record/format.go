@@ -160,6 +160,9 @@ func (fs *formatState) open(u *media.Unit) error {
 	fs.cur = of
 	fs.seq++
 	r.Logger.Debug("file started", "format", fs.cfg.Format, "seq", of.seq)
+	if r.OnFileStarted != nil {
+		r.OnFileStarted(FileStarted{Format: fs.cfg.Format, Seq: of.seq, Start: of.startWall, Tracks: of.tracks})
+	}
 	return nil
 }
 

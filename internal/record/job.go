@@ -19,6 +19,8 @@ const (
 	JobSlice
 	// JobPlaylist is a completed HLS playlist; its slices were queued before it.
 	JobPlaylist
+	// JobEnd marks the end of a recording: every job of the recording was queued before it.
+	JobEnd
 )
 
 // Job is a completed piece of a recording on its way from the spool to its bucket. The
@@ -38,6 +40,8 @@ type Job struct {
 	Config      recording.FormatConfig
 	Storage     recording.Storage
 	Vars        NameVars
+	// Err is, for JobEnd, why the recording failed (nil: it ended normally).
+	Err error
 
 	sink        *sink.File // still open: the Finisher syncs and closes it off the recorder's goroutine
 	finalizeMP4 bool

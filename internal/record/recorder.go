@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
@@ -30,10 +31,15 @@ type Recorder struct {
 	RecordingID string
 	// Rule is the snapshot of the rule the recording started with (§3: later changes don't apply).
 	Rule recording.Rule
-	// Resolve, when set, is called first on the recorder's goroutine to decide whether and how
-	// to record (rule lookup, and later the on-demand decision); media waits in the queue
-	// meanwhile. It returns the rule to record with, or nil to record nothing.
-	Resolve func() (*recording.Rule, error)
+	// Resolve, when set, decides on the recorder's goroutine whether and how to record (rule
+	// lookup, on-demand decision) once the stream's tracks are known; media is held back from
+	// the first keyframe meanwhile (§5). It returns the rule to record with, or nil.
+	Resolve func(StreamInfo) (*recording.Rule, error)
+	// BitrateWindow is how much video is held back to measure the bitrate when the publisher's
+	// metadata gives none (§5: vbitrate). Default 2 s.
+	BitrateWindow time.Duration
+	// OnFileStarted is called (on the recorder's goroutine) when a file (HLS: a playlist) starts.
+	OnFileStarted func(FileStarted)
 	// Key and StartWall describe the stream and when its recording started.
 	Key       stream.Key
 	StartWall time.Time
@@ -62,6 +68,9 @@ type Recorder struct {
 
 	tracks     media.Tracks
 	discovered bool
+	resolved   bool
+	skip       bool // Resolve decided not to record: batches are dropped until the end
+	metaKbps   atomic.Int64
 	pending    []*stream.Batch
 	formats    []*formatState
 	failed     error
@@ -78,6 +87,9 @@ func (r *Recorder) Start() {
 	if r.DiscoveryWindow <= 0 {
 		r.DiscoveryWindow = time.Second
 	}
+	if r.BitrateWindow <= 0 {
+		r.BitrateWindow = 2 * time.Second
+	}
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,10 +103,25 @@ func (r *Recorder) Start() {
 	go r.run()
 }
 
+// StreamInfo is what Resolve knows about the stream.
+type StreamInfo struct {
+	Tracks media.Tracks
+	// VideoKbps is the publisher's videodatarate, else measured over BitrateWindow, else 0.
+	VideoKbps int
+}
+
+// FileStarted describes a file that started.
+type FileStarted struct {
+	Format recording.Format
+	Seq    int
+	Start  time.Time
+	Tracks media.Tracks
+}
+
 // resolve decides the rule and builds the format states; false means nothing is recorded.
-func (r *Recorder) resolve() bool {
+func (r *Recorder) resolve(info StreamInfo) bool {
 	if r.Resolve != nil {
-		rule, err := r.Resolve()
+		rule, err := r.Resolve(info)
 		if err != nil {
 			r.Logger.Error("deciding how to record failed", "err", err)
 			return false
@@ -129,8 +156,8 @@ func (r *Recorder) WriteBatch(b *stream.Batch) {
 	}
 }
 
-// SetMetadata implements stream.Sink.
-func (r *Recorder) SetMetadata(float64) {}
+// SetMetadata implements stream.Sink: it keeps the publisher's video bitrate for Resolve.
+func (r *Recorder) SetMetadata(videoKbps float64) { r.metaKbps.Store(int64(videoKbps)) }
 
 // End implements stream.Sink: the recorder completes its files and stops.
 func (r *Recorder) End(reason error) {
@@ -145,16 +172,6 @@ func (r *Recorder) End(reason error) {
 }
 
 func (r *Recorder) run() {
-	if !r.resolve() {
-		for b := range r.ch { // not recorded: keep ingest unblocked until the publisher leaves
-			b.Release()
-		}
-		if r.OnEnd != nil {
-			r.OnEnd(errNotRecorded)
-		}
-		return
-	}
-	r.Metrics.recordingStarted()
 	t := time.NewTicker(r.FlushInterval)
 	defer t.Stop()
 	for {
@@ -172,19 +189,61 @@ func (r *Recorder) run() {
 }
 
 func (r *Recorder) handle(b *stream.Batch) {
-	if r.failed != nil {
+	if r.failed != nil || r.skip {
 		b.Release()
 		return
 	}
-	if !r.discovered {
+	if !r.resolved {
 		r.pending = append(r.pending, b)
 		if !r.discover() {
 			return
 		}
+		r.resolved = true
+		if !r.resolve(StreamInfo{Tracks: r.tracks, VideoKbps: r.videoKbps()}) {
+			r.skip = true
+			r.releasePending()
+			return
+		}
+		r.Metrics.recordingStarted()
 		r.replayPending()
 		return
 	}
 	r.writeBatch(b)
+}
+
+// videoKbps is the publisher's stated video bitrate, else the one of the held-back video.
+func (r *Recorder) videoKbps() int {
+	if k := r.metaKbps.Load(); k > 0 {
+		return int(k)
+	}
+	var bytes int64
+	var first, last time.Duration
+	n := 0
+	for _, b := range r.pending {
+		for i := range b.Units {
+			u := &b.Units[i]
+			if !u.Track.IsVideo() {
+				continue
+			}
+			if n == 0 {
+				first = u.DTS
+			}
+			last = u.DTS
+			bytes += int64(len(u.Data))
+			n++
+		}
+	}
+	if n < 2 || last <= first {
+		return 0
+	}
+	return int(bytes * 8 * int64(time.Second) / int64(last-first) / 1000)
+}
+
+func (r *Recorder) releasePending() {
+	for _, b := range r.pending {
+		b.Release()
+	}
+	r.pending = nil
 }
 
 // replayPending writes the units held back during discovery in DTS order, so that audio sent
@@ -234,6 +293,10 @@ func (r *Recorder) discover() bool {
 	}
 	if (r.tracks.Video != nil && r.tracks.Audio != nil) || last-first >= r.DiscoveryWindow {
 		r.discovered = true
+	}
+	// Without a stated bitrate, hold video back long enough to measure it (§5 vbitrate).
+	if r.discovered && r.tracks.Video != nil && r.metaKbps.Load() == 0 && last-first < r.BitrateWindow {
+		return false
 	}
 	return r.discovered
 }
@@ -306,10 +369,26 @@ func (r *Recorder) fail(err error) {
 }
 
 func (r *Recorder) finish() {
-	for _, b := range r.pending { // publisher left before the tracks were known
-		b.Release()
+	if !r.resolved && len(r.pending) > 0 {
+		// The publisher left while media was held back for the decision: decide with what
+		// arrived, so a short stream is recorded too.
+		r.discover()
+		r.resolved = true
+		if r.resolve(StreamInfo{Tracks: r.tracks, VideoKbps: r.videoKbps()}) {
+			r.Metrics.recordingStarted()
+			r.replayPending()
+		} else {
+			r.skip = true
+		}
 	}
-	r.pending = nil
+	if !r.resolved || r.skip {
+		// The publisher left before a decision, or the stream is not recorded.
+		r.releasePending()
+		if r.OnEnd != nil {
+			r.OnEnd(errNotRecorded)
+		}
+		return
+	}
 	var errs []error
 	if r.failed == nil {
 		for _, fs := range r.formats {
@@ -322,8 +401,12 @@ func (r *Recorder) finish() {
 		errs = append(errs, r.failed)
 	}
 	r.Metrics.recordingEnded()
+	err := errors.Join(errs...)
+	// The end job follows every file job of the recording through the Finisher, so its
+	// handler runs after each file was stored (§6: "over" only after every file event).
+	r.Complete(&Job{Kind: JobEnd, RecordingID: r.RecordingID, Err: err})
 	if r.OnEnd != nil {
-		r.OnEnd(errors.Join(errs...))
+		r.OnEnd(err)
 	}
 }
 

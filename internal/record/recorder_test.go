@@ -136,13 +136,16 @@ func TestRecorderQueueFullDropsWithoutBlocking(t *testing.T) {
 	written := make(chan struct{})
 	ended := make(chan error, 1)
 	r := &Recorder{RecordingID: "rec_q", Rule: testRule(0, 2), SpoolDir: t.TempDir(), QueueLen: 1,
-		Resolve: func() (*recording.Rule, error) { <-written; return nil, nil },
+		Resolve: func(StreamInfo) (*recording.Rule, error) { <-written; return nil, nil },
 		OnEnd:   func(err error) { ended <- err }}
+	r.SetMetadata(2000) // a stated bitrate: the decision needs no measuring window
 	r.Start()
+	video, audio := &media.Track{Codec: media.CodecH264}, &media.Track{Codec: media.CodecAAC}
 	go func() {
-		for range 100 {
+		for i := range 100 {
 			b := stream.NewBatch()
-			b.Add(&media.Unit{Track: &media.Track{Codec: media.CodecAAC}, Data: []byte{1}})
+			b.Add(&media.Unit{Track: video, Keyframe: true, DTS: time.Duration(i), Data: []byte{1}})
+			b.Add(&media.Unit{Track: audio, DTS: time.Duration(i), Data: []byte{1}})
 			r.WriteBatch(b)
 		}
 		close(written)
@@ -154,4 +157,61 @@ func TestRecorderQueueFullDropsWithoutBlocking(t *testing.T) {
 	}
 	r.End(nil)
 	require.True(t, IsNotRecorded(<-ended))
+}
+
+// TestRecorderResolveSeesTracksAndBitrate: the decision comes once the tracks are known and
+// the video bitrate was measured (no onMetaData here), and a negative decision records nothing.
+func TestRecorderResolveSeesTracksAndBitrate(t *testing.T) {
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
+	_, units := testutil.LoadFLV(t, src)
+	var sizes int64
+	for _, u := range units {
+		if u.Track.IsVideo() {
+			sizes += int64(len(u.Data))
+		}
+	}
+	fileKbps := float64(sizes*8) / 4 / 1000
+
+	var got StreamInfo
+	spool := t.TempDir()
+	ended := make(chan error, 1)
+	r := &Recorder{RecordingID: "rec_no", Rule: testRule(0, 2), SpoolDir: spool,
+		Resolve: func(info StreamInfo) (*recording.Rule, error) { got = info; return nil, nil },
+		OnEnd:   func(err error) { ended <- err }}
+	r.Start()
+	for i := 0; i < len(units); i += 10 {
+		b := stream.NewBatch()
+		for j := i; j < min(i+10, len(units)); j++ {
+			b.Add(&units[j])
+		}
+		r.WriteBatch(b)
+	}
+	r.End(nil)
+	require.True(t, IsNotRecorded(<-ended))
+	require.Equal(t, 1280, got.Tracks.Video.Width)
+	require.NotNil(t, got.Tracks.Audio)
+	require.InDelta(t, fileKbps, float64(got.VideoKbps), fileKbps*0.35, "measured over the first 2 s")
+	entries, err := os.ReadDir(spool)
+	require.NoError(t, err)
+	require.Empty(t, entries, "a stream that is not recorded leaves nothing in the spool")
+}
+
+// TestRecorderShortStreamIsRecorded: a publisher that leaves while its media is still held
+// back for the decision (here after half a second) is recorded all the same.
+func TestRecorderShortStreamIsRecorded(t *testing.T) {
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
+	_, units := testutil.LoadFLV(t, src)
+	var short []media.Unit
+	for _, u := range units {
+		if u.DTS < 500*time.Millisecond {
+			short = append(short, u)
+		}
+	}
+	wantV, wantA := testutil.CountUnits(short)
+	h := newHarness(t)
+	files := h.record(t, testRule(0, 2), short, 5)
+	require.Len(t, files[recording.FormatMP4], 1)
+	pr := testutil.Probe(t, filepath.Join(h.root, files[recording.FormatMP4][0].Bucket, files[recording.FormatMP4][0].ObjectKey))
+	require.Equal(t, wantV, pr.Video().Packets())
+	require.Equal(t, wantA, pr.Audio().Packets())
 }

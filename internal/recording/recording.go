@@ -68,3 +68,7 @@ type File struct {
 	VideoFrames int64         `json:"video_frames"`
 	AudioFrames int64         `json:"audio_frames"`
 }
+
+// RecordingNotRecorded: the stream matched a rule but was not recorded — an on-demand
+// decision said no or failed, or a plan window was closed; Reason says which (§5: visible).
+const RecordingNotRecorded RecordingState = "not_recorded"

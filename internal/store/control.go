@@ -25,6 +25,9 @@ type Control interface {
 	CallbackGet(ctx context.Context, project, id string) (*recording.CallbackConfig, error)
 	// CallbackList returns a page of a project's configurations in creation order, and the total.
 	CallbackList(ctx context.Context, f CallbackFilter) ([]recording.CallbackConfig, int, error)
+	// CallbackByID returns a configuration by id in any project (the notifier resolves a
+	// delivery's configuration with it); recording.ErrNotFound.
+	CallbackByID(ctx context.Context, id string) (*recording.CallbackConfig, error)
 	// CallbacksForStream returns every project's enabled and disabled configurations whose
 	// domain is domain, for the notifier and the on-demand decision to pick from.
 	CallbacksForStream(ctx context.Context, domain string) ([]recording.CallbackConfig, error)

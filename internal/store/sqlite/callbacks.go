@@ -85,6 +85,16 @@ func (db *DB) CallbackGet(ctx context.Context, project, id string) (*recording.C
 	return c, nil
 }
 
+// CallbackByID implements store.Control.
+func (db *DB) CallbackByID(ctx context.Context, id string) (*recording.CallbackConfig, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+callbackCols+` FROM callbacks WHERE id = $1`, id)
+	c, err := scanCallback(row)
+	if err != nil {
+		return nil, fmt.Errorf("get callback %s: %w", id, mapErr(err))
+	}
+	return c, nil
+}
+
 // CallbackList implements store.Control.
 func (db *DB) CallbackList(ctx context.Context, f store.CallbackFilter) ([]recording.CallbackConfig, int, error) {
 	if f.Project == "" {

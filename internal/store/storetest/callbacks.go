@@ -52,6 +52,11 @@ func exerciseCallbacks(t *testing.T, newStore func(t *testing.T) store.Control) 
 		require.NoError(t, err)
 		require.Equal(t, c, got)
 		require.Equal(t, []byte{0x01, 0x00, 0xff, 'k'}, got.KeySealed, "the sealed key comes back byte for byte")
+		byID, err := s.CallbackByID(ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, c, byID, "by id, whatever the project")
+		_, err = s.CallbackByID(ctx, "cb_missing")
+		require.ErrorIs(t, err, recording.ErrNotFound)
 	})
 
 	t.Run("RoundTripsNoKeyAndNilOrEmptyEvents", func(t *testing.T) {
