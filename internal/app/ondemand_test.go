@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+	"github.com/liverec/liverec/internal/testutil"
+)
+
+// TestOnDemandHTTP is part of acceptance 1 of the callbacks issue: the decision GET carries the
+// stream, codec and bitrate; a positive reply with Interval {Flv:5, Mp4:5} and Format
+// [flv, mp4], even 1.5 s late, records only FLV and MP4 in 5 s files from the first keyframe;
+// NeedRecord false leaves the stream unrecorded and visible as such.
+func TestOnDemandHTTP(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 12, GOP: 30})
+	_, units := testutil.LoadFLV(t, src)
+	wantV, wantA := testutil.CountUnits(units)
+
+	var mu sync.Mutex
+	var asked []string
+	decider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.RawQuery)
+		mu.Unlock()
+		if r.URL.Query().Get("stream") == "no" {
+			io.WriteString(w, `{"ApiVersion":"1.0","NeedRecord":false}`)
+			return
+		}
+		time.Sleep(1500 * time.Millisecond)
+		io.WriteString(w, `{"ApiVersion":"1.0","NeedRecord":true,"Interval":{"Flv":5,"Mp4":5},"Format":["flv","mp4"]}`)
+	}))
+	defer decider.Close()
+
+	ta := startApp(t, "callbacks:\n  ondemand_timeout: 5s\n")
+	r := cycleRule("127.0.0.1", "od", 3600, 2)
+	r.Mode = recording.ModeOnDemandHTTP
+	ta.putRule(t, r)
+	resp := ta.apiRequest(t, http.MethodPost, "/api/v1/callbacks", strings.NewReader(
+		`{"dialect":"aliyun","domain":"127.0.0.1","app":"*","on_demand_url":"`+decider.URL+`/ask?token=x"}`))
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(b))
+
+	publishFFmpeg(t, src, ta.rtmpURL("od/yes"))
+	files := ta.waitFiles(t, "yes", 6)
+	require.Empty(t, files[recording.FormatHLS], "HLS is not in the decision's Format")
+	for _, format := range []recording.Format{recording.FormatFLV, recording.FormatMP4} {
+		require.Len(t, files[format], 3, "%s: 5 s cycles of a 12 s stream with 1 s GOPs", format)
+		var v, a int
+		for i, f := range files[format] {
+			fv, fa, dur := checkClean(t, ta.objectPath(f), fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+			require.InDelta(t, []float64{5, 5, 2}[i], dur, 0.2, "%s file %d", format, i)
+			v, a = v+fv, a+fa
+		}
+		require.Equal(t, wantV, v, "%s: recorded from the stream's first keyframe although the reply took 1.5 s", format)
+		require.Equal(t, wantA, a, format)
+	}
+
+	publishFFmpeg(t, src, ta.rtmpURL("od/no"))
+	require.Eventually(t, func() bool {
+		recs, _, err := ta.Store().RecordingList(context.Background(), store.RecordingFilter{Stream: "no"})
+		return err == nil && len(recs) == 1 && recs[0].State == recording.RecordingNotRecorded
+	}, 30*time.Second, 100*time.Millisecond, "NeedRecord false must be visible as not recorded")
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, asked, 2)
+	require.Contains(t, asked[0], "token=x")
+	for _, want := range []string{"app=od", "domain=127.0.0.1", "stream=yes", "codec=h264", "vbitrate="} {
+		require.Contains(t, asked[0], want)
+	}
+	require.NotContains(t, asked[0], "vbitrate=0&", "the bitrate is known")
+}
