@@ -26,6 +26,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		Store:           a.store,
 		Sealer:          box,
 		ClaimsAdminOnly: a.conf.API.ClaimsAdminOnly,
+		OnRedeliver:     func() { a.notif.Notify() },
 		EndpointExists: func(name string) bool {
 			_, ok := a.endpointName(name)
 			return ok

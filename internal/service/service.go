@@ -33,6 +33,7 @@ type Sealer interface {
 type Store interface {
 	store.Store
 	store.Control
+	store.Outbox
 }
 
 // Service implements the management operations. Errors are recording.ErrNotFound,
@@ -47,6 +48,9 @@ type Service struct {
 	ClaimsAdminOnly bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// OnRedeliver, when set, is called after a delivery is made pending again (the app wakes
+	// the notifier with it).
+	OnRedeliver func()
 }
 
 func (s *Service) now() time.Time {

@@ -92,6 +92,19 @@ func (failingService) AssignDomain(context.Context, service.Principal, string, s
 	return errSecret
 }
 
+func (failingService) ListDeliveries(context.Context, service.Principal, store.DeliveryFilter) ([]recording.Delivery, int, error) {
+	return nil, 0, errSecret
+}
+
+func (failingService) GetDelivery(context.Context, service.Principal, string) (*recording.Delivery, error) {
+	return nil, errSecret
+}
+
+func (failingService) DeliveryAttempts(context.Context, service.Principal, string) ([]recording.Attempt, error) {
+	return nil, errSecret
+}
+func (failingService) Redeliver(context.Context, service.Principal, string) error { return errSecret }
+
 // validBodies are bodies each write route accepts, so a request reaches the service.
 func validBody(pattern string) string {
 	switch {

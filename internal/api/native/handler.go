@@ -39,6 +39,11 @@ type Service interface {
 
 	ListDomains(ctx context.Context, p service.Principal) ([]recording.DomainClaim, error)
 	AssignDomain(ctx context.Context, p service.Principal, domain, project string) error
+
+	ListDeliveries(ctx context.Context, p service.Principal, f store.DeliveryFilter) ([]recording.Delivery, int, error)
+	GetDelivery(ctx context.Context, p service.Principal, id string) (*recording.Delivery, error)
+	DeliveryAttempts(ctx context.Context, p service.Principal, id string) ([]recording.Attempt, error)
+	Redeliver(ctx context.Context, p service.Principal, id string) error
 }
 
 // Config tunes the handler; the zero value works.

@@ -43,6 +43,11 @@ func routes() []route {
 
 		{method: http.MethodGet, pattern: "/api/v1/domains", serve: (*handler).listDomains},
 		{method: http.MethodPut, pattern: "/api/v1/domains/{domain}", serve: (*handler).assignDomain},
+
+		{method: http.MethodGet, pattern: "/api/v1/deliveries", serve: (*handler).listDeliveries},
+		{method: http.MethodGet, pattern: "/api/v1/deliveries/{id}", serve: (*handler).getDelivery},
+		{method: http.MethodGet, pattern: "/api/v1/deliveries/{id}/attempts", serve: (*handler).deliveryAttempts},
+		{method: http.MethodPost, pattern: "/api/v1/deliveries/{id}/redeliver", serve: (*handler).redeliver},
 	}
 }
 
