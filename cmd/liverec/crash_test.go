@@ -20,12 +20,12 @@ import (
 )
 
 // startServe runs liverec serve on a data dir and waits until it is ready.
-func startServe(t *testing.T, bin, data, rtmpAddr, httpAddr, config string) (*exec.Cmd, *lockedBuffer) {
+func startServe(t *testing.T, bin, data, rtmpAddr, httpAddr, config string) (*exec.Cmd, *testutil.SyncBuffer) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--config", config)
 	cmd.Env = append(os.Environ(), "LIVEREC_DATA="+data, "LIVEREC_RTMP="+rtmpAddr, "LIVEREC_HTTP="+httpAddr,
 		"LIVEREC_ACCESS_KEY_ID=LRCRASHTESTKEY0000000000", "LIVEREC_ACCESS_KEY_SECRET=crashtestsecretcrashtestsecret")
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {

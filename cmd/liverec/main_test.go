@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,7 +57,7 @@ func TestNewcomer(t *testing.T) {
 	rtmpAddr, httpAddr := freePort(t), freePort(t)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "LIVEREC_DATA="+data, "LIVEREC_RTMP="+rtmpAddr, "LIVEREC_HTTP="+httpAddr)
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
@@ -153,22 +152,4 @@ func topBoxes(t *testing.T, path string) []string {
 		p += size
 	}
 	return types
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

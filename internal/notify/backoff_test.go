@@ -1,10 +1,8 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -69,22 +67,4 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger used from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	ltu "github.com/liverec/liverec/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -218,7 +219,7 @@ func TestGoneDisablesConfiguration(t *testing.T) {
 	s.addCallback("cb1", srv.URL, true)
 	d1 := s.add("cb1", "s1", recording.EventFileCompleted, time.Now())
 	d2 := s.add("cb1", "s1", recording.EventRecordOver, time.Now())
-	var logs syncBuffer
+	var logs ltu.SyncBuffer
 	n := testNotifier(t, s)
 	n.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	start(t, n)

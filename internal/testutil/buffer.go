@@ -2,20 +2,23 @@ package testutil
 
 import "sync"
 
-// bytesBuffer is a bytes.Buffer safe for the concurrent writes exec makes.
-type bytesBuffer struct {
+// SyncBuffer collects bytes written from several goroutines (a logger, a child process's
+// output) while a test reads them.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf []byte
 }
 
-func (b *bytesBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf = append(b.buf, p...)
 	return len(p), nil
 }
 
-func (b *bytesBuffer) String() string {
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return string(b.buf)

@@ -170,7 +170,7 @@ func Probe(t testing.TB, path string) *ProbeResult {
 	RequireTool(t, "ffprobe")
 	cmd := exec.Command("ffprobe", "-v", "error", "-count_packets", "-show_streams", "-show_format",
 		"-of", "json", path)
-	var stderr bytesBuffer
+	var stderr SyncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -1,13 +1,13 @@
 package aliyun
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/liverec/liverec/internal/testutil"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,29 +34,11 @@ var (
 
 type testKey struct{ id, secret string }
 
-// syncBuffer collects the handler's log lines, to check that no secret reaches them.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	t    testing.TB
 	url  string
 	svc  *service.Service
-	logs *syncBuffer
+	logs *testutil.SyncBuffer
 }
 
 // newEnv serves the handler over a real service on a SQLite store. Endpoint "nowhere" does
@@ -79,7 +60,7 @@ func newEnv(t testing.TB) *env {
 		require.NoError(t, svc.EnsureAccessKey(t.Context(), k.key.id, k.key.secret, k.project, false))
 	}
 	require.NoError(t, svc.RevokeAccessKey(t.Context(), service.Principal{Project: "p1"}, keyRevoked.id))
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	h := NewHandler(svc, Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

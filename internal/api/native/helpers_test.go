@@ -1,9 +1,9 @@
 package native
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"github.com/liverec/liverec/internal/testutil"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,30 +39,12 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects the handler's log lines, to check that no secret reaches them.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type client struct {
 	t     *testing.T
 	url   string
 	svc   *service.Service // nil when serving a fake
 	clock *clock
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 	// mint returns a bearer token acting as p.
 	mint func(p service.Principal) string
 
@@ -94,7 +76,7 @@ func newServer(t *testing.T) *client {
 
 func serve(t *testing.T, svc Service, clk *clock, mint func(service.Principal) string) *client {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	srv := httptest.NewServer(NewHandler(svc, Config{
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    clk.Now,
