@@ -31,6 +31,8 @@ type Service interface {
 	UpdateCallback(ctx context.Context, p service.Principal, c *recording.CallbackConfig) error
 	DeleteCallback(ctx context.Context, p service.Principal, id string) error
 	FindCallback(ctx context.Context, p service.Principal, dialect recording.Dialect, domain, app string) (*recording.CallbackConfig, error)
+
+	ListDeliveries(ctx context.Context, p service.Principal, f store.DeliveryFilter) ([]recording.Delivery, int, error)
 }
 
 // Config tunes the handler; zero values get the defaults.

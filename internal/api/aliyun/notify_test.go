@@ -3,6 +3,7 @@ package aliyun
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -172,4 +173,87 @@ func TestDescribeLiveRecordNotifyRecordsIsAnEmptyPage(t *testing.T) {
 	} {
 		e.do(records(tc.args...)).fails(t, http.StatusBadRequest, tc.code, tc.msg)
 	}
+}
+
+func TestDescribeLiveRecordNotifyRecordsReadsTheDeliveryLog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, p1 := t.Context(), service.Principal{Project: "p1"}
+	e.do(seedRecordConfig(keyP1)).ok(t)
+	e.do(call(keyP1, "AddLiveRecordNotifyConfig", "DomainName", "test.com", "NotifyUrl", "http://cb.example.com/rec",
+		"NeedStatusNotify", "true")).ok(t)
+	aliCfg, err := e.svc.FindCallback(ctx, p1, recording.DialectAliyun, "test.com", "*")
+	require.NoError(t, err)
+	// A standard-dialect config of the same domain: its deliveries are not in this log.
+	std := &recording.CallbackConfig{Dialect: recording.DialectStandard, Domain: "test.com", App: "*", URL: "https://std.example.com/"}
+	require.NoError(t, e.svc.CreateCallback(ctx, p1, std))
+
+	at := time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)
+	start, end := at.Add(-time.Minute), at.Add(time.Minute)
+	data := recording.EventData{Project: "p1", RecordingID: "rec1", Domain: "test.com", App: "test123", Stream: "s1",
+		ObjectKey: "test123/s1/a.m3u8", Duration: 1500 * time.Millisecond, StartTime: &start, EndTime: &end}
+	ch := store.Change{
+		Events: []recording.OutboxEvent{
+			{Type: recording.EventRecordStarted, Data: data, CreatedAt: at},
+			{Type: recording.EventFileCompleted, Data: data, CreatedAt: at.Add(time.Minute)},
+			{Type: recording.EventFileCompleted, Data: data, CreatedAt: at.Add(2 * time.Minute)},
+		},
+		Deliveries: [][]recording.Delivery{
+			{{CallbackID: aliCfg.ID, OrderKey: "k", Seq: 1}, {CallbackID: std.ID, OrderKey: "s", Seq: 1}},
+			{{CallbackID: aliCfg.ID, OrderKey: "k", Seq: 2}, {CallbackID: std.ID, OrderKey: "s", Seq: 2}},
+			{{CallbackID: aliCfg.ID, OrderKey: "k", Seq: 3}},
+		},
+	}
+	require.NoError(t, e.svc.Store.Apply(ctx, ch))
+	delivered, failed := ch.Deliveries[0][0].ID, ch.Deliveries[1][0].ID
+	require.NoError(t, e.svc.Store.DeliveryRecord(ctx, recording.Attempt{DeliveryID: delivered, At: at, Status: 200},
+		recording.DeliveryDelivered, at, ""))
+	require.NoError(t, e.svc.Store.DeliveryRecord(ctx, recording.Attempt{DeliveryID: failed, At: at, Status: 404},
+		recording.DeliveryFailed, at, "HTTP 404"))
+
+	records := func(key testKey, args ...string) *req {
+		return call(key, "DescribeLiveRecordNotifyRecords", append([]string{"DomainName", "test.com",
+			"StartTime", "2030-01-01T00:00:00Z", "EndTime", "2030-01-02T00:00:00Z"}, args...)...)
+	}
+	var d struct {
+		PageNum, PageSize, TotalNum, TotalPage int
+		CallbackList                           []callbackRecord
+	}
+	e.do(records(keyP1)).ok(t).decode(t, &d)
+	require.Equal(t, 3, d.TotalNum)
+	require.Equal(t, 1, d.TotalPage)
+	require.Len(t, d.CallbackList, 3)
+	require.Equal(t, callbackRecord{AppName: "test123", DomainName: "test.com", StreamName: "s1",
+		NotifyContent: `{"domain":"test.com","app":"test123","stream":"s1","event":"record_started"}`,
+		NotifyResult:  "success", NotifyTime: "2030-01-01T10:00:00Z", NotifyType: "record_started",
+		NotifyUrl: "http://cb.example.com/rec"}, d.CallbackList[0])
+	require.Equal(t, "failed", d.CallbackList[1].NotifyResult)
+	require.Equal(t, "HTTP 404", d.CallbackList[1].Description)
+	require.Equal(t, "file_completed", d.CallbackList[1].NotifyType)
+	require.Equal(t, "2030-01-01T10:01:00Z", d.CallbackList[1].NotifyTime)
+	require.JSONEq(t, `{"domain":"test.com","app":"test123","stream":"s1","uri":"test123/s1/a.m3u8","duration":1.5,
+		"start_time":1893491940,"stop_time":1893492060,"push_args":{}}`, d.CallbackList[1].NotifyContent)
+	require.Equal(t, "pending", d.CallbackList[2].NotifyResult)
+
+	// Status filters, pages, and the app, stream and time filters.
+	e.do(records(keyP1, "Status", "success")).ok(t).decode(t, &d)
+	require.Equal(t, 1, d.TotalNum)
+	require.Equal(t, "record_started", d.CallbackList[0].NotifyType)
+	e.do(records(keyP1, "Status", "failed")).ok(t).decode(t, &d)
+	require.Equal(t, 1, d.TotalNum)
+	require.Equal(t, "failed", d.CallbackList[0].NotifyResult)
+	e.do(records(keyP1, "PageSize", "2", "PageNumber", "2")).ok(t).decode(t, &d)
+	require.Equal(t, 2, d.PageNum)
+	require.Equal(t, 3, d.TotalNum)
+	require.Equal(t, 2, d.TotalPage)
+	require.Len(t, d.CallbackList, 1)
+	require.Equal(t, "pending", d.CallbackList[0].NotifyResult)
+	e.do(records(keyP1, "AppName", "other")).ok(t).decode(t, &d)
+	require.Zero(t, d.TotalNum)
+	require.Empty(t, d.CallbackList)
+	e.do(records(keyP1, "StreamName", "s1", "EndTime", "2030-01-01T10:00:30Z")).ok(t).decode(t, &d)
+	require.Equal(t, 1, d.TotalNum)
+
+	// Another project's key does not see the domain.
+	e.do(records(keyP2)).fails(t, http.StatusNotFound, "InvalidDomain.NotFound")
 }
