@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -81,4 +82,34 @@ func TestOnDemandHTTP(t *testing.T) {
 		require.Contains(t, asked[0], want)
 	}
 	require.NotContains(t, asked[0], "vbitrate=0&", "the bitrate is known")
+}
+
+// TestOnDemandParam: an on_demand_param rule records what the record_config ingest parameter
+// says (§5), and nothing without it.
+func TestOnDemandParam(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
+	_, units := testutil.LoadFLV(t, src)
+	wantV, _ := testutil.CountUnits(units)
+	ta := startApp(t, "")
+	r := cycleRule("127.0.0.1", "param", 0, 2)
+	r.Mode = recording.ModeOnDemandParam
+	ta.putRule(t, r)
+
+	cfg := url.QueryEscape(`{"NeedRecord":true,"Format":["flv","m3u8"]}`)
+	publishFFmpeg(t, src, ta.rtmpURL("param/withcfg?record_config="+cfg))
+	files := ta.waitFiles(t, "withcfg", 2)
+	require.Empty(t, files[recording.FormatMP4], "mp4 is not in record_config's Format")
+	for _, format := range []recording.Format{recording.FormatFLV, recording.FormatHLS} {
+		require.Len(t, files[format], 1, format)
+		v, _, _ := checkClean(t, ta.objectPath(files[format][0]), fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.Equal(t, wantV, v, format)
+	}
+
+	publishFFmpeg(t, src, ta.rtmpURL("param/without"))
+	require.Eventually(t, func() bool {
+		recs, _, err := ta.Store().RecordingList(context.Background(), store.RecordingFilter{Stream: "without"})
+		return err == nil && len(recs) == 1 && recs[0].State == recording.RecordingNotRecorded &&
+			strings.Contains(recs[0].Reason, "record_config")
+	}, 30*time.Second, 100*time.Millisecond, "no record_config: not recorded, and visibly so")
 }
