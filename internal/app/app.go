@@ -58,12 +58,14 @@ type App struct {
 	odMet  *ondemandMetrics
 
 	recorders sync.WaitGroup
+	liveMu    sync.Mutex
+	byKey     map[stream.Key]*record.Recorder
 }
 
 // New opens the data directory and the store, prepares every component and binds the
 // listeners (so Addr works before Run). A newly created admin key is printed once to out.
 func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (*App, error) {
-	a := &App{conf: c, log: log, reg: prometheus.NewRegistry()}
+	a := &App{conf: c, log: log, reg: prometheus.NewRegistry(), byKey: map[stream.Key]*record.Recorder{}}
 	if err := os.MkdirAll(c.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}

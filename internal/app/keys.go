@@ -27,6 +27,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		Sealer:          box,
 		ClaimsAdminOnly: a.conf.API.ClaimsAdminOnly,
 		OnRedeliver:     func() { a.notif.Notify() },
+		Commander:       a,
 		EndpointExists: func(name string) bool {
 			_, ok := a.endpointName(name)
 			return ok

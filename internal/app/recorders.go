@@ -46,8 +46,18 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 		a.events.fileStarted(ctx, id, f)
 	}
 	a.recorders.Add(1)
+	a.liveMu.Lock()
+	a.byKey[p.Req.Key] = r
+	a.liveMu.Unlock()
 	// The recording's end is written when its end job has passed the Finisher (events.stored).
-	r.OnEnd = func(error) { a.recorders.Done() }
+	r.OnEnd = func(error) {
+		a.liveMu.Lock()
+		if a.byKey[p.Req.Key] == r {
+			delete(a.byKey, p.Req.Key)
+		}
+		a.liveMu.Unlock()
+		a.recorders.Done()
+	}
 	r.Start()
 	return r
 }
@@ -132,8 +142,9 @@ func (a *App) decide(ctx context.Context, rule *recording.Rule, p *stream.Public
 		}
 		return applyReply(rule, reply)
 	}
-	// Manual mode records only on a command (RealTimeRecordCommand, record/control).
-	return nil, "manual mode: waiting for a record command"
+	// Manual mode: the recorder waits, idle, for a command (RealTimeRecordCommand,
+	// record/control).
+	return rule, ""
 }
 
 func applyReply(rule *recording.Rule, reply ondemand.Reply) (*recording.Rule, string) {
@@ -242,4 +253,16 @@ func (a *App) replaceRule(ctx context.Context, r *recording.Rule) error {
 		}
 	}
 	return fmt.Errorf("rule %s/%s/%s conflicts but was not found", r.Domain, r.App, r.Stream)
+}
+
+// RecordCommand implements service.Commander: it finds the recorder of a publishing stream of
+// the project and hands it the command.
+func (a *App) RecordCommand(ctx context.Context, project, domain, app, streamName string, c recording.Command) error {
+	a.liveMu.Lock()
+	r := a.byKey[stream.Key{Domain: domain, App: app, Stream: streamName}]
+	a.liveMu.Unlock()
+	if r == nil {
+		return recording.ErrNotLive
+	}
+	return r.Command(ctx, project, c)
 }

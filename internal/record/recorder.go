@@ -4,7 +4,9 @@
 package record
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -63,17 +65,22 @@ type Recorder struct {
 
 	mu      sync.Mutex
 	ch      chan *stream.Batch
+	cmds    chan command
 	ended   bool
 	started bool
 
 	tracks     media.Tracks
 	discovered bool
 	resolved   bool
-	skip       bool // Resolve decided not to record: batches are dropped until the end
-	metaKbps   atomic.Int64
-	pending    []*stream.Batch
-	formats    []*formatState
-	failed     error
+	// idle: a manual-mode recording waits for a start command (§5); media is dropped.
+	idle      bool
+	commanded bool // a start command came (manual mode)
+	stoppedAt time.Time
+	skip      bool // Resolve decided not to record: batches are dropped until the end
+	metaKbps  atomic.Int64
+	pending   []*stream.Batch
+	formats   []*formatState
+	failed    error
 }
 
 // Start starts the recorder's goroutine.
@@ -97,6 +104,7 @@ func (r *Recorder) Start() {
 		r.Complete = func(*Job) {}
 	}
 	r.ch = make(chan *stream.Batch, r.QueueLen)
+	r.cmds = make(chan command)
 	r.mu.Lock()
 	r.started = true
 	r.mu.Unlock()
@@ -131,6 +139,7 @@ func (r *Recorder) resolve(info StreamInfo) bool {
 		}
 		r.Rule = *rule
 	}
+	r.idle = r.Rule.Mode == recording.ModeManual
 	dir := filepath.Join(r.SpoolDir, r.RecordingID)
 	for _, fc := range r.Rule.Formats {
 		r.formats = append(r.formats, &formatState{rec: r, cfg: fc, dir: dir,
@@ -184,7 +193,79 @@ func (r *Recorder) run() {
 			r.handle(b)
 		case <-t.C:
 			r.flush()
+		case c := <-r.cmds:
+			c.reply <- r.command(c.project, c.c)
 		}
+	}
+}
+
+type command struct {
+	c       recording.Command
+	project string
+	reply   chan error
+}
+
+// MinRestartGap is how long after a stop Huawei refuses a new start ("Record task exist").
+const MinRestartGap = 10 * time.Second
+
+// Command applies a manual-mode record command (§5) on the recorder's goroutine: start
+// records from the next keyframe; stop completes the open files and waits for a new start;
+// restart completes them and records on; cancel_delay is accepted after a stop (files are
+// completed at once, so there is no delay left to cancel).
+// Only a recording of the given project takes commands.
+func (r *Recorder) Command(ctx context.Context, project string, c recording.Command) error {
+	reply := make(chan error, 1)
+	select {
+	case r.cmds <- command{c: c, project: project, reply: reply}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Recorder) command(project string, c recording.Command) error {
+	if !r.resolved || r.skip || r.failed != nil || r.Rule.Mode != recording.ModeManual || r.Rule.Project != project {
+		return recording.ErrNotLive
+	}
+	switch c {
+	case recording.CommandStart, recording.CommandStartAfterGap:
+		if !r.idle {
+			return recording.ErrCommandState
+		}
+		if c == recording.CommandStartAfterGap && !r.stoppedAt.IsZero() && time.Since(r.stoppedAt) < MinRestartGap {
+			return recording.ErrCommandTooSoon
+		}
+		r.idle, r.commanded = false, true
+	case recording.CommandStop:
+		if r.idle {
+			return recording.ErrCommandState
+		}
+		r.closeFiles()
+		r.idle, r.stoppedAt = true, time.Now()
+	case recording.CommandRestart:
+		if !r.idle {
+			r.closeFiles()
+		}
+		r.idle, r.commanded = false, true
+	case recording.CommandCancelDelay:
+		if !r.idle || !r.commanded {
+			return recording.ErrCommandState
+		}
+	default:
+		return fmt.Errorf("unknown command %q", c)
+	}
+	r.Logger.Info("record command", "command", c)
+	return nil
+}
+
+func (r *Recorder) closeFiles() {
+	for _, fs := range r.formats {
+		fs.closeAll()
 	}
 }
 
@@ -316,6 +397,10 @@ func (r *Recorder) writeUnit(u *media.Unit) error {
 		return nil
 	}
 	r.Metrics.unit(u)
+	if r.idle {
+		r.trackChanged(u)
+		return nil
+	}
 	if r.trackChanged(u) {
 		r.Logger.Info("stream parameters changed, starting new files", "codec", u.Track.Codec,
 			"width", u.Track.Width, "height", u.Track.Height)

@@ -34,3 +34,28 @@ var ErrForbidden = errors.New("forbidden")
 
 // ErrUnauthenticated means the request carried no valid credentials.
 var ErrUnauthenticated = errors.New("unauthenticated")
+
+// Record command errors (§5 manual mode).
+var (
+	// ErrNotLive: the stream named by a record command is not being published.
+	ErrNotLive = errors.New("the stream is not being published")
+	// ErrCommandState: the command is not valid in the recording's current state (a second
+	// start, a stop before any start).
+	ErrCommandState = errors.New("the command is not valid in the current recording state")
+	// ErrCommandTooSoon: Huawei refuses a START within 10 s of a STOP ("Record task exist").
+	ErrCommandTooSoon = errors.New("a record task of the stream still exists")
+)
+
+// Command is a manual-mode record command (Alibaba RealTimeRecordCommand, Huawei
+// record/control).
+type Command string
+
+// Commands.
+const (
+	CommandStart       Command = "start"
+	CommandStop        Command = "stop"
+	CommandCancelDelay Command = "cancel_delay"
+	CommandRestart     Command = "restart"
+	// CommandStartAfterGap is Huawei's START: refused within 10 s of a STOP.
+	CommandStartAfterGap Command = "start_after_gap"
+)

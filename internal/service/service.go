@@ -44,6 +44,8 @@ type Service struct {
 	Sealer Sealer
 	// EndpointExists tells whether a storage endpoint name or alias resolves (§8).
 	EndpointExists func(name string) bool
+	// Commander reaches the recorders of publishing streams (manual mode, §5); nil: none live.
+	Commander Commander
 	// ClaimsAdminOnly makes domain claims an admin's act (§9 config switch).
 	ClaimsAdminOnly bool
 	// Now is the clock; default time.Now.

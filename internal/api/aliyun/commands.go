@@ -12,10 +12,10 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// realTimeRecordCommand validates the command fully, then answers as the cloud does for a
-// stream it is not recording: liverec does not yet track publishing streams for this API
-// (the recording side of manual mode comes with a later issue), so a configured stream is
-// InvalidStream.NotFound and an unconfigured one InvalidConfig.NotFound.
+// realTimeRecordCommand validates the command and hands it to the stream's recorder (§5 manual
+// mode): a stream without a matching rule is InvalidConfig.NotFound, one that is not
+// publishing (or whose rule is not manual) InvalidStream.NotFound, and a command that does not
+// fit the recording's state (start twice, stop before start) IllegalOperation.
 func (h *handler) realTimeRecordCommand(ctx context.Context, p service.Principal, q params) (response, error) {
 	var v [4]string
 	for i, name := range []string{"DomainName", "AppName", "StreamName", "Command"} {
@@ -32,7 +32,8 @@ func (h *handler) realTimeRecordCommand(ctx context.Context, p service.Principal
 		return nil, err
 	}
 	// Note cancel_delay, not cancel.
-	if _, err := q.oneOf("Command", "", "start", "stop", "cancel_delay", "restart"); err != nil {
+	cmd, err := q.oneOf("Command", "", "start", "stop", "cancel_delay", "restart")
+	if err != nil {
 		return nil, err
 	}
 	if err := h.svc.CheckDomain(ctx, p, domain); err != nil {
@@ -45,7 +46,16 @@ func (h *handler) realTimeRecordCommand(ctx context.Context, p service.Principal
 	if recording.MatchRule(rules, domain, app, stream) == nil {
 		return nil, errConfigMissing
 	}
-	return nil, errStreamMissing
+	switch err := h.svc.RecordCommand(ctx, p, domain, app, stream, recording.Command(cmd)); {
+	case err == nil:
+		return &base{}, nil
+	case errors.Is(err, recording.ErrNotLive):
+		return nil, errStreamMissing
+	case errors.Is(err, recording.ErrCommandState):
+		return nil, errCommandState
+	default:
+		return nil, err
+	}
 }
 
 type callbackRecord struct {

@@ -69,6 +69,7 @@ var (
 	errDomain        = newError(http.StatusNotFound, "InvalidDomain.NotFound", "The domain provided does not exist in our records.")
 	errConfigMissing = newError(http.StatusNotFound, "InvalidConfig.NotFound", "Config does not exist.")
 	errStreamMissing = newError(http.StatusNotFound, "InvalidStream.NotFound", "Stream does not exist.")
+	errCommandState  = newError(http.StatusForbidden, "IllegalOperation", "The command is not valid in the current recording state.")
 	errForbidden     = newError(http.StatusUnauthorized, "Forbidden", "User not authorized to operate on the specified resource.")
 	errInternal      = newError(http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error.")
 )

@@ -29,6 +29,7 @@ type Service interface {
 
 	CreateCallback(ctx context.Context, p service.Principal, c *recording.CallbackConfig) error
 	UpdateCallback(ctx context.Context, p service.Principal, c *recording.CallbackConfig) error
+	RecordCommand(ctx context.Context, p service.Principal, domain, app, stream string, c recording.Command) error
 	DeleteCallback(ctx context.Context, p service.Principal, id string) error
 	FindCallback(ctx context.Context, p service.Principal, dialect recording.Dialect, domain, app string) (*recording.CallbackConfig, error)
 

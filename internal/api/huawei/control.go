@@ -1,6 +1,7 @@
 package huawei
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/liverec/liverec/internal/recording"
@@ -16,13 +17,13 @@ type controlBody struct {
 }
 
 // control is POST /record/control?action=START|STOP (§5 manual mode). It checks the command
-// and that the stream's rule is a COMMAND_RECORD one. Commands reach no recorder yet, so every
-// valid command meets a stream that is not live, which the cloud answers with 404: START needs
-// the stream to be published already, and STOP finds no recording task.
+// and that the stream's rule is a COMMAND_RECORD one, then hands it to the stream's recorder:
+// a stream that is not published is 404 (START needs a live stream), a START within 10 s of a
+// STOP is LIVE.100011022 "Record task exist", a command out of state LIVE.103011022.
 func (h *handler) control(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	switch r.URL.Query().Get("action") {
-	case "START", "STOP":
-	default:
+	action := r.URL.Query().Get("action")
+	cmd := map[string]recording.Command{"START": recording.CommandStartAfterGap, "STOP": recording.CommandStop}[action]
+	if cmd == "" {
 		return badParameter("action", "must be START or STOP")
 	}
 	var b controlBody
@@ -53,5 +54,17 @@ func (h *handler) control(w http.ResponseWriter, r *http.Request, p service.Prin
 	case rule.Mode != recording.ModeManual:
 		return badParameter("record_type", "the stream's recording rule is "+recordTypeOf(rule.Mode)+", not COMMAND_RECORD")
 	}
-	return &apiError{status: http.StatusNotFound, Code: codeNotFound, Msg: "The stream is not being published"}
+	switch err := h.svc.RecordCommand(r.Context(), p, key.Domain, key.App, key.Stream, cmd); {
+	case err == nil:
+		writeJSON(w, http.StatusOK, struct{}{})
+		return nil
+	case errors.Is(err, recording.ErrNotLive):
+		return &apiError{status: http.StatusNotFound, Code: codeNotFound, Msg: "The stream is not being published"}
+	case errors.Is(err, recording.ErrCommandTooSoon):
+		return &apiError{status: http.StatusBadRequest, Code: "LIVE.100011022", Msg: "Record task exist"}
+	case errors.Is(err, recording.ErrCommandState):
+		return &apiError{status: http.StatusBadRequest, Code: "LIVE.103011022", Msg: "Operation not allowed in the current state"}
+	default:
+		return err
+	}
 }

@@ -39,6 +39,8 @@ type Service interface {
 	DeleteCallback(ctx context.Context, p service.Principal, id string) error
 	GetCallback(ctx context.Context, p service.Principal, id string) (*recording.CallbackConfig, error)
 	ListCallbacks(ctx context.Context, p service.Principal, f store.CallbackFilter) ([]recording.CallbackConfig, int, error)
+
+	RecordCommand(ctx context.Context, p service.Principal, domain, app, stream string, c recording.Command) error
 }
 
 // Config tunes the handler.
