@@ -113,3 +113,24 @@ func TestOnDemandParam(t *testing.T) {
 			strings.Contains(recs[0].Reason, "record_config")
 	}, 30*time.Second, 100*time.Millisecond, "no record_config: not recorded, and visibly so")
 }
+
+// TestPlanWindow: a plan rule records only inside its window (§5): a file from the first
+// keyframe after start_time to end_time, nothing before or after.
+func TestPlanWindow(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 12, GOP: 30})
+	ta := startApp(t, "recording:\n  flush_interval: 200ms\n")
+	r := cycleRule("127.0.0.1", "plan", 0, 2)
+	r.Formats = r.Formats[:1] // FLV
+	r.Mode = recording.ModePlan
+	start, end := time.Now().Add(4*time.Second), time.Now().Add(8*time.Second)
+	r.StartTime, r.EndTime = &start, &end
+	ta.putRule(t, r)
+	publishFFmpeg(t, src, ta.rtmpURL("plan/cam"))
+	files := ta.waitFiles(t, "cam", 1)
+	require.Len(t, files[recording.FormatFLV], 1)
+	f := files[recording.FormatFLV][0]
+	_, _, dur := checkClean(t, ta.objectPath(f), fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+	require.InDelta(t, 4.0, dur, 1.3, "the window is 4 s long")
+	require.False(t, f.StartedAt.Before(start.Add(-time.Second)), "nothing before start_time")
+}

@@ -109,8 +109,10 @@ func (a *App) decide(ctx context.Context, rule *recording.Rule, p *stream.Public
 	case recording.ModeAuto:
 		return rule, ""
 	case recording.ModePlan:
-		if !ondemand.InWindow(rule, time.Now()) {
-			return nil, "outside the plan window"
+		// The recorder keeps itself inside the window; a window that is already over records
+		// nothing.
+		if rule.EndTime == nil || !time.Now().Before(*rule.EndTime) {
+			return nil, "the plan window is over"
 		}
 		return rule, ""
 	case recording.ModeOnDemandParam:

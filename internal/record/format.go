@@ -15,9 +15,10 @@ import (
 const lateAudioWindow = time.Second
 
 // maxLeadIn bounds how much audio that precedes a file's first keyframe is kept for it, when
-// there is no earlier file to hold it (the start of a recording, or new parameters): encoders
-// often send audio a few frames before the first video keyframe.
-const maxLeadIn = time.Second
+// there is no earlier file to hold it (the start of a recording, new parameters, a manual or
+// plan start): encoders often send audio a frame or two before the first video keyframe, but
+// more than that would play over no picture and unbalance the file's audio and video.
+const maxLeadIn = 50 * time.Millisecond
 
 // formatState cuts one format of a recording into files (§4): a file ends at the first video
 // keyframe at or after the cycle (audio-only: the first audio frame), and the next file starts

@@ -75,12 +75,17 @@ type Recorder struct {
 	// idle: a manual-mode recording waits for a start command (§5); media is dropped.
 	idle      bool
 	commanded bool // a start command came (manual mode)
-	stoppedAt time.Time
-	skip      bool // Resolve decided not to record: batches are dropped until the end
-	metaKbps  atomic.Int64
-	pending   []*stream.Batch
-	formats   []*formatState
-	failed    error
+	// draining: a stop (command or plan end) completes the files once every track passed
+	// stopAt, so audio and video end together although publishers interleave loosely.
+	draining     bool
+	stopAt       time.Duration
+	lastV, lastA time.Duration
+	stoppedAt    time.Time
+	skip         bool // Resolve decided not to record: batches are dropped until the end
+	metaKbps     atomic.Int64
+	pending      []*stream.Batch
+	formats      []*formatState
+	failed       error
 }
 
 // Start starts the recorder's goroutine.
@@ -140,6 +145,7 @@ func (r *Recorder) resolve(info StreamInfo) bool {
 		r.Rule = *rule
 	}
 	r.idle = r.Rule.Mode == recording.ModeManual
+	r.planTick(time.Now())
 	dir := filepath.Join(r.SpoolDir, r.RecordingID)
 	for _, fc := range r.Rule.Formats {
 		r.formats = append(r.formats, &formatState{rec: r, cfg: fc, dir: dir,
@@ -191,7 +197,8 @@ func (r *Recorder) run() {
 				return
 			}
 			r.handle(b)
-		case <-t.C:
+		case now := <-t.C:
+			r.planTick(now)
 			r.flush()
 		case c := <-r.cmds:
 			c.reply <- r.command(c.project, c.c)
@@ -240,16 +247,21 @@ func (r *Recorder) command(project string, c recording.Command) error {
 		if c == recording.CommandStartAfterGap && !r.stoppedAt.IsZero() && time.Since(r.stoppedAt) < MinRestartGap {
 			return recording.ErrCommandTooSoon
 		}
+		if r.draining {
+			r.closeFiles()
+			r.draining = false
+		}
 		r.idle, r.commanded = false, true
 	case recording.CommandStop:
 		if r.idle {
 			return recording.ErrCommandState
 		}
-		r.closeFiles()
+		r.stop()
 		r.idle, r.stoppedAt = true, time.Now()
 	case recording.CommandRestart:
-		if !r.idle {
+		if !r.idle || r.draining {
 			r.closeFiles()
+			r.draining = false
 		}
 		r.idle, r.commanded = false, true
 	case recording.CommandCancelDelay:
@@ -261,6 +273,25 @@ func (r *Recorder) command(project string, c recording.Command) error {
 	}
 	r.Logger.Info("record command", "command", c)
 	return nil
+}
+
+// planTick keeps a plan-mode recording inside its window (§5): idle before StartTime, and
+// from EndTime on, with its files completed at the end. Cuts land on keyframes, so files
+// start at the first keyframe in the window.
+func (r *Recorder) planTick(now time.Time) {
+	if r.Rule.Mode != recording.ModePlan || r.Rule.StartTime == nil || r.Rule.EndTime == nil || !r.resolved && r.formats == nil {
+		return
+	}
+	in := !now.Before(*r.Rule.StartTime) && now.Before(*r.Rule.EndTime)
+	if !in && !r.idle {
+		r.stop()
+	}
+	r.idle = !in
+}
+
+// stop ends the open files at the media time reached so far (see draining).
+func (r *Recorder) stop() {
+	r.draining, r.stopAt = true, max(r.lastV, r.lastA)
 }
 
 func (r *Recorder) closeFiles() {
@@ -397,9 +428,25 @@ func (r *Recorder) writeUnit(u *media.Unit) error {
 		return nil
 	}
 	r.Metrics.unit(u)
+	if r.draining {
+		if u.DTS <= r.stopAt {
+			goto write
+		}
+		if !u.Track.IsVideo() && r.tracks.Video != nil {
+			return nil // audio past the stop waits for video to reach it
+		}
+		r.closeFiles()
+		r.draining = false
+	}
 	if r.idle {
 		r.trackChanged(u)
 		return nil
+	}
+write:
+	if u.Track.IsVideo() {
+		r.lastV = u.DTS
+	} else {
+		r.lastA = u.DTS
 	}
 	if r.trackChanged(u) {
 		r.Logger.Info("stream parameters changed, starting new files", "codec", u.Track.Codec,
