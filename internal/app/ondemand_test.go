@@ -134,3 +134,58 @@ func TestPlanWindow(t *testing.T) {
 	require.InDelta(t, 4.0, dur, 1.3, "the window is 4 s long")
 	require.False(t, f.StartedAt.Before(start.Add(-time.Second)), "nothing before start_time")
 }
+
+// TestOnDemandFailuresLeaveStreamsUnrecorded: a 500, a timeout, a reply whose JSON is not
+// complete within 2,048 bytes, an empty Format intersection and a missing OnDemandUrl each
+// leave the stream unrecorded, with the reason visible (§5).
+func TestOnDemandFailuresLeaveStreamsUnrecorded(t *testing.T) {
+	t.Parallel()
+	decider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("stream") {
+		case "s500":
+			w.WriteHeader(http.StatusInternalServerError)
+		case "slow":
+			time.Sleep(1500 * time.Millisecond)
+			io.WriteString(w, `{"NeedRecord":true}`)
+		case "big":
+			io.WriteString(w, strings.Repeat(" ", 2040)+`{"NeedRecord":true}`)
+		case "noformat":
+			io.WriteString(w, `{"NeedRecord":true,"Format":["cmaf"]}`)
+		}
+	}))
+	defer decider.Close()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 3})
+	ta := startApp(t, "callbacks:\n  ondemand_timeout: 500ms\n")
+	for _, app := range []string{"odf", "nourl"} {
+		r := cycleRule("127.0.0.1", app, 0, 2)
+		r.Mode = recording.ModeOnDemandHTTP
+		ta.putRule(t, r)
+	}
+	resp := ta.apiRequest(t, http.MethodPost, "/api/v1/callbacks", strings.NewReader(
+		`{"dialect":"aliyun","domain":"127.0.0.1","app":"odf","on_demand_url":"`+decider.URL+`"}`))
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+
+	cases := map[string]string{ // stream → part of the reason
+		"odf/s500": "status", "odf/slow": "tim", "odf/big": "2048", "odf/noformat": "no format",
+		"nourl/cam": "no on-demand url",
+	}
+	var wg sync.WaitGroup
+	for path := range cases {
+		wg.Go(func() { publishFFmpeg(t, src, ta.rtmpURL(path)) })
+	}
+	wg.Wait()
+	for path, reason := range cases {
+		stream := path[strings.IndexByte(path, '/')+1:]
+		app := path[:strings.IndexByte(path, '/')]
+		require.Eventually(t, func() bool {
+			recs, _, err := ta.Store().RecordingList(context.Background(), store.RecordingFilter{App: app, Stream: stream})
+			return err == nil && len(recs) == 1 && recs[0].State == recording.RecordingNotRecorded
+		}, 30*time.Second, 100*time.Millisecond, path)
+		recs, _, _ := ta.Store().RecordingList(context.Background(), store.RecordingFilter{App: app, Stream: stream})
+		require.Contains(t, strings.ToLower(recs[0].Reason), reason, path)
+	}
+	require.Empty(t, filesOnDisk(t, ta.data), "nothing was recorded")
+	_, metrics := get(t, ta.base+"/metrics")
+	require.Contains(t, metrics, "liverec_ondemand_failures_total 3")
+}
