@@ -20,6 +20,7 @@ import (
 	"github.com/liverec/liverec/internal/blob"
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/ingest/rtmp"
+	"github.com/liverec/liverec/internal/netguard"
 	"github.com/liverec/liverec/internal/notify"
 	"github.com/liverec/liverec/internal/notify/dialect"
 	"github.com/liverec/liverec/internal/ondemand"
@@ -93,7 +94,8 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	a.recMet = record.NewMetrics(a.reg)
 	a.odMet = newOndemandMetrics(a.reg)
-	a.asker = &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D()}
+	a.asker = &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D(),
+		Client: netguard.Client(c.Callbacks.OnDemandTimeout.D(), c.Callbacks.RefusePrivateTargets)}
 	a.fin = &record.Finisher{
 		Storage:  a.objectStore,
 		Workers:  c.Recording.Workers,
@@ -116,6 +118,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 			return notify.Request(r), ok, err
 		},
 		Timeout: c.Callbacks.DeliveryTimeout.D(),
+		Client:  netguard.Client(c.Callbacks.DeliveryTimeout.D(), c.Callbacks.RefusePrivateTargets),
 		Backoff: notify.Backoff{Min: c.Callbacks.RetryMin.D(), Max: c.Callbacks.RetryMax.D(),
 			MaxAge: c.Callbacks.RetryMaxAge.D()},
 		Workers: c.Callbacks.Workers,

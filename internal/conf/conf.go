@@ -125,6 +125,10 @@ type Callbacks struct {
 	OnDemandTimeout Duration `yaml:"ondemand_timeout"`
 	// SignExpiry is how long a Huawei callback signature stays valid (auth_timestamp). Default 10m.
 	SignExpiry Duration `yaml:"sign_expiry"`
+	// RefusePrivateTargets refuses callback and on-demand requests to private and loopback
+	// addresses, checked at connect time (§11). Off by default: a self-hosted recorder usually
+	// calls services on its own network.
+	RefusePrivateTargets bool `yaml:"refuse_private_targets"`
 }
 
 // API holds management API settings (§9, §11).

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liverec/liverec/internal/netguard"
 	"github.com/liverec/liverec/internal/recording"
 )
 
@@ -97,6 +98,9 @@ func (n *Notifier) attempt(ctx context.Context, d *recording.Delivery) {
 		// Disabled first, so the stream's next delivery cannot be sent meanwhile.
 		n.disable(ctx, log, cfg.ID)
 		n.record(ctx, log, a, recording.DeliveryFailed, now, statusText(r.status), OutcomeFailed)
+	case r.sent && errors.Is(r.err, netguard.ErrRefused):
+		// The target is refused by configuration (§11): retrying cannot help.
+		n.record(ctx, log, a, recording.DeliveryFailed, now, a.Error, OutcomeFailed)
 	case r.sent && (r.err != nil || retryable(r.status)):
 		last := a.Error
 		if r.err == nil {
