@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,31 +18,12 @@ import (
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-// startServe runs liverec serve on a data dir and waits until it is ready.
-func startServe(t *testing.T, bin, data, rtmpAddr, httpAddr, config string) (*exec.Cmd, *testutil.SyncBuffer) {
+// startServe runs liverec with the crash test's key and config on a data dir.
+func startServe(t *testing.T, bin, data, rtmpAddr, httpAddr, config string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--config", config)
-	cmd.Env = append(os.Environ(), "LIVEREC_DATA="+data, "LIVEREC_RTMP="+rtmpAddr, "LIVEREC_HTTP="+httpAddr,
-		"LIVEREC_ACCESS_KEY_ID=LRCRASHTESTKEY0000000000", "LIVEREC_ACCESS_KEY_SECRET=crashtestsecretcrashtestsecret")
-	logs := &testutil.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("liverec output:\n%s", logs.String())
-		}
-	})
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + httpAddr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 100*time.Millisecond)
-	return cmd, logs
+	return startProc(t, bin, httpAddr, []string{"LIVEREC_DATA=" + data, "LIVEREC_RTMP=" + rtmpAddr,
+		"LIVEREC_HTTP=" + httpAddr, "LIVEREC_ACCESS_KEY_ID=LRCRASHTESTKEY0000000000",
+		"LIVEREC_ACCESS_KEY_SECRET=crashtestsecretcrashtestsecret"}, "--config", config)
 }
 
 // TestUndeliveredEventsSurviveKill9: events written while the receiver is down are delivered
@@ -57,7 +37,7 @@ func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	config := filepath.Join(t.TempDir(), "liverec.yaml")
 	require.NoError(t, os.WriteFile(config, []byte("callbacks:\n  retry_min: 100ms\n  retry_max: 300ms\n"), 0o644))
 
-	first, _ := startServe(t, bin, data, rtmpAddr, httpAddr, config)
+	first := startServe(t, bin, data, rtmpAddr, httpAddr, config)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/api/v1/callbacks", strings.NewReader(
 		`{"dialect":"standard","domain":"127.0.0.1","app":"*","url":"http://`+hookAddr+`/hook"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -72,20 +52,11 @@ func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	require.NoError(t, err, "ffmpeg: %s", out)
 	// Wait until the recording is over and its files stored: every event is in the outbox,
 	// none delivered (the receiver is down).
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + httpAddr + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(b), "\nliverec_recordings_active 0\n") &&
-			strings.Contains(string(b), "\nliverec_spool_backlog_files 0\n") &&
-			strings.Contains(string(b), `liverec_files_completed_total{format="mp4"} 1`)
-	}, 30*time.Second, 100*time.Millisecond)
+	first.waitMetrics(t, 30*time.Second, "\nliverec_recordings_active 0\n", "\nliverec_spool_backlog_files 0\n",
+		`liverec_files_completed_total{format="mp4"} 1`)
 	time.Sleep(500 * time.Millisecond) // the over event follows the last file
-	require.NoError(t, first.Process.Signal(syscall.SIGKILL))
-	first.Wait()
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
+	<-first.exited
 
 	var mu sync.Mutex
 	var got []string

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"io"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,29 +52,8 @@ func TestNewcomer(t *testing.T) {
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
 	rtmpAddr, httpAddr := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "LIVEREC_DATA="+data, "LIVEREC_RTMP="+rtmpAddr, "LIVEREC_HTTP="+httpAddr)
-	logs := &testutil.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("liverec output:\n%s", logs.String())
-		}
-	})
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + httpAddr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 100*time.Millisecond, "liverec did not become ready")
-
-	require.Equal(t, 1, strings.Count(logs.String(), "LIVEREC_ACCESS_KEY_SECRET="),
+	p := startProc(t, bin, httpAddr, []string{"LIVEREC_DATA=" + data, "LIVEREC_RTMP=" + rtmpAddr, "LIVEREC_HTTP=" + httpAddr})
+	require.Equal(t, 1, strings.Count(p.logs.String(), "LIVEREC_ACCESS_KEY_SECRET="),
 		"a fresh data dir gets one admin key, printed once (§2)")
 
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
@@ -86,19 +62,11 @@ func TestNewcomer(t *testing.T) {
 
 	// ffmpeg is done once it has written everything; let liverec read the tail of the stream
 	// before stopping it, or the stop would cut the last frames.
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + httpAddr + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return bytes.Contains(b, []byte("\nliverec_rtmp_publishers 0\n"))
-	}, 20*time.Second, 100*time.Millisecond, "the publisher did not end")
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	p.waitMetrics(t, 20*time.Second, "\nliverec_rtmp_publishers 0\n")
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	select {
-	case err := <-exited:
-		require.NoError(t, err, "liverec must exit 0 after SIGTERM")
+	case <-p.exited:
+		require.NoError(t, p.err, "liverec must exit 0 after SIGTERM")
 	case <-time.After(60 * time.Second):
 		t.Fatal("liverec did not exit after SIGTERM")
 	}
