@@ -2,6 +2,8 @@ package flv
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/liverec/liverec/internal/media"
@@ -12,6 +14,7 @@ const (
 	amfNumber    = 0x00
 	amfBoolean   = 0x01
 	amfString    = 0x02
+	amfObject    = 0x03
 	amfECMAArray = 0x08
 	amfObjectEnd = 0x09
 )
@@ -30,7 +33,7 @@ const fourCCHEVC = "hvc1"
 const encoderName = "liverec"
 
 // metadata is an encoded onMetaData script tag body with the positions of the two doubles
-// Close patches.
+// Close and Recover patch.
 type metadata struct {
 	body       []byte
 	durationAt int // offset of the duration double inside body
@@ -89,4 +92,92 @@ func buildMetadata(tracks media.Tracks) metadata {
 func amfStr(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 	return append(b, s...)
+}
+
+// parseMetadata finds the duration and filesize doubles in an onMetaData script tag body as
+// buildMetadata writes it (numbers, booleans and strings in an ECMA array or object), so
+// Recover patches the same bytes Close would. body is not kept.
+func parseMetadata(b []byte) (metadata, error) {
+	m := metadata{durationAt: -1, filesizeAt: -1}
+	p := 0
+	str := func() (string, error) {
+		if p+2 > len(b) || p+2+int(binary.BigEndian.Uint16(b[p:])) > len(b) {
+			return "", errors.New("truncated AMF0 string")
+		}
+		n := int(binary.BigEndian.Uint16(b[p:]))
+		p += 2 + n
+		return string(b[p-n : p]), nil
+	}
+	if len(b) == 0 || b[0] != amfString {
+		return m, errors.New("parse onMetaData: no name")
+	}
+	p++
+	if name, err := str(); err != nil || name != "onMetaData" {
+		return m, fmt.Errorf("parse onMetaData: script tag %q is not onMetaData", name)
+	}
+	switch {
+	case p < len(b) && b[p] == amfECMAArray:
+		p += 5 // marker and the count, a hint only (AMF0 spec §2.10)
+	case p < len(b) && b[p] == amfObject:
+		p++
+	default:
+		return m, errors.New("parse onMetaData: not an ECMA array or object")
+	}
+	for {
+		key, err := str()
+		if err != nil {
+			return m, fmt.Errorf("parse onMetaData: %w", err)
+		}
+		if p >= len(b) {
+			return m, errors.New("parse onMetaData: truncated property")
+		}
+		typ := b[p]
+		p++
+		if key == "" {
+			if typ != amfObjectEnd {
+				return m, errors.New("parse onMetaData: missing object end marker")
+			}
+			break
+		}
+		switch typ {
+		case amfNumber:
+			if p+8 > len(b) {
+				return m, errors.New("parse onMetaData: truncated number")
+			}
+			switch key {
+			case "duration":
+				m.durationAt = p
+			case "filesize":
+				m.filesizeAt = p
+			}
+			p += 8
+		case amfBoolean:
+			p++
+		case amfString:
+			if _, err := str(); err != nil {
+				return m, fmt.Errorf("parse onMetaData: %w", err)
+			}
+		default:
+			return m, fmt.Errorf("parse onMetaData: unsupported AMF0 type %#x of %q", typ, key)
+		}
+	}
+	if m.durationAt < 0 || m.filesizeAt < 0 || p > len(b) {
+		return m, errors.New("parse onMetaData: no duration or filesize number")
+	}
+	return m, nil
+}
+
+// patchMetadata writes st's duration and size into the doubles of m, whose body starts at
+// file offset metaAt, through writeAt.
+func patchMetadata(writeAt func(p []byte, off int64) error, metaAt int64, m metadata, st Stats) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(st.Duration.Seconds()))
+	if err := writeAt(b[:], metaAt+int64(m.durationAt)); err != nil {
+		return fmt.Errorf("patch flv duration: %w", err)
+	}
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(st.Bytes)))
+	if err := writeAt(b[:], metaAt+int64(m.filesizeAt)); err != nil {
+		return fmt.Errorf("patch flv filesize: %w", err)
+	}
+	return nil
 }

@@ -80,9 +80,7 @@ type Writer struct {
 	// hdr is scratch for a tag header and its media header, so WriteUnit allocates nothing.
 	hdr [tagHeaderSize + maxMediaHeaderSize]byte
 
-	last   [2]time.Duration // last DTS per track (0 audio, 1 video)
-	seen   [2]bool
-	end    time.Duration // end of the latest presented unit, for the duration
+	tl     timeline
 	stats  Stats
 	closed bool
 }
@@ -159,7 +157,7 @@ func (w *Writer) WriteUnit(u *media.Unit) error {
 	if want == nil || want.Codec != u.Track.Codec {
 		return fmt.Errorf("write flv unit: %v unit does not belong to the file's tracks", u.Track.Codec)
 	}
-	if u.DTS < 0 || u.DTS > MaxTimestamp || (w.seen[idx] && u.DTS < w.last[idx]) {
+	if u.DTS < 0 || u.DTS > MaxTimestamp || (w.tl.seen[idx] && u.DTS < w.tl.last[idx]) {
 		return fmt.Errorf("write flv unit: %v DTS %v out of order or range", u.Track.Codec, u.DTS)
 	}
 
@@ -193,20 +191,32 @@ func (w *Writer) WriteUnit(u *media.Unit) error {
 		return fmt.Errorf("write flv %v unit at %v: %w", u.Track.Codec, u.DTS, err)
 	}
 
-	// The duration runs to the end of the latest presented frame, a frame lasting as long as
-	// the step from the track's previous DTS (the FLV muxer of ffmpeg counts the same way).
-	var step time.Duration
-	if w.seen[idx] {
-		step = u.DTS - w.last[idx]
-	}
-	w.end = max(w.end, max(u.PTS, u.DTS)+step)
-	w.last[idx], w.seen[idx] = u.DTS, true
+	w.tl.add(idx, u.DTS, u.PTS)
 	if idx == 1 {
 		w.stats.VideoFrames++
 	} else {
 		w.stats.AudioFrames++
 	}
 	return nil
+}
+
+// timeline follows the end of the latest presented frame, the file's duration. Writer and
+// Recover share it so a recovered file reports its duration the way a closed one does.
+type timeline struct {
+	last [2]time.Duration // last DTS per track (0 audio, 1 video)
+	seen [2]bool
+	end  time.Duration
+}
+
+// add accounts for a frame of track idx. A frame lasts as long as the step from the track's
+// previous DTS (the FLV muxer of ffmpeg counts the same way).
+func (t *timeline) add(idx int, dts, pts time.Duration) {
+	var step time.Duration
+	if t.seen[idx] {
+		step = dts - t.last[idx]
+	}
+	t.end = max(t.end, max(pts, dts)+step)
+	t.last[idx], t.seen[idx] = dts, true
 }
 
 // writeTag writes a tag header, the media header mh (which must alias w.hdr after the tag
@@ -240,16 +250,10 @@ func (w *Writer) Close() (Stats, error) {
 		return w.stats, ErrClosed
 	}
 	w.closed = true
-	w.stats.Duration = w.end
+	w.stats.Duration = w.tl.end
 	w.stats.Bytes = w.f.Size() - w.base
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], math.Float64bits(w.stats.Duration.Seconds()))
-	if err := w.f.WriteAt(b[:], w.metaAt+int64(w.meta.durationAt)); err != nil {
-		return w.stats, fmt.Errorf("patch flv duration: %w", err)
-	}
-	binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(w.stats.Bytes)))
-	if err := w.f.WriteAt(b[:], w.metaAt+int64(w.meta.filesizeAt)); err != nil {
-		return w.stats, fmt.Errorf("patch flv filesize: %w", err)
+	if err := patchMetadata(w.f.WriteAt, w.metaAt, w.meta, w.stats); err != nil {
+		return w.stats, err
 	}
 	return w.stats, nil
 }

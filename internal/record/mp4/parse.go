@@ -21,8 +21,14 @@ const (
 	maxTracks             = 8
 )
 
-// ErrNoSamples is returned by Finalize when the fragmented file holds no complete fragment.
-var ErrNoSamples = errors.New("no complete fragment")
+// ErrNothingToRecover is wrapped by Finalize's error when a fragmented file ends (a crash cut
+// it) before its first complete fragment: inside the init segment (ftyp, moov) or right after
+// it. It holds no sample, and the caller deletes it.
+var ErrNothingToRecover = errors.New("nothing to recover")
+
+// ErrNoSamples is returned by Finalize when the fragmented file holds no complete fragment. It
+// wraps ErrNothingToRecover.
+var ErrNoSamples = fmt.Errorf("no complete fragment: %w", ErrNothingToRecover)
 
 // ftrack is one track of a fragmented file: what the init moov says about it, copied raw where
 // the final moov repeats it, and the sample tables built from the fragments.
@@ -99,6 +105,17 @@ type prun struct {
 func parseFragmented(r io.ReaderAt, size int64) (*fragFile, error) {
 	ff := &fragFile{}
 	var haveMoov bool
+	// A crash cuts a file short but leaves its start alone: one that does not start with an
+	// ftyp header is no recording (and must not be taken for one with nothing to recover).
+	if size >= boxHeaderSize {
+		var h [boxHeaderSize]byte
+		if _, err := r.ReadAt(h[:], 0); err != nil {
+			return nil, fmt.Errorf("read first box header: %w", err)
+		}
+		if string(h[4:]) != "ftyp" {
+			return nil, fmt.Errorf("not an MP4 file: starts with box %q", h[4:])
+		}
+	}
 	for pos := int64(0); pos < size; {
 		typ, hdr, boxSize, ok, err := readHeader(r, pos, size)
 		if err != nil {
@@ -141,7 +158,8 @@ func parseFragmented(r io.ReaderAt, size int64) (*fragFile, error) {
 		pos += boxSize
 	}
 	if !haveMoov {
-		return nil, errors.New("no moov")
+		// Every box before the cut is complete, so the file ends before or inside the moov.
+		return nil, fmt.Errorf("file ends before the init moov is complete: %w", ErrNothingToRecover)
 	}
 	for _, t := range ff.tracks {
 		if len(t.sizes) > 0 {
