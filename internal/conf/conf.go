@@ -104,6 +104,9 @@ type Recording struct {
 	// StoreRetryMin/Max bound the backoff for storing completed files. Defaults 1s and 1m.
 	StoreRetryMin Duration `yaml:"store_retry_min"`
 	StoreRetryMax Duration `yaml:"store_retry_max"`
+	// UploadFailureAfter is how long storing a file may keep failing before its recording is
+	// reported failed (§6); storing is still retried. Default 10m.
+	UploadFailureAfter Duration `yaml:"upload_failure_after"`
 	// Workers is how many completed files are finished (MP4 finalization, storing) at once. Default 2.
 	Workers int `yaml:"workers"`
 	// TimeZone renders template times; default UTC.
@@ -263,6 +266,7 @@ func (c *Config) setDefaults() {
 	def(&c.Recording.DiscoveryWindow, time.Second)
 	def(&c.Recording.StoreRetryMin, time.Second)
 	def(&c.Recording.StoreRetryMax, time.Minute)
+	def(&c.Recording.UploadFailureAfter, 10*time.Minute)
 	if c.Recording.QueueLen == 0 {
 		c.Recording.QueueLen = 512
 	}
@@ -320,8 +324,9 @@ func (c *Config) Validate() error {
 		"ingest.publish_idle_timeout": c.Ingest.PublishIdleTimeout, "ingest.read_batch": c.Ingest.ReadBatch,
 		"recording.flush_interval": c.Recording.FlushInterval, "recording.discovery_window": c.Recording.DiscoveryWindow,
 		"recording.store_retry_min": c.Recording.StoreRetryMin, "recording.store_retry_max": c.Recording.StoreRetryMax,
-		"api.signature_skew":         c.API.SignatureSkew,
-		"callbacks.delivery_timeout": c.Callbacks.DeliveryTimeout, "callbacks.retry_min": c.Callbacks.RetryMin,
+		"recording.upload_failure_after": c.Recording.UploadFailureAfter,
+		"api.signature_skew":             c.API.SignatureSkew,
+		"callbacks.delivery_timeout":     c.Callbacks.DeliveryTimeout, "callbacks.retry_min": c.Callbacks.RetryMin,
 		"callbacks.retry_max": c.Callbacks.RetryMax, "callbacks.retry_max_age": c.Callbacks.RetryMaxAge,
 		"callbacks.ondemand_timeout": c.Callbacks.OnDemandTimeout, "callbacks.sign_expiry": c.Callbacks.SignExpiry,
 	} {

@@ -47,6 +47,11 @@ type Finisher struct {
 	RetryMin, RetryMax time.Duration
 	// OnStored is called after each object is durable in its bucket.
 	OnStored func(Stored)
+	// FailAfter is how long a job may keep failing before its recording is reported failed
+	// through OnFailed (§6); the job is still retried. Default 10 min.
+	FailAfter time.Duration
+	// OnFailed is called once per recording whose job kept failing for FailAfter.
+	OnFailed func(recordingID string, err error)
 	Logger   *slog.Logger
 	Metrics  *Metrics
 
@@ -55,6 +60,7 @@ type Finisher struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	slices  map[string][]string // playlist id → stored slice keys, by slice seq order
+	failed  map[string]bool     // recordings reported through OnFailed
 	pending sync.WaitGroup
 	closing chan struct{}
 }
@@ -73,7 +79,11 @@ func (f *Finisher) init() {
 		if f.Logger == nil {
 			f.Logger = slog.New(slog.DiscardHandler)
 		}
+		if f.FailAfter <= 0 {
+			f.FailAfter = 10 * time.Minute
+		}
 		f.slices = make(map[string][]string)
+		f.failed = make(map[string]bool)
 		f.closing = make(chan struct{})
 		for range f.Workers {
 			f.queues = append(f.queues, make(chan *Job, 4096))
@@ -126,33 +136,83 @@ func (f *Finisher) Drain(ctx context.Context) error {
 }
 
 func (f *Finisher) handle(ctx context.Context, j *Job) {
-	if j.Kind == JobEnd {
-		if f.OnStored != nil {
-			f.OnStored(Stored{Job: j})
+	switch j.Kind {
+	case JobEnd:
+		f.end(j)
+		return
+	case JobRecover:
+		f.recover(ctx, j)
+		return
+	}
+	f.retry(ctx, j, func() error {
+		if err := f.prepare(j); err != nil {
+			return err
 		}
-		return
-	}
-	if err := f.prepare(j); err != nil {
-		// The spool file is kept: recovery at the next start picks it up (§6).
-		f.Logger.Error("preparing completed file failed", "recording", j.RecordingID, "path", j.SpoolPath, "err", err)
-		f.Metrics.storeFailed()
-		return
-	}
+		return f.store(ctx, j)
+	})
+}
+
+// errDropped stops retrying a job whose spool file held nothing to keep.
+var errDropped = errors.New("nothing to store")
+
+// retry runs attempt until it succeeds, with backoff; the spool file stays meanwhile (§8: a
+// spool file is deleted only after its upload is confirmed). After FailAfter of failures the
+// recording is reported failed, and the attempts go on.
+func (f *Finisher) retry(ctx context.Context, j *Job, attempt func() error) {
 	backoff := f.RetryMin
+	var since time.Time
 	for {
-		err := f.store(ctx, j)
-		if err == nil {
+		err := attempt()
+		if err == nil || errors.Is(err, errDropped) {
 			return
+		}
+		now := time.Now()
+		if since.IsZero() {
+			since = now
 		}
 		f.Metrics.storeFailed()
 		f.Logger.Warn("storing file failed, will retry", "recording", j.RecordingID, "path", j.SpoolPath,
 			"retry_in", backoff, "err", err)
+		if now.Sub(since) >= f.FailAfter {
+			f.reportFailed(j.RecordingID, err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, f.RetryMax)
+	}
+}
+
+func (f *Finisher) reportFailed(id string, err error) {
+	f.mu.Lock()
+	first := !f.failed[id]
+	f.failed[id] = true
+	f.mu.Unlock()
+	if first && f.OnFailed != nil {
+		f.OnFailed(id, err)
+	}
+}
+
+// end reports the end of a recording and removes its spool directory once nothing in it is
+// left to store (what could not be stored stays for the next start).
+func (f *Finisher) end(j *Job) {
+	f.mu.Lock()
+	delete(f.failed, j.RecordingID)
+	f.mu.Unlock()
+	if f.OnStored != nil {
+		f.OnStored(Stored{Job: j})
+	}
+	if j.SpoolPath == "" {
+		return
+	}
+	if spoolHasMedia(j.SpoolPath) {
+		f.Logger.Warn("recording ended with files left in the spool", "recording", j.RecordingID, "dir", j.SpoolPath)
+		return
+	}
+	if err := os.RemoveAll(j.SpoolPath); err != nil {
+		f.Logger.Warn("removing recording spool dir", "dir", j.SpoolPath, "err", err)
 	}
 }
 
@@ -166,14 +226,23 @@ func (f *Finisher) prepare(j *Job) error {
 		}
 	}
 	if j.finalizeMP4 {
+		// The fragmented file stays until the regular one is stored: a crash before that
+		// finalizes it again at the next start.
 		dst := strings.TrimSuffix(j.SpoolPath, filepath.Ext(j.SpoolPath)) + ".mp4"
-		if _, err := mp4.Finalize(j.SpoolPath, dst); err != nil {
+		st, err := mp4.Finalize(j.SpoolPath, dst)
+		if errors.Is(err, mp4.ErrNothingToRecover) {
+			f.Logger.Warn("dropping an MP4 file without a complete fragment", "path", j.SpoolPath)
+			os.Remove(j.SpoolPath)
+			return errDropped
+		}
+		if err != nil {
 			return fmt.Errorf("finalize mp4: %w", err)
 		}
-		if err := os.Remove(j.SpoolPath); err != nil {
-			return fmt.Errorf("remove fragmented mp4: %w", err)
+		if j.recovered {
+			j.setStats(FileStats(st))
+			f.Metrics.fileRecovered()
 		}
-		j.SpoolPath = dst
+		j.fragmented, j.SpoolPath = j.SpoolPath, dst
 		j.finalizeMP4 = false
 	}
 	return nil
@@ -189,8 +258,13 @@ func (f *Finisher) store(ctx context.Context, j *Job) error {
 	switch j.Kind {
 	case JobFile:
 		key, err = st.Put(ctx, j.Storage.Bucket, f.objectKey(j, j.Config.ObjectTemplate, Extension(string(j.Format))), j.SpoolPath)
+		if err == nil && j.fragmented != "" {
+			if rerr := os.Remove(j.fragmented); rerr != nil {
+				f.Logger.Warn("removing stored fragmented mp4", "path", j.fragmented, "err", rerr)
+			}
+		}
 	case JobSlice:
-		key, err = st.Put(ctx, j.Storage.Bucket, f.objectKey(j, j.Config.SliceTemplate, ".ts"), j.SpoolPath)
+		key, err = f.putSlice(ctx, st, j)
 		if err == nil {
 			f.mu.Lock()
 			f.slices[playlistID] = append(f.slices[playlistID], key)
@@ -218,6 +292,19 @@ func (f *Finisher) storePlaylist(ctx context.Context, st ObjectStore, j *Job, pl
 	if len(keys) != len(j.Slices) {
 		return "", fmt.Errorf("playlist has %d slices but %d were stored", len(j.Slices), len(keys))
 	}
+	stored, err := f.putPlaylist(ctx, st, j, keys)
+	if err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	delete(f.slices, playlistID)
+	f.mu.Unlock()
+	return stored, nil
+}
+
+// putPlaylist stores the final playlist over the stored slice keys and removes the playlist's
+// spool directory.
+func (f *Finisher) putPlaylist(ctx context.Context, st ObjectStore, j *Job, keys []string) (string, error) {
 	key := f.objectKey(j, j.Config.ObjectTemplate, ".m3u8")
 	uris := make([]string, len(keys))
 	for i, k := range keys {
@@ -231,12 +318,9 @@ func (f *Finisher) storePlaylist(ctx context.Context, st ObjectStore, j *Job, pl
 	if err != nil {
 		return "", err
 	}
-	f.mu.Lock()
-	delete(f.slices, playlistID)
-	f.mu.Unlock()
 	// The spool copy of the playlist is no longer needed once the bucket has the final one.
-	if len(j.Slices) > 0 {
-		os.RemoveAll(filepath.Dir(j.Slices[0].Path))
+	if j.SpoolPath != "" {
+		os.RemoveAll(j.SpoolPath)
 	}
 	return stored, nil
 }

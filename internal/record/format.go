@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
@@ -34,7 +35,9 @@ type formatState struct {
 	prev *openFile
 	// leadIn holds copies of audio units seen while no file is open, for the next file.
 	leadIn []media.Unit
-	err    error
+	// pausedUntil is when the paused open file completes (§6 merge window); zero: not paused.
+	pausedUntil time.Time
+	err         error
 }
 
 type openFile struct {
@@ -43,6 +46,18 @@ type openFile struct {
 	tracks    media.Tracks
 	startDTS  time.Duration
 	startWall time.Time
+}
+
+// hls returns the open file's HLS writer, if it is one.
+func (of *openFile) hls() (*hls.Writer, bool) {
+	if of == nil {
+		return nil, false
+	}
+	x, ok := of.w.(*hlsFile)
+	if !ok {
+		return nil, false
+	}
+	return x.w, true
 }
 
 // isCutPoint tells whether a file may start at u.
@@ -148,12 +163,12 @@ func (fs *formatState) open(u *media.Unit) error {
 	if len(fs.leadIn) > 0 && u.DTS-fs.leadIn[0].DTS <= maxLeadIn && fs.leadIn[0].DTS < start {
 		start = fs.leadIn[0].DTS
 	}
-	of := &openFile{seq: fs.seq, tracks: r.tracks, startDTS: start, startWall: r.StartWall.Add(start)}
+	of := &openFile{seq: fs.seq, tracks: r.tracks, startDTS: start, startWall: r.epoch.Add(start)}
 	var onSlice func(hls.Slice)
 	if fs.cfg.Format == recording.FormatHLS {
 		onSlice = func(s hls.Slice) { r.sliceDone(fs, of, s) }
 	}
-	w, err := openWriter(fs.cfg.Format, fs.dir, fs.seq, r.tracks, fs.cfg, onSlice)
+	w, err := openWriter(fs.cfg.Format, fs.dir, spoolName(fs.seq, of.startWall), r.tracks, fs.cfg, onSlice)
 	if err != nil {
 		return fmt.Errorf("open %s file %d: %w", fs.cfg.Format, fs.seq, err)
 	}
@@ -187,6 +202,7 @@ func (fs *formatState) closePrev() {
 
 // closeAll completes every open file of the format.
 func (fs *formatState) closeAll() {
+	fs.pausedUntil = time.Time{}
 	fs.closePrev()
 	if fs.cur != nil {
 		fs.complete(fs.cur)
@@ -195,18 +211,21 @@ func (fs *formatState) closeAll() {
 }
 
 func (fs *formatState) complete(of *openFile) {
+	r := fs.rec
 	job, err := of.w.Close()
 	if err != nil {
 		fs.err = err
-		fs.rec.Logger.Error("completing file failed", "format", fs.cfg.Format, "seq", of.seq, "err", err)
+		r.Logger.Error("completing file failed, recovering what was written", "format", fs.cfg.Format, "seq", of.seq, "err", err)
+		of.w.Abort()
+		r.Complete(fs.recoverJob(of))
 		return
 	}
-	r := fs.rec
 	job.RecordingID = r.RecordingID
 	job.Format = fs.cfg.Format
 	job.Seq = of.seq
 	job.Start = of.startWall
-	job.End = of.startWall.Add(job.Stats.Duration)
+	// The recording's epoch moved by the gap of any pause inside the file: the end is wall time.
+	job.End = r.epoch.Add(of.startDTS + job.Stats.Duration)
 	job.Config = fs.cfg
 	job.Storage = r.Rule.Storage
 	job.Vars = r.vars(fs.cfg.Format, of.seq, job.Start, job.End)
@@ -214,17 +233,55 @@ func (fs *formatState) complete(of *openFile) {
 	r.Complete(job)
 }
 
-// abandon closes the open files after a failure without completing them: their spool content
-// stays where it is, for recovery (§6: nothing written is deleted).
+// abandon closes the open files after a failure without completing them, and hands them as
+// they are on disk to the Finisher, which recovers what was written (§6: nothing written is
+// deleted).
 func (fs *formatState) abandon() {
 	for _, of := range []*openFile{fs.prev, fs.cur} {
 		if of == nil {
 			continue
 		}
-		if job, err := of.w.Close(); err == nil && job.sink != nil {
-			job.sink.Close()
-		}
+		of.w.Abort()
+		fs.rec.Complete(fs.recoverJob(of))
 	}
 	fs.prev, fs.cur = nil, nil
 	fs.leadIn = nil
+	fs.pausedUntil = time.Time{}
+}
+
+// recoverJob describes an open file to recover from the spool.
+func (fs *formatState) recoverJob(of *openFile) *Job {
+	r := fs.rec
+	return &Job{Kind: JobRecover, RecordingID: r.RecordingID, Format: fs.cfg.Format, Seq: of.seq,
+		SpoolPath: of.w.Path(), Start: of.startWall, Config: fs.cfg, Storage: r.Rule.Storage,
+		Vars: r.vars(fs.cfg.Format, of.seq, of.startWall, of.startWall)}
+}
+
+// resume continues the paused open file after a pause: HLS marks the seam (§4).
+func (fs *formatState) resume(tracks media.Tracks) {
+	fs.pausedUntil = time.Time{}
+	if h, ok := fs.cur.hls(); ok {
+		h.Discontinuity(tracks)
+	}
+}
+
+// rebind puts track in old's place in the open files: same parameters, new publication.
+func (fs *formatState) rebind(old, track *media.Track) {
+	for _, of := range []*openFile{fs.prev, fs.cur} {
+		if of == nil {
+			continue
+		}
+		if of.tracks.Video == old {
+			of.tracks.Video = track
+		}
+		if of.tracks.Audio == old {
+			of.tracks.Audio = track
+		}
+	}
+}
+
+// spoolName names a file (HLS: a playlist directory) in the spool by its sequence number and
+// start, which crash recovery reads back.
+func spoolName(seq int, start time.Time) string {
+	return strconv.Itoa(seq) + "_" + strconv.FormatInt(start.UnixMilli(), 10)
 }

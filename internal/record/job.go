@@ -21,6 +21,9 @@ const (
 	JobPlaylist
 	// JobEnd marks the end of a recording: every job of the recording was queued before it.
 	JobEnd
+	// JobRecover is a file (HLS: a playlist directory) left in the spool by a crash or a
+	// failure: the Finisher recovers what was written, then stores it like a completed file.
+	JobRecover
 )
 
 // Job is a completed piece of a recording on its way from the spool to its bucket. The
@@ -42,7 +45,18 @@ type Job struct {
 	Vars        NameVars
 	// Err is, for JobEnd, why the recording failed (nil: it ended normally).
 	Err error
+	// Recovered is, for JobEnd, set when a restart ends a recording a crash interrupted.
+	Recovered bool
 
 	sink        *sink.File // still open: the Finisher syncs and closes it off the recorder's goroutine
 	finalizeMP4 bool
+	fragmented  string // the fragmented MP4 a stored regular one was made from
+	recovered   bool   // the stats come from recovery, not from the writer
+}
+
+// setStats sets recovered stats and the end times that follow from them.
+func (j *Job) setStats(st FileStats) {
+	j.Stats = st
+	j.End = j.Start.Add(st.Duration)
+	j.Vars.End = j.End
 }

@@ -9,6 +9,8 @@ import (
 // Metrics are the recording metrics of §13. A nil *Metrics records nothing.
 type Metrics struct {
 	active         prometheus.Gauge
+	paused         prometheus.Gauge
+	recovered      prometheus.Counter
 	videoUnits     prometheus.Counter
 	audioUnits     prometheus.Counter
 	droppedFrames  prometheus.Counter
@@ -26,6 +28,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		active: prometheus.NewGauge(prometheus.GaugeOpts{Name: "liverec_recordings_active",
 			Help: "Recordings in progress."}),
+		paused: prometheus.NewGauge(prometheus.GaugeOpts{Name: "liverec_recordings_paused",
+			Help: "Recordings paused within a merge window (counted in liverec_recordings_active too)."}),
+		recovered: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_files_recovered_total",
+			Help: "Spool files recovered after a crash or a failure."}),
 		videoUnits: units.WithLabelValues("video"),
 		audioUnits: units.WithLabelValues("audio"),
 		droppedFrames: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_frames_dropped_total",
@@ -41,13 +47,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		storeFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_store_failures_total",
 			Help: "Failed attempts to store a completed file."}),
 	}
-	reg.MustRegister(m.active, units, m.droppedFrames, m.filesCompleted, m.bytesWritten, m.failures, m.backlogFiles, m.storeFailures)
+	reg.MustRegister(m.active, m.paused, m.recovered, units, m.droppedFrames, m.filesCompleted, m.bytesWritten, m.failures, m.backlogFiles, m.storeFailures)
 	return m
 }
 
 func (m *Metrics) recordingStarted() {
 	if m != nil {
 		m.active.Inc()
+	}
+}
+
+func (m *Metrics) pausedBy(d int) {
+	if m != nil {
+		m.paused.Add(float64(d))
+	}
+}
+
+func (m *Metrics) fileRecovered() {
+	if m != nil {
+		m.recovered.Inc()
 	}
 }
 

@@ -4,9 +4,7 @@
 package record
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
-	"github.com/liverec/liverec/internal/record/hls"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/stream"
 )
@@ -26,8 +23,10 @@ var errNotRecorded = errors.New("not recorded")
 // IsNotRecorded tells whether an OnEnd error means the stream was not recorded at all.
 func IsNotRecorded(err error) bool { return errors.Is(err, errNotRecorded) }
 
-// Recorder records one publication according to a rule. It implements stream.Sink: ingest
-// hands it batches without ever blocking, and a single goroutine (Run) owns all its state.
+// Recorder records one stream according to a rule: one recording (§6), from the first
+// publication through pauses and resumes until every format's merge window has expired. It
+// implements stream.Sink for the publication it is attached to: ingest hands it batches without
+// ever blocking, and a single goroutine (run) owns all its state.
 type Recorder struct {
 	// RecordingID names the recording; its spool files live in SpoolDir/RecordingID.
 	RecordingID string
@@ -42,12 +41,19 @@ type Recorder struct {
 	BitrateWindow time.Duration
 	// OnFileStarted is called (on the recorder's goroutine) when a file (HLS: a playlist) starts.
 	OnFileStarted func(FileStarted)
-	// Key and StartWall describe the stream and when its recording started.
+	// OnPaused and OnResumed are called (on the recorder's goroutine) when the recording pauses
+	// with files kept open (publisher gone, manual stop) and when it resumes into them (§6).
+	OnPaused, OnResumed func()
+	// OnFailed is called once (on the recorder's goroutine) when the recording fails; its
+	// files are handed to the Finisher for recovery and storing, and the end job follows.
+	OnFailed func(error)
+	// Key and StartWall describe the stream and when its first publication started.
 	Key       stream.Key
 	StartWall time.Time
 	// SpoolDir is the root of the spool.
 	SpoolDir string
-	// FlushInterval is how often buffered media is handed to write(2). Default 1 s.
+	// FlushInterval is how often buffered media is handed to write(2), and how often merge
+	// windows are checked. Default 1 s.
 	FlushInterval time.Duration
 	// QueueLen is how many batches may wait for the recorder before new ones are dropped.
 	// Default 512 (about 10 s of media with 20 ms ingest batches).
@@ -63,23 +69,48 @@ type Recorder struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 
-	mu      sync.Mutex
-	ch      chan *stream.Batch
-	cmds    chan command
-	ended   bool
-	started bool
+	// mu guards the sink side: what ingest and the app may touch from other goroutines.
+	mu       sync.Mutex
+	ch       chan item
+	started  bool
+	attached bool // a publication feeds the recorder
+	over     bool // the recorder ends: it takes no more media and no resume
+	// resumable: some format has a merge window, so a new publication may resume the
+	// recording; without one (W = 0 everywhere) every publication is its own recording.
+	resumable bool
+	resumes   int // resume marks queued and not yet handled
+	cmds      chan command
+	quit      chan struct{}
+	quitOnce  sync.Once
 
+	// Everything below is owned by the run goroutine.
 	tracks     media.Tracks
 	discovered bool
 	resolved   bool
-	// idle: a manual-mode recording waits for a start command (§5); media is dropped.
+	live       bool // a publisher is attached (the run goroutine's view)
+	done       bool
+	// idle: a manual-mode recording waits for a start command (§5), or a plan recording is
+	// outside its window; media is dropped.
 	idle      bool
 	commanded bool // a start command came (manual mode)
-	// draining: a stop (command or plan end) completes the files once every track passed
-	// stopAt, so audio and video end together although publishers interleave loosely.
-	draining     bool
-	stopAt       time.Duration
+	// draining: a stop (command or plan end) ends the open files once every track passed
+	// stopAt, so audio and video end together although publishers interleave loosely;
+	// drainPause keeps them open for their merge windows (manual stop) instead of completing.
+	draining   bool
+	drainPause bool
+	stopAt     time.Duration
+	// paused: files are held open waiting for the publisher or a start command (§6).
+	paused bool
+	// resuming: the next cut point (keyframe) continues the paused files' timeline; offset
+	// maps the publication's timestamps onto the recording's, epoch is the wall time of
+	// recording time 0, pubStart when the attached publication started.
+	resuming     bool
+	offset       time.Duration
+	epoch        time.Time
+	pubStart     time.Time
 	lastV, lastA time.Duration
+	stepV, stepA time.Duration
+	haveV, haveA bool
 	stoppedAt    time.Time
 	skip         bool // Resolve decided not to record: batches are dropped until the end
 	metaKbps     atomic.Int64
@@ -88,7 +119,25 @@ type Recorder struct {
 	failed       error
 }
 
-// Start starts the recorder's goroutine.
+// item is what the recorder's queue carries: a batch of the attached publication, or a mark
+// saying the publication ended or a new one resumed the recording; marks keep their place
+// among batches.
+type item struct {
+	b      *stream.Batch
+	mark   markKind
+	reason error     // markEnd
+	start  time.Time // markResume
+}
+
+type markKind uint8
+
+const (
+	markNone markKind = iota
+	markEnd
+	markResume
+)
+
+// Start starts the recorder's goroutine, attached to the publication it was created for.
 func (r *Recorder) Start() {
 	if r.FlushInterval <= 0 {
 		r.FlushInterval = time.Second
@@ -108,10 +157,14 @@ func (r *Recorder) Start() {
 	if r.Complete == nil {
 		r.Complete = func(*Job) {}
 	}
-	r.ch = make(chan *stream.Batch, r.QueueLen)
+	// Two slots beyond QueueLen: batches stop at QueueLen, so an end mark and a resume mark
+	// always find room and ingest never blocks.
+	r.ch = make(chan item, r.QueueLen+2)
 	r.cmds = make(chan command)
+	r.quit = make(chan struct{})
+	r.epoch, r.pubStart, r.live = r.StartWall, r.StartWall, true
 	r.mu.Lock()
-	r.started = true
+	r.started, r.attached = true, true
 	r.mu.Unlock()
 	go r.run()
 }
@@ -147,10 +200,15 @@ func (r *Recorder) resolve(info StreamInfo) bool {
 	r.idle = r.Rule.Mode == recording.ModeManual
 	r.planTick(time.Now())
 	dir := filepath.Join(r.SpoolDir, r.RecordingID)
+	resumable := false
 	for _, fc := range r.Rule.Formats {
 		r.formats = append(r.formats, &formatState{rec: r, cfg: fc, dir: dir,
 			cycle: time.Duration(fc.CycleS) * time.Second})
+		resumable = resumable || mergeWindow(fc) > 0
 	}
+	r.mu.Lock()
+	r.resumable = resumable
+	r.mu.Unlock()
 	return len(r.formats) > 0
 }
 
@@ -158,145 +216,110 @@ func (r *Recorder) resolve(info StreamInfo) bool {
 func (r *Recorder) WriteBatch(b *stream.Batch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.ended || !r.started {
+	if r.over || !r.attached || len(r.ch) >= r.QueueLen {
+		if r.attached && !r.over {
+			r.Metrics.dropped(len(b.Units))
+			r.Logger.Warn("recorder queue full, media dropped", "units", len(b.Units))
+		}
 		b.Release()
 		return
 	}
-	select {
-	case r.ch <- b:
-	default:
-		r.Metrics.dropped(len(b.Units))
-		r.Logger.Warn("recorder queue full, media dropped", "units", len(b.Units))
-		b.Release()
-	}
+	r.ch <- item{b: b}
 }
 
 // SetMetadata implements stream.Sink: it keeps the publisher's video bitrate for Resolve.
 func (r *Recorder) SetMetadata(videoKbps float64) { r.metaKbps.Store(int64(videoKbps)) }
 
-// End implements stream.Sink: the recorder completes its files and stops.
+// End implements stream.Sink: the publication ended. The recording pauses, keeping the files
+// of formats with a merge window open (§6), or ends; stream.ErrClosed (shutdown) ends it.
 func (r *Recorder) End(reason error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.ended || !r.started {
-		r.ended = true
+	if !r.attached || r.over {
+		r.attached = false
 		return
 	}
-	r.ended = true
-	close(r.ch)
+	r.attached = false
+	r.ch <- item{mark: markEnd, reason: reason}
+}
+
+// Resume attaches a new publication of the stream to the paused recording (§6). It reports
+// false when the recording is ending, or still has a publication: the caller then starts a new
+// recording.
+func (r *Recorder) Resume(start time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.started || r.over || r.attached || !r.resumable || len(r.ch) > r.QueueLen {
+		return false
+	}
+	r.attached = true
+	r.resumes++
+	r.ch <- item{mark: markResume, start: start}
+	return true
+}
+
+// Shutdown ends the recording now, whatever its merge windows: queued media is written and
+// every file is completed.
+func (r *Recorder) Shutdown() {
+	r.quitOnce.Do(func() { close(r.quit) })
 }
 
 func (r *Recorder) run() {
 	t := time.NewTicker(r.FlushInterval)
 	defer t.Stop()
-	for {
+	for !r.done {
 		select {
-		case b, ok := <-r.ch:
-			if !ok {
-				r.finish()
-				return
-			}
-			r.handle(b)
+		case it := <-r.ch:
+			r.handleItem(it)
 		case now := <-t.C:
-			r.planTick(now)
-			r.flush()
+			r.tick(now)
 		case c := <-r.cmds:
 			c.reply <- r.command(c.project, c.c)
+		case <-r.quit:
+			r.shutdown()
+		}
+		if r.failed != nil {
+			r.finish()
+		}
+	}
+	r.mu.Lock()
+	r.over = true
+	r.mu.Unlock()
+	for {
+		select {
+		case it := <-r.ch:
+			if it.b != nil {
+				it.b.Release()
+			}
+		default:
+			return
 		}
 	}
 }
 
-type command struct {
-	c       recording.Command
-	project string
-	reply   chan error
-}
-
-// MinRestartGap is how long after a stop Huawei refuses a new start ("Record task exist").
-const MinRestartGap = 10 * time.Second
-
-// Command applies a manual-mode record command (§5) on the recorder's goroutine: start
-// records from the next keyframe; stop completes the open files and waits for a new start;
-// restart completes them and records on; cancel_delay is accepted after a stop (files are
-// completed at once, so there is no delay left to cancel).
-// Only a recording of the given project takes commands.
-func (r *Recorder) Command(ctx context.Context, project string, c recording.Command) error {
-	reply := make(chan error, 1)
-	select {
-	case r.cmds <- command{c: c, project: project, reply: reply}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (r *Recorder) command(project string, c recording.Command) error {
-	if !r.resolved || r.skip || r.failed != nil || r.Rule.Mode != recording.ModeManual || r.Rule.Project != project {
-		return recording.ErrNotLive
-	}
-	switch c {
-	case recording.CommandStart, recording.CommandStartAfterGap:
-		if !r.idle {
-			return recording.ErrCommandState
-		}
-		if c == recording.CommandStartAfterGap && !r.stoppedAt.IsZero() && time.Since(r.stoppedAt) < MinRestartGap {
-			return recording.ErrCommandTooSoon
-		}
-		if r.draining {
-			r.closeFiles()
-			r.draining = false
-		}
-		r.idle, r.commanded = false, true
-	case recording.CommandStop:
-		if r.idle {
-			return recording.ErrCommandState
-		}
-		r.stop()
-		r.idle, r.stoppedAt = true, time.Now()
-	case recording.CommandRestart:
-		if !r.idle || r.draining {
-			r.closeFiles()
-			r.draining = false
-		}
-		r.idle, r.commanded = false, true
-	case recording.CommandCancelDelay:
-		if !r.idle || !r.commanded {
-			return recording.ErrCommandState
-		}
+func (r *Recorder) handleItem(it item) {
+	switch it.mark {
+	case markEnd:
+		r.publisherLeft(it.reason)
+	case markResume:
+		r.mu.Lock()
+		r.resumes--
+		r.mu.Unlock()
+		r.publisherBack(it.start)
 	default:
-		return fmt.Errorf("unknown command %q", c)
+		r.handle(it.b)
 	}
-	r.Logger.Info("record command", "command", c)
-	return nil
 }
 
-// planTick keeps a plan-mode recording inside its window (§5): idle before StartTime, and
-// from EndTime on, with its files completed at the end. Cuts land on keyframes, so files
-// start at the first keyframe in the window.
-func (r *Recorder) planTick(now time.Time) {
-	if r.Rule.Mode != recording.ModePlan || r.Rule.StartTime == nil || r.Rule.EndTime == nil || !r.resolved && r.formats == nil {
-		return
-	}
-	in := !now.Before(*r.Rule.StartTime) && now.Before(*r.Rule.EndTime)
-	if !in && !r.idle {
-		r.stop()
-	}
-	r.idle = !in
-}
-
-// stop ends the open files at the media time reached so far (see draining).
-func (r *Recorder) stop() {
-	r.draining, r.stopAt = true, max(r.lastV, r.lastA)
-}
-
-func (r *Recorder) closeFiles() {
-	for _, fs := range r.formats {
-		fs.closeAll()
+// shutdown handles what is queued and ends the recording.
+func (r *Recorder) shutdown() {
+	for !r.done {
+		select {
+		case it := <-r.ch:
+			r.handleItem(it)
+		default:
+			r.finish()
+		}
 	}
 }
 
@@ -317,6 +340,9 @@ func (r *Recorder) handle(b *stream.Batch) {
 			return
 		}
 		r.Metrics.recordingStarted()
+		if err := r.writeManifest(); err != nil {
+			r.fail(err)
+		}
 		r.replayPending()
 		return
 	}
@@ -411,161 +437,4 @@ func (r *Recorder) discover() bool {
 		return false
 	}
 	return r.discovered
-}
-
-func (r *Recorder) writeBatch(b *stream.Batch) {
-	defer b.Release()
-	for i := range b.Units {
-		if err := r.writeUnit(&b.Units[i]); err != nil {
-			r.fail(err)
-			return
-		}
-	}
-}
-
-func (r *Recorder) writeUnit(u *media.Unit) error {
-	if r.failed != nil {
-		return nil
-	}
-	r.Metrics.unit(u)
-	if r.draining {
-		if u.DTS <= r.stopAt {
-			goto write
-		}
-		if !u.Track.IsVideo() && r.tracks.Video != nil {
-			return nil // audio past the stop waits for video to reach it
-		}
-		r.closeFiles()
-		r.draining = false
-	}
-	if r.idle {
-		r.trackChanged(u)
-		return nil
-	}
-write:
-	if u.Track.IsVideo() {
-		r.lastV = u.DTS
-	} else {
-		r.lastA = u.DTS
-	}
-	if r.trackChanged(u) {
-		r.Logger.Info("stream parameters changed, starting new files", "codec", u.Track.Codec,
-			"width", u.Track.Width, "height", u.Track.Height)
-		for _, fs := range r.formats {
-			fs.closeAll()
-		}
-	}
-	for _, fs := range r.formats {
-		if err := fs.write(u); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// trackChanged updates the tracks when a unit belongs to a track with new parameters (or a
-// track that was not there when the files started) and says whether files must be cut.
-func (r *Recorder) trackChanged(u *media.Unit) bool {
-	cur := &r.tracks.Audio
-	if u.Track.IsVideo() {
-		cur = &r.tracks.Video
-	}
-	if *cur == u.Track {
-		return false
-	}
-	changed := !u.Track.SameParams(*cur)
-	*cur = u.Track
-	return changed
-}
-
-func (r *Recorder) flush() {
-	if r.failed != nil {
-		return
-	}
-	for _, fs := range r.formats {
-		if err := fs.flush(); err != nil {
-			r.fail(err)
-			return
-		}
-	}
-}
-
-// fail stops recording after a write error; what was written stays in the spool (§6).
-func (r *Recorder) fail(err error) {
-	r.failed = err
-	r.Logger.Error("recording failed", "err", err)
-	r.Metrics.failed()
-	for _, fs := range r.formats {
-		fs.abandon()
-	}
-}
-
-func (r *Recorder) finish() {
-	if !r.resolved && len(r.pending) > 0 {
-		// The publisher left while media was held back for the decision: decide with what
-		// arrived, so a short stream is recorded too.
-		r.discover()
-		r.resolved = true
-		if r.resolve(StreamInfo{Tracks: r.tracks, VideoKbps: r.videoKbps()}) {
-			r.Metrics.recordingStarted()
-			r.replayPending()
-		} else {
-			r.skip = true
-		}
-	}
-	if !r.resolved || r.skip {
-		// The publisher left before a decision, or the stream is not recorded.
-		r.releasePending()
-		if r.OnEnd != nil {
-			r.OnEnd(errNotRecorded)
-		}
-		return
-	}
-	var errs []error
-	if r.failed == nil {
-		for _, fs := range r.formats {
-			fs.closeAll()
-			if fs.err != nil {
-				errs = append(errs, fs.err)
-			}
-		}
-	} else {
-		errs = append(errs, r.failed)
-	}
-	r.Metrics.recordingEnded()
-	err := errors.Join(errs...)
-	// The end job follows every file job of the recording through the Finisher, so its
-	// handler runs after each file was stored (§6: "over" only after every file event).
-	r.Complete(&Job{Kind: JobEnd, RecordingID: r.RecordingID, Err: err})
-	if r.OnEnd != nil {
-		r.OnEnd(err)
-	}
-}
-
-// sliceDone is the HLS writer's callback for a completed slice of playlist seq.
-func (r *Recorder) sliceDone(fs *formatState, of *openFile, s hls.Slice) {
-	start := of.startWall.Add(s.Start)
-	r.Complete(&Job{
-		Kind: JobSlice, RecordingID: r.RecordingID, Format: fs.cfg.Format, Seq: s.Seq, PlaylistSeq: of.seq,
-		SpoolPath: s.Path, Start: start, End: start.Add(s.Duration), Config: fs.cfg, Storage: r.Rule.Storage,
-		Stats: FileStats{Duration: s.Duration, VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames, Bytes: s.Bytes},
-		Vars:  r.vars(fs.cfg.Format, s.Seq, start, start.Add(s.Duration)),
-	})
-}
-
-func (r *Recorder) vars(f recording.Format, seq int, start, end time.Time) NameVars {
-	return NameVars{Domain: r.Key.Domain, App: r.Key.App, Stream: r.Key.Stream, Format: string(f),
-		RecordType: recordType(r.Rule.Mode), Sequence: seq, Start: start, End: end}
-}
-
-func recordType(m recording.Mode) string {
-	switch m {
-	case recording.ModeManual:
-		return "COMMAND_RECORD"
-	case recording.ModePlan:
-		return "PLAN_RECORD"
-	case recording.ModeOnDemandHTTP, recording.ModeOnDemandParam:
-		return "ON_DEMAND_RECORD"
-	}
-	return "CONTINUOUS_RECORD"
 }

@@ -3,7 +3,6 @@ package record
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
@@ -28,13 +27,16 @@ type fileWriter interface {
 	Flush() error
 	// Close finishes the content. The returned job is queued for completion.
 	Close() (*Job, error)
+	// Abort closes the file as it is on disk, for recovery (after a write error).
+	Abort()
+	// Path is the spool file (HLS: the playlist's directory).
+	Path() string
 }
 
 // openWriter creates the writer of a format for one file in dir.
-func openWriter(format recording.Format, dir string, seq int, tracks media.Tracks, cfg recording.FormatConfig,
+func openWriter(format recording.Format, dir, name string, tracks media.Tracks, cfg recording.FormatConfig,
 	onSlice func(hls.Slice),
 ) (fileWriter, error) {
-	name := strconv.Itoa(seq)
 	switch format {
 	case recording.FormatFLV:
 		f, err := sink.Create(filepath.Join(dir, "flv", name+".flv"))
@@ -71,7 +73,7 @@ func openWriter(format recording.Format, dir string, seq int, tracks media.Track
 		if err != nil {
 			return nil, fmt.Errorf("start hls playlist: %w", err)
 		}
-		return &hlsFile{w: w}, nil
+		return &hlsFile{w: w, dir: filepath.Join(dir, "hls", name)}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }
@@ -83,6 +85,8 @@ type flvFile struct {
 
 func (x *flvFile) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
 func (x *flvFile) Flush() error                  { return x.f.Flush() }
+func (x *flvFile) Abort()                        { _ = x.f.Close() }
+func (x *flvFile) Path() string                  { return x.f.Path() }
 func (x *flvFile) Close() (*Job, error) {
 	st, err := x.w.Close()
 	if err != nil {
@@ -99,6 +103,8 @@ type mp4File struct {
 
 func (x *mp4File) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
 func (x *mp4File) Flush() error                  { return x.f.Flush() }
+func (x *mp4File) Abort()                        { _ = x.f.Close() }
+func (x *mp4File) Path() string                  { return x.f.Path() }
 func (x *mp4File) Close() (*Job, error) {
 	st, err := x.w.Close()
 	if err != nil {
@@ -109,17 +115,20 @@ func (x *mp4File) Close() (*Job, error) {
 }
 
 type hlsFile struct {
-	w *hls.Writer
+	w   *hls.Writer
+	dir string
 }
 
 func (x *hlsFile) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
 func (x *hlsFile) Flush() error                  { return x.w.Flush() }
+func (x *hlsFile) Abort()                        { x.w.Abort() }
+func (x *hlsFile) Path() string                  { return x.dir }
 func (x *hlsFile) Close() (*Job, error) {
 	st, err := x.w.Close()
 	if err != nil {
 		return nil, fmt.Errorf("finish hls playlist: %w", err)
 	}
-	return &Job{Kind: JobPlaylist, Slices: st.Slices, Stats: FileStats{
+	return &Job{Kind: JobPlaylist, SpoolPath: x.dir, Slices: st.Slices, Stats: FileStats{
 		Duration: st.Duration, VideoFrames: st.VideoFrames, AudioFrames: st.AudioFrames, Bytes: st.Bytes,
 	}}, nil
 }

@@ -1,0 +1,255 @@
+package record
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/record/hls"
+)
+
+// sliceJournal is the file in an HLS playlist's spool directory that lists its stored slices,
+// one "seq key bytes video audio" line each: slices leave the spool once stored, and crash
+// recovery needs their keys for the playlist.
+const sliceJournal = "stored"
+
+// maxJournalLine bounds a journal line read back.
+const maxJournalLine = 4096
+
+// putSlice stores a completed slice and notes it in the playlist's journal.
+func (f *Finisher) putSlice(ctx context.Context, st ObjectStore, j *Job) (string, error) {
+	key, err := st.Put(ctx, j.Storage.Bucket, f.objectKey(j, j.Config.SliceTemplate, ".ts"), j.SpoolPath)
+	if err != nil {
+		return "", err
+	}
+	line := fmt.Sprintf("%d\t%s\t%d\t%d\t%d\n", j.Seq, key, j.Stats.Bytes, j.Stats.VideoFrames, j.Stats.AudioFrames)
+	jf, err := os.OpenFile(filepath.Join(filepath.Dir(j.SpoolPath), sliceJournal), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err == nil {
+		_, err = jf.WriteString(line)
+		err = errors.Join(err, jf.Close())
+	}
+	if err != nil {
+		f.Logger.Warn("noting a stored slice in the spool journal failed", "key", key, "err", err)
+	}
+	return key, nil
+}
+
+type journalEntry struct {
+	key   string
+	stats FileStats
+}
+
+func readJournal(dir string) map[int]journalEntry {
+	out := map[int]journalEntry{}
+	jf, err := os.Open(filepath.Join(dir, sliceJournal))
+	if err != nil {
+		return out
+	}
+	defer jf.Close()
+	sc := bufio.NewScanner(jf)
+	sc.Buffer(make([]byte, 0, 256), maxJournalLine)
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), "\t")
+		if len(fs) != 5 {
+			continue // a line cut by a crash
+		}
+		seq, err := strconv.Atoi(fs[0])
+		if err != nil {
+			continue
+		}
+		var n [3]int64
+		for i := range n {
+			n[i], _ = strconv.ParseInt(fs[2+i], 10, 64)
+		}
+		out[seq] = journalEntry{key: fs[1], stats: FileStats{Bytes: n[0], VideoFrames: n[1], AudioFrames: n[2]}}
+	}
+	return out
+}
+
+// recover recovers a file a crash or failure left in the spool, then stores it and reports it
+// like any completed file (§6).
+func (f *Finisher) recover(ctx context.Context, j *Job) {
+	j.recovered = true
+	switch filepath.Ext(j.SpoolPath) {
+	case ".flv":
+		done := false
+		f.retry(ctx, j, func() error {
+			if !done {
+				st, err := flv.Recover(j.SpoolPath)
+				if errors.Is(err, flv.ErrNothingToRecover) {
+					f.Logger.Warn("dropping an FLV file without a complete frame", "path", j.SpoolPath)
+					os.Remove(j.SpoolPath)
+					return errDropped
+				}
+				if err != nil {
+					return fmt.Errorf("recover flv: %w", err)
+				}
+				j.setStats(FileStats(st))
+				j.Kind, done = JobFile, true
+				f.Metrics.fileRecovered()
+			}
+			return f.store(ctx, j)
+		})
+	case ".fmp4":
+		j.Kind, j.finalizeMP4 = JobFile, true
+		f.retry(ctx, j, func() error {
+			if err := f.prepare(j); err != nil {
+				return err
+			}
+			return f.store(ctx, j)
+		})
+	default:
+		f.recoverPlaylist(ctx, j)
+	}
+}
+
+// recoverPlaylist closes an HLS playlist over its complete slices plus the partial one cut to
+// its last complete frame, stores the slices not stored yet and then the final playlist.
+func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) {
+	dir := j.SpoolPath
+	var slices []hls.Slice
+	keys := map[int]string{}
+	listed := false
+	f.retry(ctx, j, func() error {
+		if !listed {
+			var err error
+			if slices, err = recoverSlices(dir, f.Logger.Warn); err != nil {
+				return err
+			}
+			listed = true
+		}
+		if len(slices) == 0 {
+			os.RemoveAll(dir)
+			return errDropped
+		}
+		st, err := f.Storage(j.Storage.Endpoint)
+		if err != nil {
+			return err
+		}
+		journal := readJournal(dir)
+		for i, s := range slices {
+			if keys[s.Seq] != "" {
+				continue
+			}
+			if e, ok := journal[s.Seq]; ok {
+				keys[s.Seq] = e.key
+				slices[i].Bytes, slices[i].VideoFrames, slices[i].AudioFrames = e.stats.Bytes, e.stats.VideoFrames, e.stats.AudioFrames
+				continue
+			}
+			if _, err := os.Stat(s.Path); err == nil && s.VideoFrames+s.AudioFrames == 0 {
+				// Listed in the index but not stored yet: count what it holds.
+				if full, err := hls.ScanSlice(s); err == nil {
+					slices[i], s = full, full
+				}
+			}
+			sj := f.sliceJob(j, s)
+			if _, err := os.Stat(s.Path); err != nil {
+				// Stored just before the crash, before the journal noted it: its key is the
+				// rendered one (unless that collided).
+				keys[s.Seq] = f.objectKey(sj, j.Config.SliceTemplate, ".ts")
+				f.Logger.Warn("slice gone from the spool and not in its journal; assuming its rendered key",
+					"path", s.Path, "key", keys[s.Seq])
+				continue
+			}
+			key, err := f.putSlice(ctx, st, sj)
+			if err != nil {
+				return fmt.Errorf("store recovered slice %s: %w", s.Path, err)
+			}
+			keys[s.Seq] = key
+		}
+		pj := &Job{Kind: JobPlaylist, RecordingID: j.RecordingID, Format: j.Format, Seq: j.Seq, SpoolPath: dir,
+			Start: j.Start, Config: j.Config, Storage: j.Storage, Vars: j.Vars, Slices: slices, recovered: true}
+		var total FileStats
+		ordered := make([]string, len(slices))
+		for i, s := range slices {
+			ordered[i] = keys[s.Seq]
+			total.Duration += s.Duration
+			total.Bytes += s.Bytes
+			total.VideoFrames += s.VideoFrames
+			total.AudioFrames += s.AudioFrames
+		}
+		pj.setStats(total)
+		key, err := f.putPlaylist(ctx, st, pj, ordered)
+		if err != nil {
+			return fmt.Errorf("store recovered playlist: %w", err)
+		}
+		f.Metrics.fileRecovered()
+		f.Logger.Info("recovered playlist stored", "recording", j.RecordingID, "key", key, "slices", len(slices))
+		if f.OnStored != nil {
+			f.OnStored(Stored{Job: pj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
+		}
+		return nil
+	})
+}
+
+// sliceJob describes slice s of the playlist job j for storing.
+func (f *Finisher) sliceJob(j *Job, s hls.Slice) *Job {
+	start := j.Start.Add(s.Start)
+	v := j.Vars
+	v.Sequence, v.Start, v.End = s.Seq, start, start.Add(s.Duration)
+	return &Job{Kind: JobSlice, RecordingID: j.RecordingID, Format: j.Format, Seq: s.Seq, PlaylistSeq: j.Seq,
+		SpoolPath: s.Path, Start: start, End: v.End, Config: j.Config, Storage: j.Storage, Vars: v,
+		Stats: FileStats{Duration: s.Duration, Bytes: s.Bytes, VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames}}
+}
+
+// recoverSlices lists a playlist directory's slices: those its live index lists, then the
+// slice files after them (written but not yet listed: the one a crash cut, or one whose index
+// update failed), each cut to its last complete frame.
+func recoverSlices(dir string, warn func(string, ...any)) ([]hls.Slice, error) {
+	slices, _, err := hls.ReadIndex(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read spool playlist: %w", err)
+	}
+	next, end := 0, playlistEnd(slices)
+	if n := len(slices); n > 0 {
+		next = slices[n-1].Seq + 1
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.ts"))
+	if err != nil {
+		return nil, err
+	}
+	type extra struct {
+		seq  int
+		path string
+	}
+	var extras []extra
+	for _, p := range paths {
+		seq, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(p), ".ts"))
+		if err == nil && seq >= next {
+			extras = append(extras, extra{seq, p})
+		}
+	}
+	sort.Slice(extras, func(i, j int) bool { return extras[i].seq < extras[j].seq })
+	for _, x := range extras {
+		s, err := hls.RecoverSlice(x.path, x.seq, end)
+		if errors.Is(err, hls.ErrNothingToRecover) {
+			warn("dropping a slice without a complete frame", "path", x.path)
+			os.Remove(x.path)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("recover slice: %w", err)
+		}
+		if len(slices) > 0 && x.seq != slices[len(slices)-1].Seq+1 {
+			s.Discontinuity = true
+		}
+		slices = append(slices, s)
+		end = s.Start + s.Duration
+	}
+	return slices, nil
+}
+
+func playlistEnd(slices []hls.Slice) (end time.Duration) {
+	if n := len(slices); n > 0 {
+		end = slices[n-1].Start + slices[n-1].Duration
+	}
+	return end
+}
