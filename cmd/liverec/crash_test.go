@@ -26,6 +26,19 @@ func startServe(t *testing.T, bin, data, rtmpAddr, httpAddr, config string) *pro
 		"LIVEREC_ACCESS_KEY_SECRET=crashtestsecretcrashtestsecret"}, "--config", config)
 }
 
+// addStandardHook sends every stream's events to a Standard Webhooks receiver at hookAddr.
+func addStandardHook(t *testing.T, httpAddr, hookAddr string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/api/v1/callbacks", strings.NewReader(
+		`{"dialect":"standard","domain":"127.0.0.1","app":"*","url":"http://`+hookAddr+`/hook"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("LRCRASHTESTKEY0000000000", "crashtestsecretcrashtestsecret")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+}
+
 // TestUndeliveredEventsSurviveKill9: events written while the receiver is down are delivered
 // after liverec is killed with SIGKILL and started again (§7: at least once, across crashes).
 func TestUndeliveredEventsSurviveKill9(t *testing.T) {
@@ -35,17 +48,11 @@ func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	rtmpAddr, httpAddr, hookAddr := freePort(t), freePort(t), freePort(t)
 	config := filepath.Join(t.TempDir(), "liverec.yaml")
-	require.NoError(t, os.WriteFile(config, []byte("callbacks:\n  retry_min: 100ms\n  retry_max: 300ms\n"), 0o644))
+	// Merge window 0: the recording ends as soon as the publisher leaves.
+	require.NoError(t, os.WriteFile(config, []byte(crashConfig), 0o644))
 
 	first := startServe(t, bin, data, rtmpAddr, httpAddr, config)
-	req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/api/v1/callbacks", strings.NewReader(
-		`{"dialect":"standard","domain":"127.0.0.1","app":"*","url":"http://`+hookAddr+`/hook"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("LRCRASHTESTKEY0000000000", "crashtestsecretcrashtestsecret")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	addStandardHook(t, httpAddr, hookAddr)
 
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
 		"-f", "flv", "rtmp://"+rtmpAddr+"/live/crash").CombinedOutput()
@@ -89,4 +96,141 @@ func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	require.Equal(t, "recording.record_started", got[0])
 	require.Equal(t, map[string]int{"recording.record_started": 1, "recording.file_started": 3,
 		"recording.file_completed": 3, "recording.record_over": 1}, count)
+}
+
+// crashConfig records one file per format with 5 s HLS slices and retries deliveries quickly.
+const crashConfig = `callbacks:
+  retry_min: 100ms
+  retry_max: 300ms
+rules:
+  - domain: 127.0.0.1
+    app: live
+    stream: "*"
+    mode: auto
+    formats:
+      - {format: flv, cycle_s: 0, merge_window_s: 0}
+      - {format: mp4, cycle_s: 0, merge_window_s: 0}
+      - {format: hls, cycle_s: 0, slice_s: 5, merge_window_s: 0}
+    storage: {endpoint: local, bucket: recordings}
+`
+
+// hook is a Standard Webhooks receiver that refuses deliveries until accept is set.
+type hook struct {
+	mu       sync.Mutex
+	accept   bool
+	refused  map[string]bool // event ids answered 500
+	accepted []hookEvent
+}
+
+type hookEvent struct {
+	id, typ string
+	reason  string
+}
+
+func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Type string `json:"type"`
+		Data struct {
+			Reason string `json:"reason"`
+		} `json:"data"`
+	}
+	json.NewDecoder(r.Body).Decode(&body)
+	id := r.Header.Get("webhook-id")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.accept {
+		h.refused[id] = true
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	h.accepted = append(h.accepted, hookEvent{id: id, typ: body.Type, reason: body.Data.Reason})
+}
+
+// TestRecordingRecoveredAfterKill9 is acceptance 3 of §6: liverec is killed with SIGKILL 12 s
+// into a recording with 5 s HLS slices and started again on the same data dir. FLV, MP4 and
+// HLS are each recovered clean with at least 10 of the 12 seconds, their file events are
+// delivered, and so are the events the receiver had refused before the crash.
+func TestRecordingRecoveredAfterKill9(t *testing.T) {
+	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 20})
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
+	rtmpAddr, httpAddr, hookAddr := freePort(t), freePort(t), freePort(t)
+	config := filepath.Join(t.TempDir(), "liverec.yaml")
+	require.NoError(t, os.WriteFile(config, []byte(crashConfig), 0o644))
+	h := &hook{refused: map[string]bool{}}
+	l, err := net.Listen("tcp", hookAddr)
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	first := startServe(t, bin, data, rtmpAddr, httpAddr, config)
+	addStandardHook(t, httpAddr, hookAddr)
+
+	pub := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
+		"-f", "flv", "rtmp://"+rtmpAddr+"/live/crash")
+	require.NoError(t, pub.Start())
+	t.Cleanup(func() { pub.Process.Kill(); pub.Wait() })
+	time.Sleep(12 * time.Second)
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
+	<-first.exited
+	pub.Process.Kill()
+	pub.Wait()
+	h.mu.Lock()
+	refused := len(h.refused)
+	h.accept = true
+	h.mu.Unlock()
+	require.Positive(t, refused, "events were attempted before the crash")
+
+	second := startServe(t, bin, data, rtmpAddr, httpAddr, config)
+	require.Eventually(t, func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		n := len(h.accepted)
+		return n > 0 && h.accepted[n-1].typ == "recording.record_over"
+	}, 60*time.Second, 100*time.Millisecond, "the recovered recording never ended")
+	second.waitMetrics(t, 10*time.Second, "\nliverec_files_recovered_total 3\n")
+	h.mu.Lock()
+	count := map[string]int{}
+	delivered := map[string]bool{}
+	for _, e := range h.accepted {
+		count[e.typ]++
+		delivered[e.id] = true
+	}
+	over := h.accepted[len(h.accepted)-1]
+	for id := range h.refused {
+		require.True(t, delivered[id], "event %s refused before the crash was delivered after it", id)
+	}
+	h.mu.Unlock()
+	require.Equal(t, map[string]int{"recording.record_started": 1, "recording.file_started": 3,
+		"recording.file_completed": 3, "recording.record_over": 1}, count)
+	require.Contains(t, over.reason, "restarted")
+
+	objects := map[string][]string{}
+	require.NoError(t, filepath.Walk(filepath.Join(data, "buckets", "recordings"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			objects[filepath.Ext(p)] = append(objects[filepath.Ext(p)], p)
+		}
+		return err
+	}))
+	// 6 s slices (the first keyframe at or after 5 s, with a 2 s GOP): one complete, one recovered.
+	require.Len(t, objects[".ts"], 2, "the complete slice and the recovered partial one")
+	for _, ext := range []string{".flv", ".mp4", ".m3u8"} {
+		require.Len(t, objects[ext], 1, ext)
+		p := objects[ext][0]
+		pr := testutil.Probe(t, p)
+		require.Empty(t, pr.Stderr, "ffprobe errors for %s", p)
+		v := pr.Video()
+		require.NotNil(t, v, p)
+		require.Equal(t, "h264", v.CodecName)
+		require.True(t, testutil.KeyframeFirst(t, p), p)
+		require.GreaterOrEqual(t, v.Packets(), 300, "%s holds at least 10 of the 12 seconds", ext)
+		require.LessOrEqual(t, v.Packets(), 13*30, ext)
+		require.NotNil(t, pr.Audio(), p)
+		t.Logf("recovered %s: %d video frames", ext, v.Packets())
+	}
+	entries, err := os.ReadDir(filepath.Join(data, "spool"))
+	require.NoError(t, err)
+	require.Empty(t, entries, "the spool is empty once everything is stored")
 }

@@ -106,6 +106,12 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 			defer cancel()
 			a.events.stored(ctx, s)
 		},
+		FailAfter: c.Recording.UploadFailureAfter.D(),
+		OnFailed: func(id string, err error) {
+			ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+			defer cancel()
+			a.events.failed(ctx, id, err)
+		},
 		Logger:  log.With("component", "finisher"),
 		Metrics: a.recMet,
 	}
@@ -170,6 +176,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 4)
 	wg.Go(func() { errc <- a.fin.Run(finCtx) })
 	wg.Go(func() { errc <- a.notif.Run(finCtx) })
+	if err := a.recoverSpool(ctx); err != nil {
+		a.log.Error("recovering the spool", "err", err)
+	}
 	wg.Go(func() { errc <- a.rtmp.Run(rtmpCtx) })
 	wg.Go(func() {
 		if err := srv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -189,6 +198,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 
 	a.hub.Close() // ends every publication: recorders complete their files
+	a.shutdownRecorders()
 	rtmpStop()
 	waitGroup(deadline, &a.recorders)
 	if err := a.fin.Drain(deadline); err != nil {

@@ -23,6 +23,9 @@ type live struct {
 	// width/height of the current video, for file events.
 	mu            sync.Mutex
 	width, height int
+	// failed: the failure was reported; the end writes no second event. final: a restart
+	// found the recording already ended (its late files are still reported).
+	failed, final bool
 }
 
 // events turns recording state changes into outbox events, written in the same transaction as
@@ -153,7 +156,7 @@ func (e *events) stored(ctx context.Context, s record.Stored) {
 	case record.JobSlice:
 		return // slices are listed in their playlist
 	case record.JobEnd:
-		e.ended(ctx, l, s.Job.Err)
+		e.ended(ctx, l, s.Job.Err, s.Job.Recovered)
 		return
 	}
 	j := s.Job
@@ -173,15 +176,27 @@ func (e *events) stored(ctx context.Context, s record.Stored) {
 	}
 }
 
-func (e *events) ended(ctx context.Context, l *live, err error) {
+// recoveredReason explains the end of a recording a crash interrupted.
+const recoveredReason = "liverec restarted after an unclean stop; the recording was ended and its files recovered from the spool"
+
+func (e *events) ended(ctx context.Context, l *live, err error, recovered bool) {
 	e.mu.Lock()
 	delete(e.live, l.rec.ID)
 	e.mu.Unlock()
+	l.mu.Lock()
+	done := l.failed || l.final
 	rec := *l.rec
+	l.mu.Unlock()
+	if done {
+		return
+	}
 	now := time.Now()
 	rec.EndedAt = &now
 	rec.State = recording.RecordingOver
 	t, data := recording.EventRecordOver, recording.EventData{}
+	if recovered {
+		rec.Reason, data.Reason = recoveredReason, recoveredReason
+	}
 	if err != nil {
 		rec.State, rec.Reason = recording.RecordingFailed, err.Error()
 		t, data.Reason = recording.EventRecordFailed, strings.TrimSpace(err.Error())
@@ -191,6 +206,67 @@ func (e *events) ended(ctx context.Context, l *live, err error) {
 		return
 	}
 	l.log.Info("recording ended", "state", rec.State)
+}
+
+// paused and resumed write a pause of the recording (files kept open, §6) and its resume.
+func (e *events) paused(ctx context.Context, id string) {
+	e.transition(ctx, id, recording.EventRecordPaused, recording.RecordingPaused)
+}
+
+func (e *events) resumed(ctx context.Context, id string) {
+	e.transition(ctx, id, recording.EventRecordResumed, recording.RecordingActive)
+}
+
+func (e *events) transition(ctx context.Context, id string, t recording.Event, state recording.RecordingState) {
+	l := e.get(id)
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	if l.failed {
+		l.mu.Unlock()
+		return
+	}
+	l.rec.State = state
+	rec := *l.rec
+	l.mu.Unlock()
+	if err := e.write(ctx, l, t, recording.EventData{}, store.Change{RecordingUpdate: &rec}); err != nil {
+		l.log.Error("recording state event", "event", t, "err", err)
+	}
+}
+
+// failed writes the failure of a recording at once (§6: files may still be stored and
+// reported after it).
+func (e *events) failed(ctx context.Context, id string, cause error) {
+	l := e.get(id)
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	if l.failed {
+		l.mu.Unlock()
+		return
+	}
+	l.failed = true
+	now := time.Now()
+	reason := strings.TrimSpace(cause.Error())
+	l.rec.State, l.rec.Reason, l.rec.EndedAt = recording.RecordingFailed, reason, &now
+	rec := *l.rec
+	l.mu.Unlock()
+	if err := e.write(ctx, l, recording.EventRecordFailed, recording.EventData{Reason: reason},
+		store.Change{RecordingUpdate: &rec}); err != nil {
+		l.log.Error("recording failed event", "err", err)
+		return
+	}
+	l.log.Warn("recording failed", "reason", reason)
+}
+
+// adopt takes over a recording a previous run left unfinished, for crash recovery.
+func (e *events) adopt(rec *recording.Recording, log *slog.Logger) {
+	final := rec.State != recording.RecordingActive && rec.State != recording.RecordingPaused
+	e.mu.Lock()
+	e.live[rec.ID] = &live{rec: rec, log: log, final: final}
+	e.mu.Unlock()
 }
 
 // notRecorded writes a recording that was decided against, with an ondemand_failed event when

@@ -22,6 +22,15 @@ const dbTimeout = 10 * time.Second
 // openRecorder is the hub's Open: every publication gets a recorder at once, so ingest never
 // waits; the rule lookup runs on the recorder's goroutine while media queues.
 func (a *App) openRecorder(p *stream.Publication) stream.Sink {
+	a.liveMu.Lock()
+	paused := a.byKey[p.Req.Key]
+	a.liveMu.Unlock()
+	// The same stream back within a merge window resumes its recording (§6).
+	if paused != nil && paused.Resume(p.Start) {
+		a.log.Info("publisher back, resuming recording", "recording", paused.RecordingID,
+			"domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream)
+		return paused
+	}
 	id := store.NewID(store.RecordingPrefix)
 	log := a.log.With("domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream,
 		"recording", id)
@@ -40,11 +49,17 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	r.Resolve = func(info record.StreamInfo) (*recording.Rule, error) {
 		return a.resolve(p, id, info, log)
 	}
-	r.OnFileStarted = func(f record.FileStarted) {
+	withDB := func(f func(ctx context.Context)) {
 		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 		defer cancel()
-		a.events.fileStarted(ctx, id, f)
+		f(ctx)
 	}
+	r.OnFileStarted = func(f record.FileStarted) {
+		withDB(func(ctx context.Context) { a.events.fileStarted(ctx, id, f) })
+	}
+	r.OnPaused = func() { withDB(func(ctx context.Context) { a.events.paused(ctx, id) }) }
+	r.OnResumed = func() { withDB(func(ctx context.Context) { a.events.resumed(ctx, id) }) }
+	r.OnFailed = func(err error) { withDB(func(ctx context.Context) { a.events.failed(ctx, id, err) }) }
 	a.recorders.Add(1)
 	a.liveMu.Lock()
 	a.byKey[p.Req.Key] = r
@@ -60,6 +75,16 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	}
 	r.Start()
 	return r
+}
+
+// shutdownRecorders ends every recording, paused ones included (§6: a shutdown completes the
+// files a pause keeps open).
+func (a *App) shutdownRecorders() {
+	a.liveMu.Lock()
+	defer a.liveMu.Unlock()
+	for _, r := range a.byKey {
+		r.Shutdown()
+	}
 }
 
 // resolve picks the rule of a publication (§3) and persists the recording it starts.

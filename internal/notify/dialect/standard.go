@@ -49,7 +49,8 @@ type standardData struct {
 	// *standardFile is set on file events, *standardComplete on file_completed.
 	*standardFile
 	*standardComplete
-	// Reason is set on record_failed and ondemand_failed, present even when empty.
+	// Reason is set on record_failed and ondemand_failed, present even when empty, and on
+	// record_over when the end has one.
 	Reason *string `json:"reason,omitempty"`
 }
 
@@ -129,6 +130,10 @@ func encodeStandard(ev *recording.OutboxEvent, cfg *recording.CallbackConfig, ke
 		}
 	case recording.EventRecordFailed, recording.EventOnDemandFailed:
 		data.Reason = &d.Reason
+	case recording.EventRecordOver:
+		if d.Reason != "" { // e.g. ended by the crash recovery of a restart
+			data.Reason = &d.Reason
+		}
 	}
 	body, err := marshal(&a.body)
 	if err != nil {

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+	"github.com/liverec/liverec/internal/testutil"
+)
+
+// mountTmpfs mounts a size-limited tmpfs for the test and unmounts it at the end. Mounting
+// needs root (CI runs as root); without it the test fails rather than skip.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput()
+	require.NoError(t, err, "mounting a tmpfs (the disk-full test needs root): %s", out)
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestSpoolFullFailsRecordingsAndKeepsWhatWasWritten is acceptance 4 of §6: the spool fills up
+// mid-recording; the recording fails with the reason, its failure is delivered, the server
+// answers its APIs, what was written is stored once space is back, and new streams record.
+func TestSpoolFullFailsRecordingsAndKeepsWhatWasWritten(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 20})
+	short := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
+	spool := mountTmpfs(t, "8m")
+	// Leave about 2.5 MiB: a few seconds of the reference stream in three formats.
+	filler := filepath.Join(spool, "filler")
+	require.NoError(t, os.WriteFile(filler, make([]byte, 5<<20+512<<10), 0o644))
+
+	ta := startApp(t, "storage:\n  spool: "+spool+"\nrecording:\n  store_retry_min: 100ms\n  store_retry_max: 500ms\n")
+	ta.putRule(t, mergeRule("full", 0))
+	_, hw := addCallbacks(t, ta, "full")
+	pub := ffmpegPublisher(t, src, ta.rtmpURL("full/cam"))
+	require.NoError(t, pub.Start())
+	t.Cleanup(func() { pub.Process.Kill(); pub.Wait() })
+
+	var failure map[string]any
+	require.Eventually(t, func() bool {
+		for _, r := range hw.snapshot() {
+			if r.body["event_type"] == "RECORD_FAILED" {
+				failure = r.body
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "no RECORD_FAILED: %v", huaweiTypes(hw))
+	require.Contains(t, failure["error_message"], "no space left on device")
+
+	// The server stays up and answers while the spool is full.
+	code, _ := get(t, ta.base+"/readyz")
+	require.Equal(t, http.StatusOK, code)
+	resp := ta.apiRequest(t, http.MethodGet, "/api/v1/rules", nil)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	recs, _, err := ta.Store().RecordingList(context.Background(), store.RecordingFilter{Stream: "cam", App: "full"})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Equal(t, recording.RecordingFailed, recs[0].State)
+	require.Contains(t, recs[0].Reason, "no space left on device")
+	pub.Process.Kill()
+	pub.Wait()
+
+	// Space is back: what was written is recovered and stored, and reported after the failure.
+	require.NoError(t, os.Remove(filler))
+	require.Eventually(t, func() bool {
+		fs, _, err := ta.Store().FileList(context.Background(), store.FileFilter{RecordingID: recs[0].ID})
+		require.NoError(t, err)
+		return len(fs) == 3
+	}, 30*time.Second, 100*time.Millisecond, "the failed recording's files were not stored")
+	fs, _, err := ta.Store().FileList(context.Background(), store.FileFilter{RecordingID: recs[0].ID})
+	require.NoError(t, err)
+	for _, f := range fs {
+		v, _, _ := checkClean(t, ta.objectPath(f), fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.GreaterOrEqual(t, v, 30, "%s keeps what was written before the disk filled", f.Format)
+		require.Equal(t, int64(v), f.VideoFrames, f.Format)
+	}
+	types := strings.Join(huaweiTypes(hw), ",")
+	require.Equal(t, 3, strings.Count(types, "RECORD_FILE_COMPLETE"), types)
+	require.NotContains(t, types, "RECORD_OVER", "a failed recording does not also end as over")
+
+	// New streams record again.
+	publishFFmpeg(t, short, ta.rtmpURL("full/cam2"))
+	files := ta.waitFiles(t, "cam2", 3)
+	ta.requireOneCleanFilePerFormat(t, files, 120, -1)
+}
