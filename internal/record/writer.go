@@ -102,9 +102,14 @@ type mp4File struct {
 }
 
 func (x *mp4File) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
-func (x *mp4File) Flush() error                  { return x.f.Flush() }
-func (x *mp4File) Abort()                        { _ = x.f.Close() }
-func (x *mp4File) Path() string                  { return x.f.Path() }
+func (x *mp4File) Flush() error {
+	if err := x.w.Flush(); err != nil {
+		return err
+	}
+	return x.f.Flush()
+}
+func (x *mp4File) Abort()       { _ = x.f.Close() }
+func (x *mp4File) Path() string { return x.f.Path() }
 func (x *mp4File) Close() (*Job, error) {
 	st, err := x.w.Close()
 	if err != nil {

@@ -208,6 +208,22 @@ func (w *Writer) trackOf(tr *media.Track) (*wtrack, error) {
 	return nil, fmt.Errorf("mp4: unit of an unknown %v track", tr.Codec)
 }
 
+// Flush writes the samples buffered so far as a fragment (but the last of each track, whose
+// duration is not known yet). The recorder calls it before handing the spool file's batch to
+// write(2), so a crash loses no more MP4 than FLV (§4 durability).
+func (w *Writer) Flush() error {
+	if w.closed || w.err != nil {
+		return w.err
+	}
+	if !w.fragOpen {
+		return nil
+	}
+	if err := w.flush(false); err != nil {
+		w.err = err
+	}
+	return w.err
+}
+
 // Close writes the buffered samples as the last fragment and returns the file's stats. It
 // does not sync or close the spool file.
 func (w *Writer) Close() (Stats, error) {
