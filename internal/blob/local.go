@@ -1,5 +1,3 @@
-// Package blob stores completed recordings in buckets: on local disk, and (later) on
-// S3-compatible endpoints, behind one small interface.
 package blob
 
 import (
@@ -8,36 +6,25 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
-// MaxSuffix bounds the _N suffixes tried when a key is taken (§8: never overwrite).
-const MaxSuffix = 10000
-
 // Local is the built-in endpoint: objects are files at Root/<bucket>/<key>. Every object lands
-// atomically: it is complete and fsynced before its name appears, and an existing object is
-// never replaced.
+// atomically: it is complete and fsynced before its name appears, and Put and PutBytes never
+// replace an existing object (only Replace does).
 type Local struct {
 	Root string
 }
 
-// ErrBadKey is returned for a bucket or key that would escape the root.
-var ErrBadKey = errors.New("invalid bucket or object key")
+var _ Store = (*Local)(nil)
 
 func (l *Local) target(bucket, key string) (string, error) {
-	if bucket == "" || strings.ContainsAny(bucket, "/\\") || bucket == "." || bucket == ".." {
-		return "", fmt.Errorf("%w: bucket %q", ErrBadKey, bucket)
-	}
-	if key == "" || strings.HasPrefix(key, "/") || path.Clean(key) != key {
-		return "", fmt.Errorf("%w: key %q", ErrBadKey, key)
-	}
-	for _, seg := range strings.Split(key, "/") {
-		if seg == ".." || seg == "." {
-			return "", fmt.Errorf("%w: key %q", ErrBadKey, key)
-		}
+	if err := checkKey(bucket, key); err != nil {
+		return "", err
 	}
 	return filepath.Join(l.Root, bucket, filepath.FromSlash(key)), nil
 }
@@ -103,26 +90,84 @@ func (l *Local) PutBytes(ctx context.Context, bucket, key string, data []byte) (
 	return used, syncDir(filepath.Dir(dst))
 }
 
-// Exists tells whether bucket/key exists.
-func (l *Local) Exists(bucket, key string) bool {
+// Replace writes data as bucket/key, overwriting it: a temp file is fsynced then renamed
+// over the old one, so readers see either object whole.
+func (l *Local) Replace(ctx context.Context, bucket, key string, data []byte) error {
+	dst, err := l.target(bucket, key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("create bucket dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".replace-*")
+	if err != nil {
+		return fmt.Errorf("stage object: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("stage object: %w", err)
+	}
+	if err := errors.Join(tmp.Chmod(0o644), tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("stage object: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("replace object %s: %w", key, err)
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// Delete removes bucket/key; a missing object is not an error.
+func (l *Local) Delete(ctx context.Context, bucket, key string) error {
 	p, err := l.target(bucket, key)
 	if err != nil {
-		return false
+		return err
 	}
-	_, err = os.Stat(p)
-	return err == nil
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete object %s: %w", key, err)
+	}
+	return nil
+}
+
+// Exists tells whether bucket/key exists.
+func (l *Local) Exists(ctx context.Context, bucket, key string) (bool, error) {
+	p, err := l.target(bucket, key)
+	if err != nil {
+		return false, err
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err == nil:
+		return fi.Mode().IsRegular(), nil
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return false, nil
+	default:
+		return false, fmt.Errorf("stat object %s: %w", key, err)
+	}
+}
+
+// BucketExists is true for every valid bucket name: local buckets are created on demand.
+func (l *Local) BucketExists(ctx context.Context, bucket string) (bool, error) {
+	if err := checkKey(bucket, "x"); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// URL returns ErrNoURL: the app serves local objects itself as expiring signed links (§8).
+func (l *Local) URL(ctx context.Context, bucket, key string, expiry time.Duration) (string, error) {
+	if _, err := l.target(bucket, key); err != nil {
+		return "", err
+	}
+	return "", ErrNoURL
 }
 
 func linkUnique(src, dst, key string) (string, error) {
-	ext := path.Ext(key)
-	base, kbase := strings.TrimSuffix(dst, ext), strings.TrimSuffix(key, ext)
+	dir := strings.TrimSuffix(dst, filepath.FromSlash(key)) // dst is dir + key
 	for i := 0; i <= MaxSuffix; i++ {
-		cand, ckey := dst, key
-		if i > 0 {
-			cand = base + "_" + strconv.Itoa(i) + ext
-			ckey = kbase + "_" + strconv.Itoa(i) + ext
-		}
-		err := os.Link(src, cand)
+		ckey := suffixed(key, i)
+		err := os.Link(src, dir+filepath.FromSlash(ckey))
 		if err == nil {
 			return ckey, nil
 		}

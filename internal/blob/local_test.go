@@ -1,48 +1,35 @@
-package blob
+package blob_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/blob/blobtest"
 )
 
-func TestLocalPutNeverOverwrites(t *testing.T) {
-	root := t.TempDir()
-	l := &Local{Root: root}
-	ctx := context.Background()
-	keys := []string{}
-	for i := range 3 {
-		src := filepath.Join(t.TempDir(), "f.flv")
-		require.NoError(t, os.WriteFile(src, []byte{byte(i)}, 0o644))
-		k, err := l.Put(ctx, "recordings", "live/test/a.flv", src)
-		require.NoError(t, err)
-		keys = append(keys, k)
-		require.NoFileExists(t, src)
-	}
-	require.Equal(t, []string{"live/test/a.flv", "live/test/a_1.flv", "live/test/a_2.flv"}, keys)
-	for i, k := range keys {
-		b, err := os.ReadFile(filepath.Join(root, "recordings", k))
-		require.NoError(t, err)
-		require.Equal(t, []byte{byte(i)}, b)
-	}
-	k, err := l.PutBytes(ctx, "recordings", "live/test/a.flv", []byte("x"))
-	require.NoError(t, err)
-	require.Equal(t, "live/test/a_3.flv", k)
-	require.True(t, l.Exists("recordings", k))
-}
-
-func TestLocalRejectsEscapingKeys(t *testing.T) {
-	l := &Local{Root: t.TempDir()}
-	for _, c := range []struct{ bucket, key string }{
-		{"recordings", "../x.flv"}, {"recordings", "/abs.flv"}, {"recordings", "a/../../x"},
-		{"..", "x.flv"}, {"a/b", "x.flv"}, {"", "x"}, {"recordings", ""}, {"recordings", "a//b"},
-	} {
-		_, err := l.PutBytes(context.Background(), c.bucket, c.key, []byte("x"))
-		require.ErrorIs(t, err, ErrBadKey, "%s/%s", c.bucket, c.key)
-	}
+func TestLocal(t *testing.T) {
+	blobtest.Exercise(t, func(t *testing.T) blobtest.Target {
+		root := t.TempDir()
+		return blobtest.Target{
+			Store:  &blob.Local{Root: root},
+			Bucket: "recordings",
+			Read: func(t *testing.T, bucket, key string) ([]byte, bool) {
+				b, err := os.ReadFile(filepath.Join(root, bucket, filepath.FromSlash(key)))
+				if errors.Is(err, os.ErrNotExist) {
+					return nil, false
+				}
+				require.NoError(t, err)
+				return b, true
+			},
+		}
+	})
 }
 
 // TestLocalPutAcrossFileSystems covers a spool on another file system than the buckets
@@ -53,7 +40,7 @@ func TestLocalPutAcrossFileSystems(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(shm) })
 	src := filepath.Join(shm, "f.mp4")
 	require.NoError(t, os.WriteFile(src, []byte("payload"), 0o644))
-	l := &Local{Root: t.TempDir()}
+	l := &blob.Local{Root: t.TempDir()}
 	k, err := l.Put(context.Background(), "b", "x/y.mp4", src)
 	require.NoError(t, err)
 	require.Equal(t, "x/y.mp4", k)
@@ -64,4 +51,24 @@ func TestLocalPutAcrossFileSystems(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(l.Root, "b", "x"))
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "no staging file left behind")
+}
+
+// TestLocalReplaceLeavesNoStagingFile: Replace renames its temp file over the object.
+func TestLocalReplaceLeavesNoStagingFile(t *testing.T) {
+	l := &blob.Local{Root: t.TempDir()}
+	for _, data := range []string{"a", "bb"} {
+		require.NoError(t, l.Replace(t.Context(), "b", "p/live.m3u8", []byte(data)))
+	}
+	entries, err := os.ReadDir(filepath.Join(l.Root, "b", "p"))
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	fi, err := entries[0].Info()
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+}
+
+func TestLocalURLIsErrNoURL(t *testing.T) {
+	l := &blob.Local{Root: t.TempDir()}
+	_, err := l.URL(t.Context(), "b", "x.flv", time.Minute)
+	require.ErrorIs(t, err, blob.ErrNoURL)
 }
