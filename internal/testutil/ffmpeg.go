@@ -74,6 +74,9 @@ func RefStream(t testing.TB, dir string, o RefOptions) string {
 	RequireTool(t, "ffmpeg")
 	name := fmt.Sprintf("ref_%s_%dx%d_%d_%ds_g%d_b%d_a%v_v%v.%s", o.Codec, o.Width, o.Height, o.FPS,
 		o.Seconds, o.GOP, o.BFrames, !o.NoAudio, !o.NoVideo, o.Container)
+	if o.Bitrate != "2M" { // the default keeps its old name, so existing caches stay valid
+		name = "r" + o.Bitrate + "_" + name
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
