@@ -51,12 +51,14 @@ type App struct {
 	recMet *record.Metrics
 	httpLn net.Listener
 	rtmpLn net.Listener
-	local  map[string]*blob.Local
-	alias  map[string]string
-	svc    *service.Service
-	asker  *ondemand.Asker
-	notif  *notify.Notifier
-	odMet  *ondemandMetrics
+	stores map[string]blob.Store // storage endpoints by name
+	alias  map[string]string     // endpoint alias → name
+	// linkKey signs the download links of local objects (derived from the master key).
+	linkKey []byte
+	svc     *service.Service
+	asker   *ondemand.Asker
+	notif   *notify.Notifier
+	odMet   *ondemandMetrics
 
 	recorders sync.WaitGroup
 	liveMu    sync.Mutex
@@ -86,7 +88,10 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		db.Close()
 		return nil, err
 	}
-	a.initStorage()
+	if err := a.initStorage(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := a.initService(ctx, out); err != nil {
 		db.Close()
 		return nil, err
@@ -94,6 +99,8 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	a.recMet = record.NewMetrics(a.reg)
 	a.odMet = newOndemandMetrics(a.reg)
+	a.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "liverec_upload_bytes_total",
+		Help: "Bytes sent to S3 endpoints (through the upload bandwidth limit)."}, a.uploadedBytes))
 	a.asker = &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D(),
 		Client: netguard.Client(c.Callbacks.OnDemandTimeout.D(), c.Callbacks.RefusePrivateTargets)}
 	a.fin = &record.Finisher{
@@ -132,6 +139,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Metrics: notify.NewMetrics(a.reg),
 	}
 	a.events.notify = a.notif.Notify
+	a.events.url = a.downloadURL
 	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder}
 	a.rtmp = &rtmp.Server{
 		Addr:             c.RTMP,

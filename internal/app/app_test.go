@@ -58,9 +58,15 @@ type testApp struct {
 
 func startApp(t *testing.T, yaml string) *testApp {
 	t.Helper()
+	return startAppIn(t, t.TempDir(), yaml, "60s")
+}
+
+// startAppIn runs liverec on the data dir data (a restart when it was used before) with the
+// config yaml and a shutdown timeout.
+func startAppIn(t *testing.T, data, yaml, shutdownTimeout string) *testApp {
+	t.Helper()
 	require.NoError(t, os.MkdirAll(fixtures, 0o755))
-	data := t.TempDir()
-	args := []string{"--data", data, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--shutdown-timeout", "60s"}
+	args := []string{"--data", data, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--shutdown-timeout", shutdownTimeout}
 	if yaml != "" {
 		p := filepath.Join(t.TempDir(), "liverec.yaml")
 		require.NoError(t, os.WriteFile(p, []byte(yaml), 0o644))

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +107,15 @@ func TestCallbacksDeliveredInDialects(t *testing.T) {
 			require.Contains(t, r.body, k)
 		}
 		require.EqualValues(t, 1280, r.body["width"])
+		// download_url is liverec's own signed link to the local object (§8).
+		u := r.body["download_url"].(string)
+		code, body := get(t, u)
+		require.Equal(t, http.StatusOK, code, u)
+		want, err := os.ReadFile(filepath.Join(ta.data, "buckets", r.body["obs_bucket"].(string), filepath.FromSlash(r.body["obs_object"].(string))))
+		require.NoError(t, err)
+		require.True(t, body == string(want), "download_url serves the object")
+		code, _ = get(t, strings.Replace(u, "signature=", "signature=00", 1))
+		require.Equal(t, http.StatusForbidden, code, "a tampered link is refused")
 	}
 
 	var aliGot []received

@@ -38,6 +38,8 @@ type events struct {
 	}
 	notify func()
 	log    *slog.Logger
+	// url makes an object's download_url (§8); nil: none.
+	url func(ctx context.Context, endpoint, bucket, key string) string
 
 	mu   sync.Mutex
 	live map[string]*live
@@ -171,6 +173,9 @@ func (e *events) stored(ctx context.Context, s record.Stored) {
 	data := recording.EventData{FileID: f.ID, Format: j.Format, Endpoint: s.Endpoint, Bucket: s.Bucket,
 		ObjectKey: s.ObjectKey, Bytes: j.Stats.Bytes, Duration: j.Stats.Duration, StartTime: &start,
 		EndTime: &end, Width: w, Height: h}
+	if e.url != nil {
+		data.DownloadURL = e.url(ctx, s.Endpoint, s.Bucket, s.ObjectKey)
+	}
 	if err := e.write(ctx, l, recording.EventFileCompleted, data, store.Change{FileInsert: f}); err != nil {
 		l.log.Error("file completed event", "key", s.ObjectKey, "err", err)
 	}

@@ -51,16 +51,7 @@ func TestSpoolFullFailsRecordingsAndKeepsWhatWasWritten(t *testing.T) {
 	require.NoError(t, pub.Start())
 	t.Cleanup(func() { pub.Process.Kill(); pub.Wait() })
 
-	var failure map[string]any
-	require.Eventually(t, func() bool {
-		for _, r := range hw.snapshot() {
-			if r.body["event_type"] == "RECORD_FAILED" {
-				failure = r.body
-				return true
-			}
-		}
-		return false
-	}, 30*time.Second, 50*time.Millisecond, "no RECORD_FAILED: %v", huaweiTypes(hw))
+	failure := waitHuaweiEvent(t, hw, "RECORD_FAILED")
 	require.Contains(t, failure["error_message"], "no space left on device")
 
 	// The server stays up and answers while the spool is full.

@@ -27,6 +27,7 @@ func (a *App) httpHandler() http.Handler {
 	ali := aliyun.NewHandler(a.svc, aliyun.Config{Logger: a.log.With("component", "api-aliyun"),
 		MaxSkew: a.conf.API.SignatureSkew.D()})
 	mux.Handle("/{$}", alibabaOnly(ali))
+	mux.HandleFunc("GET /download/{endpoint}/{bucket}/{key...}", a.serveDownload)
 	return mux
 }
 
@@ -59,8 +60,8 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["database"] = "ok"
 	}
-	for name, l := range a.local {
-		if _, err := os.Stat(l.Root); err != nil && !os.IsNotExist(err) {
+	for name, st := range a.stores {
+		if err := storageReachable(ctx, st); err != nil {
 			checks["storage:"+name], ok = err.Error(), false
 		} else {
 			checks["storage:"+name] = "ok"

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -18,6 +19,8 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lk := sha256.Sum256(append([]byte("liverec download links\n"), key...))
+	a.linkKey = lk[:]
 	box, err := secret.New(key)
 	if err != nil {
 		return err
@@ -32,6 +35,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 			_, ok := a.endpointName(name)
 			return ok
 		},
+		BucketExists: a.bucketExists,
 	}
 	if a.conf.AccessKeyID != "" {
 		if err := a.svc.EnsureAccessKey(ctx, a.conf.AccessKeyID, a.conf.AccessKeySecret, a.conf.ProjectID, true); err != nil {

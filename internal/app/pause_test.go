@@ -66,6 +66,22 @@ func huaweiTypes(r *receiver) []string {
 	return out
 }
 
+// waitHuaweiEvent waits for the first Huawei callback of type typ and returns its body.
+func waitHuaweiEvent(t *testing.T, hw *receiver, typ string) map[string]any {
+	t.Helper()
+	var body map[string]any
+	require.Eventually(t, func() bool {
+		for _, r := range hw.snapshot() {
+			if r.body["event_type"] == typ {
+				body = r.body
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "no %s: %v", typ, huaweiTypes(hw))
+	return body
+}
+
 // TestMergeWindowResumesIntoTheSameFiles is acceptance 1 of §6: with a 15 s merge window,
 // 6 s published, 4 s away and 6 s again make one file per format holding both parts.
 func TestMergeWindowResumesIntoTheSameFiles(t *testing.T) {

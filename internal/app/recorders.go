@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/liverec/liverec/internal/blob"
 	"github.com/liverec/liverec/internal/ondemand"
 	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
@@ -203,38 +202,6 @@ func (a *App) onDemandURL(ctx context.Context, project string, k stream.Key) str
 		}
 	}
 	return url
-}
-
-// initStorage builds the endpoints of the config and their alias table (§8).
-func (a *App) initStorage() {
-	a.local = map[string]*blob.Local{}
-	a.alias = map[string]string{}
-	for _, e := range a.conf.Storage.Endpoints {
-		a.local[e.Name] = &blob.Local{Root: e.Root}
-		for _, al := range e.Aliases {
-			a.alias[al] = e.Name
-		}
-	}
-}
-
-// endpointName resolves a rule's endpoint name or alias.
-func (a *App) endpointName(name string) (string, bool) {
-	if _, ok := a.local[name]; ok {
-		return name, true
-	}
-	if n, ok := a.alias[name]; ok {
-		return n, true
-	}
-	n, ok := a.alias["*"]
-	return n, ok
-}
-
-func (a *App) objectStore(endpoint string) (record.ObjectStore, error) {
-	n, ok := a.endpointName(endpoint)
-	if !ok {
-		return nil, fmt.Errorf("storage endpoint %q is not configured", endpoint)
-	}
-	return a.local[n], nil
 }
 
 // seedRules writes the default rule on a fresh data dir (§2) and the config file's rules.

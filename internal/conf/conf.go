@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,9 +61,20 @@ type Storage struct {
 	// Spool is where files are written while recording. Default DATA/spool.
 	Spool     string     `yaml:"spool"`
 	Endpoints []Endpoint `yaml:"endpoints"`
+	// UploadBandwidth caps the bytes per second that uploads to S3 endpoints send, all
+	// together; 0 is no cap.
+	UploadBandwidth int64 `yaml:"upload_bandwidth"`
+	// PartSize is the multipart part size of S3 uploads. Default 16 MiB, at least 5 MiB.
+	PartSize int64 `yaml:"part_size"`
+	// DownloadBaseURL is the public base of the signed links liverec serves for objects of local
+	// endpoints (download_url, §8). Default: http:// and the --http address.
+	DownloadBaseURL string `yaml:"download_base_url"`
+	// LinkExpiry is how long a download_url stays valid. Default 24h.
+	LinkExpiry Duration `yaml:"link_expiry"`
 }
 
-// Endpoint is a named storage endpoint. Only type "local" exists so far; "s3" comes later.
+// Endpoint is a named storage endpoint: "local" (a directory) or "s3" (any S3-compatible
+// server: Alibaba OSS, Huawei OBS, MinIO, versitygw, AWS).
 type Endpoint struct {
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
@@ -70,7 +82,8 @@ type Endpoint struct {
 	Root string `yaml:"root"`
 	// Aliases are other names that resolve to this endpoint; "*" catches every other name.
 	Aliases []string `yaml:"aliases"`
-	// S3 fields (later): url, region, access_key, secret_key, path_style, public_url.
+	// S3: the endpoint URL (its scheme decides TLS), region (default us-east-1), keys, path-style
+	// addressing, and the public base URL of download_url (default: an expiring presigned URL).
 	URL       string `yaml:"url"`
 	Region    string `yaml:"region"`
 	AccessKey string `yaml:"access_key"`
@@ -232,6 +245,9 @@ func (c *Config) setDefaults() {
 		if e.Type == "local" && e.Root == "" {
 			e.Root = filepath.Join(c.Data, "buckets")
 		}
+		if e.Type == "s3" && e.Region == "" {
+			e.Region = "us-east-1"
+		}
 		if e.Name == "local" {
 			hasLocal = true
 		}
@@ -245,6 +261,10 @@ func (c *Config) setDefaults() {
 			*d = Duration(v)
 		}
 	}
+	if c.Storage.PartSize == 0 {
+		c.Storage.PartSize = 16 << 20
+	}
+	def(&c.Storage.LinkExpiry, 24*time.Hour)
 	def(&c.Ingest.HandshakeTimeout, 10*time.Second)
 	def(&c.Ingest.IdleTimeout, 30*time.Second)
 	def(&c.Ingest.PublishIdleTimeout, 5*time.Second)
@@ -315,18 +335,38 @@ func (c *Config) Validate() error {
 			bad(key+".name", "%q is declared twice", e.Name)
 		}
 		names[e.Name] = true
-		if e.Type != "local" {
-			bad(key+".type", "%q is not supported yet (local only)", e.Type)
+		switch e.Type {
+		case "local":
+		case "s3":
+			if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad(key+".url", "%q is not an http(s) URL", e.URL)
+			}
+			if e.AccessKey == "" || e.SecretKey == "" {
+				bad(key+".access_key", "and secret_key are required for an s3 endpoint")
+			}
+			if e.PublicURL != "" {
+				if u, err := url.Parse(e.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+					bad(key+".public_url", "%q is not an http(s) URL", e.PublicURL)
+				}
+			}
+		default:
+			bad(key+".type", "%q is not a storage type (local or s3)", e.Type)
 		}
+	}
+	if c.Storage.PartSize < 5<<20 {
+		bad("storage.part_size", "must be at least 5 MiB (S3's smallest part)")
+	}
+	if c.Storage.UploadBandwidth < 0 {
+		bad("storage.upload_bandwidth", "must not be negative")
 	}
 	for key, d := range map[string]Duration{
 		"ingest.handshake_timeout": c.Ingest.HandshakeTimeout, "ingest.idle_timeout": c.Ingest.IdleTimeout,
 		"ingest.publish_idle_timeout": c.Ingest.PublishIdleTimeout, "ingest.read_batch": c.Ingest.ReadBatch,
 		"recording.flush_interval": c.Recording.FlushInterval, "recording.discovery_window": c.Recording.DiscoveryWindow,
 		"recording.store_retry_min": c.Recording.StoreRetryMin, "recording.store_retry_max": c.Recording.StoreRetryMax,
-		"recording.upload_failure_after": c.Recording.UploadFailureAfter,
-		"api.signature_skew":             c.API.SignatureSkew,
-		"callbacks.delivery_timeout":     c.Callbacks.DeliveryTimeout, "callbacks.retry_min": c.Callbacks.RetryMin,
+		"recording.upload_failure_after": c.Recording.UploadFailureAfter, "storage.link_expiry": c.Storage.LinkExpiry,
+		"api.signature_skew":         c.API.SignatureSkew,
+		"callbacks.delivery_timeout": c.Callbacks.DeliveryTimeout, "callbacks.retry_min": c.Callbacks.RetryMin,
 		"callbacks.retry_max": c.Callbacks.RetryMax, "callbacks.retry_max_age": c.Callbacks.RetryMaxAge,
 		"callbacks.ondemand_timeout": c.Callbacks.OnDemandTimeout, "callbacks.sign_expiry": c.Callbacks.SignExpiry,
 	} {

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/liverec/liverec/internal/record/hls"
 	"github.com/liverec/liverec/internal/record/mp4"
+	"github.com/liverec/liverec/internal/recording"
 )
 
 // ObjectStore is where completed files land (a bucket on some endpoint).
@@ -24,6 +24,10 @@ type ObjectStore interface {
 	Put(ctx context.Context, bucket, key, srcPath string) (string, error)
 	// PutBytes stores data under bucket/key the same way.
 	PutBytes(ctx context.Context, bucket, key string, data []byte) (string, error)
+	// Replace writes data under bucket/key, replacing what is there (the live playlist).
+	Replace(ctx context.Context, bucket, key string, data []byte) error
+	// Delete removes bucket/key; a missing object is not an error.
+	Delete(ctx context.Context, bucket, key string) error
 }
 
 // Stored describes a job whose object is durable in its bucket.
@@ -59,8 +63,8 @@ type Finisher struct {
 	queues  []chan *Job
 	wg      sync.WaitGroup
 	mu      sync.Mutex
-	slices  map[string][]string // playlist id → stored slice keys, by slice seq order
-	failed  map[string]bool     // recordings reported through OnFailed
+	slices  map[string]*livePlaylist // playlist id → its slices stored so far
+	failed  map[string]bool          // recordings reported through OnFailed
 	pending sync.WaitGroup
 	closing chan struct{}
 }
@@ -82,7 +86,7 @@ func (f *Finisher) init() {
 		if f.FailAfter <= 0 {
 			f.FailAfter = 10 * time.Minute
 		}
-		f.slices = make(map[string][]string)
+		f.slices = make(map[string]*livePlaylist)
 		f.failed = make(map[string]bool)
 		f.closing = make(chan struct{})
 		for range f.Workers {
@@ -97,7 +101,8 @@ func (f *Finisher) Enqueue(j *Job) {
 	h := fnv.New32a()
 	h.Write([]byte(j.RecordingID))
 	f.pending.Add(1)
-	f.Metrics.backlog(1)
+	j.queuedAt, j.queuedBytes = time.Now(), j.Stats.Bytes
+	f.Metrics.backlog(1, j.queuedBytes)
 	f.queues[int(h.Sum32())%len(f.queues)] <- j
 }
 
@@ -112,7 +117,7 @@ func (f *Finisher) Run(ctx context.Context) error {
 					return
 				case j := <-q:
 					f.handle(ctx, j)
-					f.Metrics.backlog(-1)
+					f.Metrics.backlog(-1, -j.queuedBytes)
 					f.pending.Done()
 				}
 			}
@@ -253,7 +258,6 @@ func (f *Finisher) store(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	playlistID := fmt.Sprintf("%s/%s/%d", j.RecordingID, j.Format, j.PlaylistSeq)
 	var key string
 	switch j.Kind {
 	case JobFile:
@@ -266,69 +270,31 @@ func (f *Finisher) store(ctx context.Context, j *Job) error {
 	case JobSlice:
 		key, err = f.putSlice(ctx, st, j)
 		if err == nil {
-			f.mu.Lock()
-			f.slices[playlistID] = append(f.slices[playlistID], key)
-			f.mu.Unlock()
+			f.sliceStored(ctx, st, j, key)
 		}
 	case JobPlaylist:
-		playlistID = fmt.Sprintf("%s/%s/%d", j.RecordingID, j.Format, j.Seq)
-		key, err = f.storePlaylist(ctx, st, j, playlistID)
+		key, err = f.storePlaylist(ctx, st, j)
 	}
 	if err != nil {
 		return fmt.Errorf("store %s: %w", j.SpoolPath, err)
 	}
 	f.Logger.Info("file stored", "recording", j.RecordingID, "format", j.Format, "kind", j.Kind,
 		"bucket", j.Storage.Bucket, "key", key)
+	f.Metrics.stored(j.queuedAt)
 	if f.OnStored != nil {
 		f.OnStored(Stored{Job: j, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
 	}
 	return nil
 }
 
-func (f *Finisher) storePlaylist(ctx context.Context, st ObjectStore, j *Job, playlistID string) (string, error) {
-	f.mu.Lock()
-	keys := f.slices[playlistID]
-	f.mu.Unlock()
-	if len(keys) != len(j.Slices) {
-		return "", fmt.Errorf("playlist has %d slices but %d were stored", len(j.Slices), len(keys))
-	}
-	stored, err := f.putPlaylist(ctx, st, j, keys)
-	if err != nil {
-		return "", err
-	}
-	f.mu.Lock()
-	delete(f.slices, playlistID)
-	f.mu.Unlock()
-	return stored, nil
-}
-
-// putPlaylist stores the final playlist over the stored slice keys and removes the playlist's
-// spool directory.
-func (f *Finisher) putPlaylist(ctx context.Context, st ObjectStore, j *Job, keys []string) (string, error) {
-	key := f.objectKey(j, j.Config.ObjectTemplate, ".m3u8")
-	uris := make([]string, len(keys))
-	for i, k := range keys {
-		rel, err := filepath.Rel(path.Dir(key), k)
-		if err != nil {
-			return "", fmt.Errorf("relative slice uri: %w", err)
-		}
-		uris[i] = filepath.ToSlash(rel)
-	}
-	stored, err := st.PutBytes(ctx, j.Storage.Bucket, key, hls.Playlist(j.Slices, uris, true))
-	if err != nil {
-		return "", err
-	}
-	// The spool copy of the playlist is no longer needed once the bucket has the final one.
-	if j.SpoolPath != "" {
-		os.RemoveAll(j.SpoolPath)
-	}
-	return stored, nil
-}
-
 func (f *Finisher) objectKey(j *Job, tmpl, ext string) string {
-	name := RenderName(tmpl, j.Vars) + ext
-	if j.Storage.BasePath != "" {
-		name = path.Join(j.Storage.BasePath, name)
+	return objectKey(j.Storage, tmpl, j.Vars, ext)
+}
+
+func objectKey(st recording.Storage, tmpl string, v NameVars, ext string) string {
+	name := RenderName(tmpl, v) + ext
+	if st.BasePath != "" {
+		name = path.Join(st.BasePath, name)
 	}
 	return strings.TrimPrefix(name, "/")
 }

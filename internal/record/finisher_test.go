@@ -38,6 +38,20 @@ func (s flakyStore) PutBytes(ctx context.Context, bucket, key string, data []byt
 	return s.next.PutBytes(ctx, bucket, key, data)
 }
 
+func (s flakyStore) Replace(ctx context.Context, bucket, key string, data []byte) error {
+	if s.down.Load() {
+		return errBucketDown
+	}
+	return s.next.Replace(ctx, bucket, key, data)
+}
+
+func (s flakyStore) Delete(ctx context.Context, bucket, key string) error {
+	if s.down.Load() {
+		return errBucketDown
+	}
+	return s.next.Delete(ctx, bucket, key)
+}
+
 // TestFinisherReportsFailureAndStoresLater: a store error that lasts FailAfter reports the
 // recording failed once; the file stays in the spool, the attempts go on, and it is stored
 // when the bucket recovers (§6).

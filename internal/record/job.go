@@ -40,9 +40,13 @@ type Job struct {
 	Start, End  time.Time
 	Stats       FileStats
 	Slices      []hls.Slice
-	Config      recording.FormatConfig
-	Storage     recording.Storage
-	Vars        NameVars
+	// Slice and PlaylistVars are, for a slice, the slice itself and its playlist's naming
+	// variables (for the live playlist).
+	Slice        hls.Slice
+	PlaylistVars NameVars
+	Config       recording.FormatConfig
+	Storage      recording.Storage
+	Vars         NameVars
 	// Err is, for JobEnd, why the recording failed (nil: it ended normally).
 	Err error
 	// Recovered is, for JobEnd, set when a restart ends a recording a crash interrupted.
@@ -50,8 +54,10 @@ type Job struct {
 
 	sink        *sink.File // still open: the Finisher syncs and closes it off the recorder's goroutine
 	finalizeMP4 bool
-	fragmented  string // the fragmented MP4 a stored regular one was made from
-	recovered   bool   // the stats come from recovery, not from the writer
+	fragmented  string    // the fragmented MP4 a stored regular one was made from
+	recovered   bool      // the stats come from recovery, not from the writer
+	queuedAt    time.Time // when the job was queued, for the upload lag
+	queuedBytes int64     // what it added to the backlog
 }
 
 // setStats sets recovered stats and the end times that follow from them.

@@ -382,7 +382,8 @@ func (r *Recorder) sliceDone(fs *formatState, of *openFile, s hls.Slice) {
 		Kind: JobSlice, RecordingID: r.RecordingID, Format: fs.cfg.Format, Seq: s.Seq, PlaylistSeq: of.seq,
 		SpoolPath: s.Path, Start: start, End: start.Add(s.Duration), Config: fs.cfg, Storage: r.Rule.Storage,
 		Stats: FileStats{Duration: s.Duration, VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames, Bytes: s.Bytes},
-		Vars:  r.vars(fs.cfg.Format, s.Seq, start, start.Add(s.Duration)),
+		Vars:  r.vars(fs.cfg.Format, s.Seq, start, start.Add(s.Duration)), Slice: s,
+		PlaylistVars: r.vars(fs.cfg.Format, of.seq, of.startWall, time.Time{}),
 	})
 }
 

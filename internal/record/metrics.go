@@ -1,6 +1,8 @@
 package record
 
 import (
+	"time"
+
 	"github.com/liverec/liverec/internal/media"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +20,8 @@ type Metrics struct {
 	bytesWritten   *prometheus.CounterVec
 	failures       prometheus.Counter
 	backlogFiles   prometheus.Gauge
+	backlogBytes   prometheus.Gauge
+	uploadLag      prometheus.Histogram
 	storeFailures  prometheus.Counter
 }
 
@@ -44,10 +48,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Recordings ended by a write error."}),
 		backlogFiles: prometheus.NewGauge(prometheus.GaugeOpts{Name: "liverec_spool_backlog_files",
 			Help: "Completed files waiting to be stored."}),
+		backlogBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "liverec_spool_backlog_bytes",
+			Help: "Bytes of completed files waiting to be stored."}),
+		uploadLag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "liverec_upload_lag_seconds",
+			Help:    "Time from a file's completion to its object being stored.",
+			Buckets: []float64{0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600}}),
 		storeFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_store_failures_total",
 			Help: "Failed attempts to store a completed file."}),
 	}
-	reg.MustRegister(m.active, m.paused, m.recovered, units, m.droppedFrames, m.filesCompleted, m.bytesWritten, m.failures, m.backlogFiles, m.storeFailures)
+	reg.MustRegister(m.active, m.paused, m.recovered, units, m.droppedFrames, m.filesCompleted, m.bytesWritten, m.failures, m.backlogFiles, m.backlogBytes, m.uploadLag, m.storeFailures)
 	return m
 }
 
@@ -105,9 +114,16 @@ func (m *Metrics) failed() {
 	}
 }
 
-func (m *Metrics) backlog(d int) {
+func (m *Metrics) backlog(files int, bytes int64) {
 	if m != nil {
-		m.backlogFiles.Add(float64(d))
+		m.backlogFiles.Add(float64(files))
+		m.backlogBytes.Add(float64(bytes))
+	}
+}
+
+func (m *Metrics) stored(queued time.Time) {
+	if m != nil && !queued.IsZero() {
+		m.uploadLag.Observe(time.Since(queued).Seconds())
 	}
 }
 

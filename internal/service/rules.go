@@ -8,8 +8,8 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// prepareRule normalises and validates a rule written by p, and checks its endpoint.
-func (s *Service) prepareRule(p Principal, r *recording.Rule) error {
+// prepareRule normalises and validates a rule written by p, and checks its endpoint and bucket.
+func (s *Service) prepareRule(ctx context.Context, p Principal, r *recording.Rule) error {
 	r.Project = p.Project
 	r.Normalize()
 	if err := r.Validate(); err != nil {
@@ -19,12 +19,21 @@ func (s *Service) prepareRule(p Principal, r *recording.Rule) error {
 		return &recording.ValidationError{Field: "storage.endpoint",
 			Reason: fmt.Sprintf("no storage endpoint is named %q", r.Storage.Endpoint)}
 	}
+	if s.BucketExists != nil {
+		// Only a definite "no such bucket" refuses the rule: an endpoint that cannot be asked
+		// right now (down, refusing the keys) must not block writing rules.
+		if ok, err := s.BucketExists(ctx, r.Storage.Endpoint, r.Storage.Bucket); err == nil && !ok {
+			return &recording.ValidationError{Field: "storage.bucket",
+				Reason: fmt.Sprintf("bucket %q does not exist on storage endpoint %q (liverec does not create buckets)",
+					r.Storage.Bucket, r.Storage.Endpoint)}
+		}
+	}
 	return nil
 }
 
 // CreateRule writes a new rule in p's project (claiming its domain, §9).
 func (s *Service) CreateRule(ctx context.Context, p Principal, r *recording.Rule) error {
-	if err := s.prepareRule(p, r); err != nil {
+	if err := s.prepareRule(ctx, p, r); err != nil {
 		return err
 	}
 	if err := s.useDomain(ctx, p, r.Domain, true); err != nil {
@@ -41,7 +50,7 @@ func (s *Service) UpdateRule(ctx context.Context, p Principal, r *recording.Rule
 	if _, err := s.GetRule(ctx, p, r.ID); err != nil {
 		return err
 	}
-	if err := s.prepareRule(p, r); err != nil {
+	if err := s.prepareRule(ctx, p, r); err != nil {
 		return err
 	}
 	if err := s.useDomain(ctx, p, r.Domain, true); err != nil {

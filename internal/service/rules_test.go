@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -159,6 +161,31 @@ func TestRuleEndpointMustExist(t *testing.T) {
 	requireValidation(t, s.UpdateRule(ctx, alice, r), "storage.endpoint")
 
 	s.EndpointExists = nil // no check configured: any endpoint name is taken
+	require.NoError(t, s.UpdateRule(ctx, alice, r))
+}
+
+// TestRuleBucketMustExist: a bucket the endpoint says does not exist is refused (§8); one
+// that cannot be checked right now is taken.
+func TestRuleBucketMustExist(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	s.BucketExists = func(_ context.Context, endpoint, bucket string) (bool, error) {
+		switch bucket {
+		case "missing":
+			return false, nil
+		case "unreachable":
+			return false, errors.New("connection refused")
+		}
+		return true, nil
+	}
+	r := newRule("a.com", "live", "")
+	r.Storage.Bucket = "missing"
+	requireValidation(t, s.CreateRule(ctx, alice, r), "storage.bucket")
+	r.Storage.Bucket = "unreachable"
+	require.NoError(t, s.CreateRule(ctx, alice, r))
+	r.Storage.Bucket = "missing"
+	requireValidation(t, s.UpdateRule(ctx, alice, r), "storage.bucket")
+	r.Storage.Bucket = "there"
 	require.NoError(t, s.UpdateRule(ctx, alice, r))
 }
 

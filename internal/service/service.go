@@ -44,6 +44,9 @@ type Service struct {
 	Sealer Sealer
 	// EndpointExists tells whether a storage endpoint name or alias resolves (§8).
 	EndpointExists func(name string) bool
+	// BucketExists tells whether a rule's bucket exists on its endpoint (§8: liverec does not
+	// create buckets); an error means it could not be told.
+	BucketExists func(ctx context.Context, endpoint, bucket string) (bool, error)
 	// Commander reaches the recorders of publishing streams (manual mode, §5); nil: none live.
 	Commander Commander
 	// ClaimsAdminOnly makes domain claims an admin's act (§9 config switch).

@@ -1,0 +1,126 @@
+package record
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/liverec/liverec/internal/record/hls"
+)
+
+// livePlaylist is what the Finisher knows of a playlist while its slices are stored one by one.
+type livePlaylist struct {
+	keys   []string
+	slices []hls.Slice
+}
+
+func playlistID(recordingID string, format any, seq int) string {
+	return fmt.Sprintf("%s/%s/%d", recordingID, format, seq)
+}
+
+// liveVars are the naming variables of a playlist's provisional key: every end-time variable
+// renders as "live" (§8).
+func liveVars(v NameVars) NameVars {
+	v.End = time.Time{}
+	return v
+}
+
+// sliceStored notes a stored slice and rewrites the live playlist at its provisional key, so
+// the bucket always holds a playable playlist referencing only stored slices (§8). A failed
+// rewrite is logged: the next slice rewrites it again.
+func (f *Finisher) sliceStored(ctx context.Context, st ObjectStore, j *Job, key string) {
+	id := playlistID(j.RecordingID, j.Format, j.PlaylistSeq)
+	f.mu.Lock()
+	lp := f.slices[id]
+	if lp == nil {
+		lp = &livePlaylist{}
+		f.slices[id] = lp
+	}
+	lp.keys = append(lp.keys, key)
+	lp.slices = append(lp.slices, j.Slice)
+	keys, slices := append([]string(nil), lp.keys...), append([]hls.Slice(nil), lp.slices...)
+	f.mu.Unlock()
+	liveKey := objectKey(j.Storage, j.Config.ObjectTemplate, liveVars(j.PlaylistVars), ".m3u8")
+	uris, err := relativeURIs(liveKey, keys)
+	if err == nil {
+		err = st.Replace(ctx, j.Storage.Bucket, liveKey, hls.Playlist(slices, uris, false))
+	}
+	if err != nil {
+		f.Logger.Warn("updating the live playlist failed", "key", liveKey, "err", err)
+	}
+}
+
+func (f *Finisher) storePlaylist(ctx context.Context, st ObjectStore, j *Job) (string, error) {
+	id := playlistID(j.RecordingID, j.Format, j.Seq)
+	f.mu.Lock()
+	var keys []string
+	if lp := f.slices[id]; lp != nil {
+		keys = lp.keys
+	}
+	f.mu.Unlock()
+	if len(keys) != len(j.Slices) {
+		return "", fmt.Errorf("playlist has %d slices but %d were stored", len(j.Slices), len(keys))
+	}
+	stored, err := f.putPlaylist(ctx, st, j, keys)
+	if err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	delete(f.slices, id)
+	f.mu.Unlock()
+	return stored, nil
+}
+
+// putPlaylist stores the final playlist over the stored slice keys, removes the provisional
+// live playlist and the playlist's spool directory.
+func (f *Finisher) putPlaylist(ctx context.Context, st ObjectStore, j *Job, keys []string) (string, error) {
+	key := f.objectKey(j, j.Config.ObjectTemplate, ".m3u8")
+	liveKey := objectKey(j.Storage, j.Config.ObjectTemplate, liveVars(j.Vars), ".m3u8")
+	uris, err := relativeURIs(key, keys)
+	if err != nil {
+		return "", err
+	}
+	body := hls.Playlist(j.Slices, uris, true)
+	stored := key
+	if key == liveKey {
+		// A template without end-time variables: the final playlist replaces the live one.
+		err = st.Replace(ctx, j.Storage.Bucket, key, body)
+	} else {
+		stored, err = st.PutBytes(ctx, j.Storage.Bucket, key, body)
+		if err == nil {
+			if derr := st.Delete(ctx, j.Storage.Bucket, liveKey); derr != nil {
+				f.Logger.Warn("removing the live playlist failed", "key", liveKey, "err", derr)
+			}
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	// The spool copy of the playlist is no longer needed once the bucket has the final one.
+	if j.SpoolPath != "" {
+		os.RemoveAll(j.SpoolPath)
+	}
+	return stored, nil
+}
+
+func relPath(dir, key string) (string, error) {
+	rel, err := filepath.Rel(dir, key)
+	return filepath.ToSlash(rel), err
+}
+
+// relativeURIs gives the slice keys as URIs relative to the playlist at key.
+func relativeURIs(key string, keys []string) ([]string, error) {
+	dir := path.Dir(key)
+	uris := make([]string, len(keys))
+	for i, k := range keys {
+		rel, err := relPath(dir, k)
+		if err != nil {
+			return nil, fmt.Errorf("relative slice uri: %w", err)
+		}
+		uris[i] = rel
+	}
+	return uris, nil
+}

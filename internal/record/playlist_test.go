@@ -1,0 +1,72 @@
+package record
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/record/hls"
+	"github.com/liverec/liverec/internal/recording"
+)
+
+// TestLivePlaylistFollowsStoredSlices: after each stored slice the bucket holds a live playlist
+// at the provisional key (end-time variables as "live") that lists exactly the stored slices;
+// the final playlist lands at its templated key and the live one goes (§8).
+func TestLivePlaylistFollowsStoredSlices(t *testing.T) {
+	root, spool := t.TempDir(), t.TempDir()
+	local := &blob.Local{Root: root}
+	stored := make(chan Stored, 16)
+	f := &Finisher{Storage: func(string) (ObjectStore, error) { return local, nil }, OnStored: func(s Stored) { stored <- s }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	cfg := recording.FormatConfig{Format: recording.FormatHLS, ObjectTemplate: "{AppName}/{StreamName}_{EscapedStartTime}_{EscapedEndTime}",
+		SliceTemplate: "{AppName}/ts/{Sequence}"}
+	storage := recording.Storage{Endpoint: "local", Bucket: "b"}
+	vars := NameVars{App: "live", Stream: "s", Format: "hls", Start: start}
+	dir := filepath.Join(spool, "hls", "0_0")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	liveKey := "live/s_2026-11-21-10-00-00_live.m3u8"
+	var slices []hls.Slice
+	for i := range 3 {
+		s := hls.Slice{Seq: i, Path: filepath.Join(dir, strconv.Itoa(i)+".ts"), Duration: 4 * time.Second,
+			Start: time.Duration(i) * 4 * time.Second, Discontinuity: i == 2}
+		require.NoError(t, os.WriteFile(s.Path, []byte("slice "+strconv.Itoa(i)), 0o644))
+		slices = append(slices, s)
+		v := vars
+		v.Sequence, v.Start, v.End = i, start.Add(s.Start), start.Add(s.Start+s.Duration)
+		f.Enqueue(&Job{Kind: JobSlice, RecordingID: "rec_l", Format: recording.FormatHLS, Seq: i, SpoolPath: s.Path,
+			Config: cfg, Storage: storage, Vars: v, Slice: s, PlaylistVars: vars})
+		<-stored
+		b, err := os.ReadFile(filepath.Join(root, "b", liveKey))
+		require.NoError(t, err)
+		live := string(b)
+		require.Equal(t, i+1, strings.Count(live, "#EXTINF:"), live)
+		require.NotContains(t, live, "#EXT-X-ENDLIST")
+		require.Contains(t, live, "ts/"+strconv.Itoa(i)+".ts")
+		require.FileExists(t, filepath.Join(root, "b", "live", "ts", strconv.Itoa(i)+".ts"))
+	}
+	end := vars
+	end.End = start.Add(12 * time.Second)
+	f.Enqueue(&Job{Kind: JobPlaylist, RecordingID: "rec_l", Format: recording.FormatHLS, Seq: 0, SpoolPath: dir,
+		Config: cfg, Storage: storage, Vars: end, Slices: slices})
+	s := <-stored
+	require.Equal(t, "live/s_2026-11-21-10-00-00_2026-11-21-10-00-12.m3u8", s.ObjectKey)
+	b, err := os.ReadFile(filepath.Join(root, "b", s.ObjectKey))
+	require.NoError(t, err)
+	require.Equal(t, 3, strings.Count(string(b), "#EXTINF:"))
+	require.Equal(t, 1, strings.Count(string(b), "#EXT-X-DISCONTINUITY"))
+	require.True(t, strings.HasSuffix(string(b), "#EXT-X-ENDLIST\n"))
+	require.NoFileExists(t, filepath.Join(root, "b", liveKey), "the live playlist goes once the final one is stored")
+	require.NoDirExists(t, dir, "the spool's playlist dir goes too")
+}
