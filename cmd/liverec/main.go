@@ -1,5 +1,5 @@
 // Command liverec records live streams: `liverec serve` runs the service, `liverec version`
-// prints the version.
+// prints the version, `liverec bench` publishes test load (bench.go).
 package main
 
 import (
@@ -13,7 +13,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := app.Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "bench" {
+		code = benchMain(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		code = app.Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }

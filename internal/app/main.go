@@ -16,7 +16,7 @@ var Version = "dev"
 // Main runs the command line: it returns the process exit code.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: liverec serve [flags] | liverec version")
+		fmt.Fprintln(stderr, "usage: liverec serve [flags] | liverec bench [flags] | liverec version")
 		return 2
 	}
 	switch args[0] {
