@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"bufio"
 	"context"
 	"crypto/rc4" //nolint:gosec // RTMPE is RC4 by definition; it is obfuscation, not security
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"net"
 	"time"
 
@@ -15,22 +17,26 @@ import (
 	"github.com/bluenviron/gortmplib/pkg/bytecounter"
 	"github.com/bluenviron/gortmplib/pkg/handshake"
 	"github.com/bluenviron/gortmplib/pkg/message"
-	"github.com/bluenviron/gortmplib/pkg/rawmessage"
 
 	"github.com/liverec/liverec/internal/stream"
 )
 
-// Chunk sizes a publisher may set. gortmplib allocates per chunk, so tiny chunks turn a 10
-// MiB message into 10^7 allocations; the RTMP default (128) is the smallest real clients use.
+// Chunk sizes a publisher may set. Every chunk costs a header to parse, so tiny chunks would
+// turn a 10 MiB message into 10^7 of them; the RTMP default (128) is the smallest real
+// clients use. A chunk larger than any message means nothing.
 const (
 	minChunkSize = 128
-	maxChunkSize = 10 << 20 // gortmplib's own cap on chunk and message size
-	minAckWindow = 4096     // a tiny window would make us write an ack per chunk
+	maxChunkSize = maxMessageSize
+	minAckWindow = 4096 // a tiny window would make us write an ack per chunk
 )
 
-// msidStream1 is message stream 1 as gortmplib's chunk writer encodes it (the field is
-// little-endian on the wire).
+// msidStream1 is message stream 1 as gortmplib's chunk writer takes it: it writes the field
+// big-endian, while the spec (and our chunk reader) has it little-endian.
 const msidStream1 = 0x1000000
+
+// replyCSID is the chunk stream of replies to a command that came on a chunk stream id above
+// 63: gortmplib's writer only writes one-byte basic headers.
+const replyCSID = 3
 
 var errUnpublished = errors.New("publisher unpublished")
 
@@ -51,7 +57,7 @@ type command struct {
 	txn  float64
 	args amf0.Data
 	csid byte
-	msid uint32
+	msid uint32 // as gortmplib's writer takes it (see msidStream1)
 }
 
 // conn serves one RTMP connection: handshake, connect, publish, then media until the end.
@@ -60,7 +66,7 @@ type conn struct {
 	cfg config
 	nc  net.Conn
 	nio *netIO
-	r   *rawmessage.Reader
+	r   *chunkReader
 	w   *message.Writer
 	log *slog.Logger
 
@@ -87,14 +93,17 @@ func (c *conn) serve(ctx context.Context) error {
 		}
 		return fmt.Errorf("handshake: %w", err)
 	}
-	var rw io.ReadWriter = bc
+	var w io.Writer = bc
+	src := c.nio.br // the chunk reader parses netIO's buffer in place
 	if keyIn != nil {
-		if rw, err = newRC4(bc, keyIn, keyOut); err != nil {
+		rc, err := newRC4(bc, keyIn, keyOut)
+		if err != nil {
 			return withReason(reasonMalformed, fmt.Errorf("encrypted handshake: %w", err))
 		}
+		w, src = rc, bufio.NewReaderSize(rc, readBufSize)
 	}
-	c.w = message.NewWriter(rw, bc.Writer, false)
-	c.r = rawmessage.NewReader(rw, bc.Reader, func(n uint32) error {
+	c.w = message.NewWriter(w, bc.Writer, false)
+	c.r = newChunkReader(src, uint32(bc.Reader.Count()), func(n uint32) error {
 		return c.w.Write(&message.Acknowledge{Value: n})
 	})
 
@@ -282,13 +291,12 @@ func (c *conn) data(body []byte) error {
 }
 
 // readMessage returns the next message that is not protocol control, which it handles.
-func (c *conn) readMessage() (*rawmessage.Message, error) {
+func (c *conn) readMessage() (*chunkMessage, error) {
 	for {
 		raw, err := c.r.Read()
 		if err != nil {
 			return nil, err
 		}
-		c.nio.messageDone()
 		b := raw.Body
 		switch message.Type(raw.Type) {
 		case message.TypeSetChunkSize:
@@ -324,7 +332,7 @@ func (c *conn) readMessage() (*rawmessage.Message, error) {
 }
 
 // command decodes a command message; other message types give a command without a name.
-func (c *conn) command(raw *rawmessage.Message) (*command, error) {
+func (c *conn) command(raw *chunkMessage) (*command, error) {
 	b := raw.Body
 	switch message.Type(raw.Type) {
 	case message.TypeCommandAMF0:
@@ -345,7 +353,11 @@ func (c *conn) command(raw *rawmessage.Message) (*command, error) {
 	if !ok1 || !ok2 {
 		return nil, withReason(reasonMalformed, errors.New("command without name and transaction id"))
 	}
-	return &command{name: name, txn: txn, args: d[2:], csid: raw.ChunkStreamID, msid: raw.MessageStreamID}, nil
+	csid := byte(replyCSID)
+	if raw.CSID < 64 {
+		csid = byte(raw.CSID)
+	}
+	return &command{name: name, txn: txn, args: d[2:], csid: csid, msid: bits.ReverseBytes32(raw.StreamID)}, nil
 }
 
 func (c *conn) reply(cmd *command, name string, args ...any) error {

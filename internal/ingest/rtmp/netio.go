@@ -12,25 +12,18 @@ import (
 // ReadBatch pause at up to ~25 Mbit/s.
 const readBufSize = 64 << 10
 
-// maxPendingBytes bounds the bytes read without completing a message. gortmplib assembles
-// messages of every chunk stream in parallel, each up to 10 MiB; a publisher interleaving
-// many partial messages could otherwise hold ~600 MiB per connection. A real publisher
-// completes a message (audio, at least) every few chunks.
-const maxPendingBytes = 24 << 20
-
-var errTooMuchPending = errors.New("too many bytes without a complete message")
-
-// netIO sits between gortmplib and the socket. It reads through a 64 KiB buffer so one
+// netIO sits between the parsers and the socket. It reads through a 64 KiB buffer so one
 // syscall takes everything pending; while publishing it pauses ReadBatch before each socket
 // read, so a connection wakes up a few dozen times a second instead of once per packet
-// (perf-notes: wake-ups dominate). Right before a socket read, everything buffered has been
-// parsed — gortmplib's own 4 KiB bufio only asks for bytes when its buffer cannot complete
-// what it parses — so that is where the parsed units are handed on as one batch.
+// (perf-notes: wake-ups dominate). The chunk reader parses br directly and only makes it read
+// the socket when the buffered bytes cannot complete a chunk, so right before a socket read
+// every complete message buffered has been parsed: that is where the parsed units are handed
+// on as one batch.
 type netIO struct {
 	conn net.Conn
 	br   *bufio.Reader
 
-	// beforeRead runs when the buffer is drained, before the socket is read.
+	// beforeRead runs before the socket is read.
 	beforeRead func()
 	// publishing switches from the handshake deadline to per-read idle deadlines and pauses.
 	publishing  bool
@@ -39,8 +32,6 @@ type netIO struct {
 	// fullRead: the last socket read filled the buffer, so more is waiting: do not pause.
 	fullRead bool
 
-	// pending counts bytes read since the last complete message.
-	pending int
 	// total counts every byte read, for metrics.
 	total int
 	// now is the monotonic time of the last socket read, relative to start.
@@ -59,20 +50,13 @@ func newNetIO(conn net.Conn, m *Metrics) *netIO {
 	return n
 }
 
-// Read serves gortmplib from the buffer, reading the socket when it is empty.
-func (n *netIO) Read(p []byte) (int, error) {
-	if n.br.Buffered() == 0 && n.beforeRead != nil {
-		n.beforeRead()
-	}
-	k, err := n.br.Read(p)
-	n.pending += k
-	if n.pending > maxPendingBytes {
-		return k, errTooMuchPending
-	}
-	return k, err
-}
+// Read serves the handshake (and RTMPE's decrypting reader) from the buffer.
+func (n *netIO) Read(p []byte) (int, error) { return n.br.Read(p) }
 
 func (n *netIO) socketRead(p []byte) (int, error) {
+	if n.beforeRead != nil {
+		n.beforeRead()
+	}
 	if n.publishing {
 		if n.pause > 0 && !n.fullRead {
 			time.Sleep(n.pause)
@@ -114,9 +98,6 @@ func (n *netIO) Write(p []byte) (int, error) {
 	}
 	return k, err
 }
-
-// messageDone resets the pending-bytes bound.
-func (n *netIO) messageDone() { n.pending = 0 }
 
 // startPublishing clears the handshake deadline and switches to idle deadlines and pauses.
 func (n *netIO) startPublishing(idle, pause time.Duration) error {
