@@ -100,7 +100,10 @@ type Ingest struct {
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// PublishIdleTimeout: a publisher silent this long is replaced by a newcomer. Default 5s.
 	PublishIdleTimeout Duration `yaml:"publish_idle_timeout"`
-	// ReadBatch is the pause between socket reads, so each read takes several packets. Default 20ms.
+	// ReadBatch is the pause between socket reads, so each read takes several packets: wake-ups,
+	// not bytes, are what a stream costs (perf-notes). Recording tolerates the latency. Default
+	// 200ms (measured at 10 streams: 1.0 % of a core per stream at 20ms, 0.45 % at 50ms, 0.26 %
+	// at 200ms).
 	ReadBatch Duration `yaml:"read_batch"`
 	// MaxConns caps concurrent RTMP connections. Default 1000.
 	MaxConns int `yaml:"max_conns"`
@@ -268,7 +271,7 @@ func (c *Config) setDefaults() {
 	def(&c.Ingest.HandshakeTimeout, 10*time.Second)
 	def(&c.Ingest.IdleTimeout, 30*time.Second)
 	def(&c.Ingest.PublishIdleTimeout, 5*time.Second)
-	def(&c.Ingest.ReadBatch, 20*time.Millisecond)
+	def(&c.Ingest.ReadBatch, 200*time.Millisecond)
 	if c.Ingest.MaxConns == 0 {
 		c.Ingest.MaxConns = 1000
 	}
