@@ -31,6 +31,9 @@ func mergeWindow(fc recording.FormatConfig) time.Duration {
 	return time.Duration(fc.MergeWindowS) * time.Second
 }
 
+// writeBatch writes one ingest batch (ReadBatch of media) and hands what it produced to
+// write(2) at once: MP4 cuts a fragment, and the spool files' buffers go back to the shared
+// pool, so a stream holds no write buffer between batches.
 func (r *Recorder) writeBatch(b *stream.Batch) {
 	defer b.Release()
 	for i := range b.Units {
@@ -39,6 +42,7 @@ func (r *Recorder) writeBatch(b *stream.Batch) {
 			return
 		}
 	}
+	r.flush()
 }
 
 func (r *Recorder) writeUnit(u *media.Unit) error {

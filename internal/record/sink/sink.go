@@ -9,11 +9,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // DefaultMaxBatch is the batch size past which Write flushes on its own. At the reference
 // bitrate (2 Mbit/s) a stream fills it in about a quarter second.
 const DefaultMaxBatch = 64 << 10
+
+// batchPool holds the batch buffers of files that have nothing pending: a buffer is only
+// needed between a write and the next flush, so streams share a few instead of each keeping
+// its own (memory per stream is what limits how many streams a machine records).
+var batchPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, DefaultMaxBatch)
+	return &b
+}}
 
 // File is a spool file with batched writes. It is not safe for concurrent use: the recorder
 // goroutine that owns the stream owns its files.
@@ -21,7 +30,8 @@ type File struct {
 	f        *os.File
 	path     string
 	buf      []byte
-	flushed  int64 // bytes handed to write(2)
+	bp       *[]byte // batchPool holder of buf while the file has one
+	flushed  int64   // bytes handed to write(2)
 	maxBatch int
 	err      error // sticky write error: once a write failed the file is broken
 }
@@ -52,6 +62,10 @@ func (s *File) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
+	if s.bp == nil {
+		s.bp = batchPool.Get().(*[]byte)
+		s.buf = (*s.bp)[:0]
+	}
 	s.buf = append(s.buf, p...)
 	if len(s.buf) >= s.maxBatch {
 		if err := s.Flush(); err != nil {
@@ -75,12 +89,12 @@ func (s *File) Flush() error {
 		s.err = fmt.Errorf("write %s: %w", s.path, err)
 		return s.err
 	}
-	// Keep the buffer's capacity for the next batch, but let a burst's oversized buffer go.
-	if cap(s.buf) > 4*s.maxBatch {
-		s.buf = nil
-	} else {
-		s.buf = s.buf[:0]
+	// Give the buffer back for other files, but let a burst's oversized buffer go.
+	if cap(s.buf) <= 4*s.maxBatch {
+		*s.bp = s.buf[:0]
+		batchPool.Put(s.bp)
 	}
+	s.buf, s.bp = nil, nil
 	return nil
 }
 
