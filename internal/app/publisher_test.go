@@ -91,3 +91,23 @@ func TestShutdownDuringPublish(t *testing.T) {
 		require.Greater(t, v, 60, "%s holds what was published before the stop", ext)
 	}
 }
+
+// TestShutdownRightAfterPublishKeepsEveryFrame: a stop that comes right after a publisher sent
+// its last frame and left still records every frame (§4: no frame is lost): the connection
+// reads what the socket still holds before the publication ends.
+func TestShutdownRightAfterPublishKeepsEveryFrame(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
+	_, units := testutil.LoadFLV(t, src)
+	wantV, _ := testutil.CountUnits(units)
+	ta := startApp(t, "")
+	ta.putRule(t, cycleRule("127.0.0.1", "laststop", 0, 2))
+	publishFFmpeg(t, src, ta.rtmpURL("laststop/cam"))
+	ta.stop(t)
+	files := filesOnDisk(t, ta.data)
+	for _, ext := range []string{".flv", ".mp4", ".m3u8"} {
+		require.Len(t, files[ext], 1, ext)
+		v, _, _ := checkClean(t, files[ext][0], fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.Equal(t, wantV, v, "%s holds every frame sent before the stop", ext)
+	}
+}
