@@ -60,6 +60,9 @@ type Hub struct {
 	Open OpenFunc
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// DrainTimeout bounds how long Close waits for publications to hand on what their
+	// connections still hold before it ends them. Default 2 s.
+	DrainTimeout time.Duration
 
 	mu     sync.Mutex
 	active map[Key]*Publication
@@ -78,7 +81,9 @@ type Publication struct {
 	cancel context.CancelCauseFunc
 	// lastMedia is the unix nano time of the last media written.
 	lastMedia atomic.Int64
-	ended     atomic.Bool
+	// done is closed when the publication has ended.
+	done  chan struct{}
+	ended atomic.Bool
 }
 
 // Publish registers a publisher for req.Key. It refuses with ErrBusy while another publisher
@@ -105,7 +110,8 @@ func (h *Hub) Publish(ctx context.Context, req PublishRequest) (*Publication, er
 		delete(h.active, req.Key)
 	}
 	pctx, cancel := context.WithCancelCause(ctx)
-	p := &Publication{ID: h.nextID.Add(1), Req: req, Start: now, hub: h, ctx: pctx, cancel: cancel}
+	p := &Publication{ID: h.nextID.Add(1), Req: req, Start: now, hub: h, ctx: pctx, cancel: cancel,
+		done: make(chan struct{})}
 	p.lastMedia.Store(now.UnixNano())
 	h.active[req.Key] = p
 	h.mu.Unlock()
@@ -131,7 +137,10 @@ func (h *Hub) Active() []*Publication {
 	return out
 }
 
-// Close stops accepting publishers and ends every active publication.
+// Close stops accepting publishers and ends every active publication. It cancels them first
+// and waits (up to DrainTimeout) for each to end by itself: its connection reads what the
+// socket still holds and hands it on, so a stop right after a publisher's last frame keeps
+// that frame (§4). Publications still running after that are ended.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true
@@ -143,6 +152,20 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	for _, p := range ps {
 		p.cancel(ErrClosed)
+	}
+	wait := h.DrainTimeout
+	if wait <= 0 {
+		wait = 2 * time.Second
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for _, p := range ps {
+		select {
+		case <-p.done:
+		case <-deadline.C:
+		}
+	}
+	for _, p := range ps {
 		p.end(ErrClosed)
 	}
 }
@@ -201,6 +224,9 @@ func (p *Publication) end(reason error) {
 	}
 	if p.sink != nil {
 		p.sink.End(reason)
+	}
+	if p.done != nil {
+		close(p.done)
 	}
 }
 

@@ -46,7 +46,7 @@ func unitBatch() *Batch {
 func TestHubBusyAndIdleTakeover(t *testing.T) {
 	clk := &clock{now: time.Unix(1000, 0)}
 	sinks := map[uint64]*fakeSink{}
-	h := &Hub{PublishIdleTimeout: 5 * time.Second, Now: clk.Now, Open: func(p *Publication) Sink {
+	h := &Hub{PublishIdleTimeout: 5 * time.Second, Now: clk.Now, DrainTimeout: 50 * time.Millisecond, Open: func(p *Publication) Sink {
 		s := &fakeSink{}
 		sinks[p.ID] = s
 		return s
@@ -96,4 +96,38 @@ func TestBatchCopiesData(t *testing.T) {
 		require.Equal(t, 3, cap(u.Data), "a unit cannot grow into its neighbour")
 	}
 	b.Release()
+}
+
+// TestHubCloseLetsPublicationsDrain: Close cancels publications and waits for them to hand on
+// what their connections still hold and end themselves; one that does not end within
+// DrainTimeout is ended.
+func TestHubCloseLetsPublicationsDrain(t *testing.T) {
+	sinks := map[uint64]*fakeSink{}
+	var mu sync.Mutex
+	h := &Hub{DrainTimeout: 300 * time.Millisecond, Open: func(p *Publication) Sink {
+		s := &fakeSink{}
+		mu.Lock()
+		sinks[p.ID] = s
+		mu.Unlock()
+		return s
+	}}
+	draining, err := h.Publish(context.Background(), PublishRequest{Key: Key{"a.com", "live", "drains"}})
+	require.NoError(t, err)
+	stuck, err := h.Publish(context.Background(), PublishRequest{Key: Key{"a.com", "live", "stuck"}})
+	require.NoError(t, err)
+	gone := errors.New("publisher gone")
+	go func() {
+		<-draining.Context().Done()
+		draining.WriteBatch(unitBatch()) // the socket's last bytes
+		draining.Close(gone)
+	}()
+	start := time.Now()
+	h.Close()
+	require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "Close waited for the stuck one")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, 1, sinks[draining.ID].units, "the last batch after the cancel is kept")
+	require.ErrorIs(t, sinks[draining.ID].ended, gone, "it ended by itself")
+	require.ErrorIs(t, sinks[stuck.ID].ended, ErrClosed, "the stuck one is ended by Close")
+	require.Equal(t, 1, sinks[stuck.ID].endings)
 }

@@ -25,6 +25,8 @@ import (
 // turn a 10 MiB message into 10^7 of them; the RTMP default (128) is the smallest real
 // clients use. A chunk larger than any message means nothing.
 const (
+	// drainTimeout bounds the reads of a cancelled publication (see netIO.drain).
+	drainTimeout = 500 * time.Millisecond
 	minChunkSize = 128
 	maxChunkSize = maxMessageSize
 	minAckWindow = 4096 // a tiny window would make us write an ack per chunk
@@ -226,7 +228,8 @@ func (c *conn) publish(ctx context.Context, cmd *command) error {
 // readMedia converts media messages into units until the connection ends. Units are handed
 // on in one batch per socket read (netIO.beforeRead).
 func (c *conn) readMedia() error {
-	stop := context.AfterFunc(c.pub.Context(), func() { c.nc.Close() })
+	// A cancelled publication (shutdown, replacement) still reads what the socket holds.
+	stop := context.AfterFunc(c.pub.Context(), func() { c.nio.drain(drainTimeout) })
 	defer stop()
 	c.conv = converter{batch: stream.NewBatch(), note: c.noteOnce, metadata: c.pub.SetMetadata}
 	c.nio.beforeRead = c.flush

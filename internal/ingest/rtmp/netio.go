@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +43,17 @@ type netIO struct {
 	sockErr  error
 	timedOut bool
 	metrics  *Metrics
+	// drainUntil (unix nanos, 0: not draining) ends the connection gracefully: no more pauses,
+	// reads only until then, so what the socket holds is still read and handed on.
+	drainUntil atomic.Int64
+}
+
+// drain makes the connection read what its socket still holds, for at most d, and then end
+// (the publication was cancelled: shutdown or replacement). Safe to call from any goroutine.
+func (n *netIO) drain(d time.Duration) {
+	until := time.Now().Add(d)
+	n.drainUntil.Store(until.UnixNano())
+	_ = n.conn.SetReadDeadline(until) // wakes a read waiting for data
 }
 
 func newNetIO(conn net.Conn, m *Metrics) *netIO {
@@ -57,11 +69,19 @@ func (n *netIO) socketRead(p []byte) (int, error) {
 	if n.beforeRead != nil {
 		n.beforeRead()
 	}
-	if n.publishing {
+	if until := n.drainUntil.Load(); until != 0 {
+		if err := n.conn.SetReadDeadline(time.Unix(0, until)); err != nil {
+			return 0, fmt.Errorf("set read deadline: %w", err)
+		}
+	} else if n.publishing {
 		if n.pause > 0 && !n.fullRead {
 			time.Sleep(n.pause)
 		}
-		if err := n.conn.SetReadDeadline(time.Now().Add(n.idleTimeout)); err != nil {
+		deadline := time.Now().Add(n.idleTimeout)
+		if until := n.drainUntil.Load(); until != 0 {
+			deadline = time.Unix(0, until) // drain began during the pause
+		}
+		if err := n.conn.SetReadDeadline(deadline); err != nil {
 			return 0, fmt.Errorf("set read deadline: %w", err)
 		}
 	}
