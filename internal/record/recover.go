@@ -144,22 +144,21 @@ func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) {
 				slices[i].Bytes, slices[i].VideoFrames, slices[i].AudioFrames = e.stats.Bytes, e.stats.VideoFrames, e.stats.AudioFrames
 				continue
 			}
-			if _, err := os.Stat(s.Path); err == nil && s.VideoFrames+s.AudioFrames == 0 {
+			if _, err := os.Stat(s.Path); err != nil {
+				// Stored just before the crash, before the journal noted it: its key is the
+				// rendered one (unless that collided).
+				keys[s.Seq] = f.objectKey(f.sliceJob(j, s), j.Config.SliceTemplate, ".ts")
+				f.Logger.Warn("slice gone from the spool and not in its journal; assuming its rendered key",
+					"path", s.Path, "key", keys[s.Seq])
+				continue
+			}
+			if s.VideoFrames+s.AudioFrames == 0 {
 				// Listed in the index but not stored yet: count what it holds.
 				if full, err := hls.ScanSlice(s); err == nil {
 					slices[i], s = full, full
 				}
 			}
-			sj := f.sliceJob(j, s)
-			if _, err := os.Stat(s.Path); err != nil {
-				// Stored just before the crash, before the journal noted it: its key is the
-				// rendered one (unless that collided).
-				keys[s.Seq] = f.objectKey(sj, j.Config.SliceTemplate, ".ts")
-				f.Logger.Warn("slice gone from the spool and not in its journal; assuming its rendered key",
-					"path", s.Path, "key", keys[s.Seq])
-				continue
-			}
-			key, err := f.putSlice(ctx, st, sj)
+			key, err := f.putSlice(ctx, st, f.sliceJob(j, s))
 			if err != nil {
 				return fmt.Errorf("store recovered slice %s: %w", s.Path, err)
 			}
