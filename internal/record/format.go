@@ -213,6 +213,11 @@ func (fs *formatState) closeAll() {
 func (fs *formatState) complete(of *openFile) {
 	r := fs.rec
 	job, err := of.w.Close()
+	if err == nil && job.sink != nil {
+		// The file's last bytes go to write(2) now, not when the Finisher gets to the job:
+		// a crash, or a shutdown that times out, while the job waits must not lose them (§4).
+		err = job.sink.Flush()
+	}
 	if err != nil {
 		fs.err = err
 		r.Logger.Error("completing file failed, recovering what was written", "format", fs.cfg.Format, "seq", of.seq, "err", err)
