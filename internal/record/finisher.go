@@ -149,6 +149,11 @@ func (f *Finisher) handle(ctx context.Context, j *Job) {
 		f.recover(ctx, j)
 		return
 	}
+	f.prepareAndStore(ctx, j)
+}
+
+// prepareAndStore makes a completed file final in the spool and stores it, retrying both.
+func (f *Finisher) prepareAndStore(ctx context.Context, j *Job) {
 	f.retry(ctx, j, func() error {
 		if err := f.prepare(j); err != nil {
 			return err

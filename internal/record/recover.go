@@ -100,12 +100,7 @@ func (f *Finisher) recover(ctx context.Context, j *Job) {
 		})
 	case ".fmp4":
 		j.Kind, j.finalizeMP4 = JobFile, true
-		f.retry(ctx, j, func() error {
-			if err := f.prepare(j); err != nil {
-				return err
-			}
-			return f.store(ctx, j)
-		})
+		f.prepareAndStore(ctx, j)
 	default:
 		f.recoverPlaylist(ctx, j)
 	}
