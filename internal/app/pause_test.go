@@ -82,6 +82,13 @@ func waitHuaweiEvent(t *testing.T, hw *receiver, typ string) map[string]any {
 	return body
 }
 
+// waitHuaweiCount waits until the Huawei receiver got n callbacks of type typ.
+func waitHuaweiCount(t *testing.T, hw *receiver, typ string, n int, within time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Count(strings.Join(huaweiTypes(hw), ","), typ) == n },
+		within, 50*time.Millisecond, "want %d %s: %v", n, typ, huaweiTypes(hw))
+}
+
 // TestMergeWindowResumesIntoTheSameFiles is acceptance 1 of §6: with a 15 s merge window,
 // 6 s published, 4 s away and 6 s again make one file per format holding both parts.
 func TestMergeWindowResumesIntoTheSameFiles(t *testing.T) {
@@ -147,9 +154,7 @@ func TestMergeWindowZeroStartsANewRecording(t *testing.T) {
 	publishFFmpeg(t, src, ta.rtmpURL("nomerge/cam"))
 	time.Sleep(4 * time.Second)
 	publishFFmpeg(t, src, ta.rtmpURL("nomerge/cam"))
-	require.Eventually(t, func() bool {
-		return strings.Count(strings.Join(huaweiTypes(hw), ","), "RECORD_OVER") == 2
-	}, 30*time.Second, 50*time.Millisecond, "want two RECORD_OVER: %v", huaweiTypes(hw))
+	waitHuaweiCount(t, hw, "RECORD_OVER", 2, 30*time.Second)
 	complete := []string{"RECORD_FILE_COMPLETE", "RECORD_FILE_COMPLETE", "RECORD_FILE_COMPLETE", "RECORD_OVER"}
 	require.Equal(t, append(complete, complete...), huaweiTypes(hw))
 	require.Equal(t, []string{"record_started", "record_started"}, statuses(ali), "no pause without a window")

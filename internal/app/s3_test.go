@@ -146,8 +146,7 @@ poll:
 	}
 	require.GreaterOrEqual(t, len(sizes), 3, "the live playlist grew while recording: %v", sizes)
 
-	require.Eventually(t, func() bool { return strings.Count(strings.Join(huaweiTypes(hw), ","), "RECORD_OVER") == 1 },
-		60*time.Second, 100*time.Millisecond, "no RECORD_OVER: %v", huaweiTypes(hw))
+	waitHuaweiCount(t, hw, "RECORD_OVER", 1, 60*time.Second)
 	files := storedFiles(t, ta, "s3", "cam")
 	require.Len(t, files, 3)
 	dir := t.TempDir()
@@ -215,8 +214,7 @@ func TestS3OutageLosesNothing(t *testing.T) {
 	back := time.Now()
 	s3.Start()
 
-	require.Eventually(t, func() bool { return strings.Count(strings.Join(huaweiTypes(hw), ","), "RECORD_OVER") == 1 },
-		60*time.Second, 100*time.Millisecond, "no RECORD_OVER: %v", huaweiTypes(hw))
+	waitHuaweiCount(t, hw, "RECORD_OVER", 1, 60*time.Second)
 	require.Greater(t, time.Since(back), time.Duration(0))
 	files := storedFiles(t, ta, "outage", "cam")
 	require.Len(t, files, 3)
@@ -261,8 +259,7 @@ func TestS3WrongCredentials(t *testing.T) {
 	require.NotEmpty(t, left, "the files stay in the spool")
 
 	ta = startAppIn(t, data, s3Config(s3, s3.SecretKey, extra), "60s")
-	require.Eventually(t, func() bool { return strings.Count(strings.Join(huaweiTypes(hw), ","), "RECORD_FILE_COMPLETE") == 3 },
-		30*time.Second, 100*time.Millisecond, "the files were not stored after the fix: %v", huaweiTypes(hw))
+	waitHuaweiCount(t, hw, "RECORD_FILE_COMPLETE", 3, 30*time.Second) // stored after the fix
 	files := storedFiles(t, ta, "creds", "cam")
 	require.Len(t, files, 3)
 	cl := s3.Client(t)
