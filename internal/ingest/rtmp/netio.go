@@ -13,13 +13,21 @@ import (
 // ReadBatch pause at up to ~25 Mbit/s.
 const readBufSize = 64 << 10
 
+// pollLowat is the SO_RCVLOWAT of a publishing socket: more than a publisher sends during one
+// ReadBatch pause, so the kernel does not signal readability (and wake Go's netpoller) for each
+// arriving packet while the connection sleeps. With per-frame publishers those wake-ups were
+// about a sixth of liverec's CPU. A read still returns whatever is queued; one that finds
+// nothing waits at most one pause and the connection polls again (see socketRead).
+const pollLowat = 1 << 20
+
 // netIO sits between the parsers and the socket. It reads through a 64 KiB buffer so one
-// syscall takes everything pending; while publishing it pauses ReadBatch before each socket
-// read, so a connection wakes up a few dozen times a second instead of once per packet
-// (perf-notes: wake-ups dominate). The chunk reader parses br directly and only makes it read
-// the socket when the buffered bytes cannot complete a chunk, so right before a socket read
-// every complete message buffered has been parsed: that is where the parsed units are handed
-// on as one batch.
+// syscall takes everything pending; while publishing it pauses before each socket read until
+// the next multiple of ReadBatch, so a connection wakes up a few times a second instead of once
+// per packet (perf-notes: wake-ups dominate), and all connections wake together: one timer
+// expiry of the runtime serves them all. The chunk reader parses br directly and only makes it
+// read the socket when the buffered bytes cannot complete a chunk, so right before a socket
+// read every complete message buffered has been parsed: that is where the parsed units are
+// handed on as one batch.
 type netIO struct {
 	conn net.Conn
 	br   *bufio.Reader
@@ -32,6 +40,10 @@ type netIO struct {
 	pause       time.Duration
 	// fullRead: the last socket read filled the buffer, so more is waiting: do not pause.
 	fullRead bool
+	// polling: the socket signals no readability below pollLowat, so reads wait at most one
+	// pause and the idle timeout counts from lastData.
+	polling  bool
+	lastData time.Time
 
 	// total counts every byte read, for metrics.
 	total int
@@ -53,6 +65,7 @@ type netIO struct {
 func (n *netIO) drain(d time.Duration) {
 	until := time.Now().Add(d)
 	n.drainUntil.Store(until.UnixNano())
+	setRcvLowat(n.conn, 1)            // what arrives while draining is read at once
 	_ = n.conn.SetReadDeadline(until) // wakes a read waiting for data
 }
 
@@ -69,15 +82,40 @@ func (n *netIO) socketRead(p []byte) (int, error) {
 	if n.beforeRead != nil {
 		n.beforeRead()
 	}
+	for {
+		k, err := n.readOnce(p)
+		if err != nil && n.polling && n.drainUntil.Load() == 0 && isTimeout(err) &&
+			time.Since(n.lastData) < n.idleTimeout {
+			continue // nothing arrived during one pause: poll again
+		}
+		n.fullRead = k == len(p)
+		n.total += k
+		n.metrics.bytes(k)
+		n.now = time.Since(n.start)
+		if k > 0 {
+			n.lastData = time.Now()
+		}
+		if err != nil {
+			n.sockFailed(err)
+		}
+		return k, err
+	}
+}
+
+// readOnce is one socket read with its pause and deadline.
+func (n *netIO) readOnce(p []byte) (int, error) {
 	if until := n.drainUntil.Load(); until != 0 {
 		if err := n.conn.SetReadDeadline(time.Unix(0, until)); err != nil {
 			return 0, fmt.Errorf("set read deadline: %w", err)
 		}
 	} else if n.publishing {
 		if n.pause > 0 && !n.fullRead {
-			time.Sleep(n.pause)
+			sleepToMultiple(n.pause)
 		}
 		deadline := time.Now().Add(n.idleTimeout)
+		if n.polling {
+			deadline = time.Now().Add(min(n.pause, n.idleTimeout))
+		}
 		if until := n.drainUntil.Load(); until != 0 {
 			deadline = time.Unix(0, until) // drain began during the pause
 		}
@@ -85,15 +123,18 @@ func (n *netIO) socketRead(p []byte) (int, error) {
 			return 0, fmt.Errorf("set read deadline: %w", err)
 		}
 	}
-	k, err := n.conn.Read(p)
-	n.fullRead = k == len(p)
-	n.total += k
-	n.metrics.bytes(k)
-	n.now = time.Since(n.start)
-	if err != nil {
-		n.sockFailed(err)
-	}
-	return k, err
+	return n.conn.Read(p)
+}
+
+// sleepToMultiple sleeps until the next multiple of d on the wall clock, so that connections
+// pausing for the same d wake up at the same instants.
+func sleepToMultiple(d time.Duration) {
+	time.Sleep(d - time.Duration(time.Now().UnixNano()%int64(d)))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (n *netIO) sockFailed(err error) {
@@ -125,6 +166,10 @@ func (n *netIO) startPublishing(idle, pause time.Duration) error {
 	if err := n.conn.SetDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("clear deadline: %w", err)
 	}
+	// Without a pause there is nothing to poll; a socket without SO_RCVLOWAT (a test pipe,
+	// TLS) keeps being woken per packet, which is only slower.
+	n.polling = pause > 0 && n.drainUntil.Load() == 0 && setRcvLowat(n.conn, pollLowat)
+	n.lastData = time.Now()
 	return nil
 }
 
