@@ -24,6 +24,7 @@ type options struct {
 	publisher string
 	small     bool
 	ramp      time.Duration
+	tick      time.Duration
 	warmup    time.Duration
 	window    time.Duration
 	cooldown  time.Duration
@@ -54,6 +55,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.publisher, "publisher", "liverec", "load publisher: liverec (`liverec bench`) or ffmpeg (one process per stream)")
 	fs.BoolVar(&o.small, "small", false, "publish the 640x360 500 kbit/s variant instead of 1280x720 2 Mbit/s")
 	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "publishers start spread over this long")
+	fs.DurationVar(&o.tick, "tick", 0, "`liverec bench --tick`: how far apart it sends a stream's due frames (0: its default)")
 	fs.DurationVar(&o.warmup, "warmup", 8*time.Second, "wait after the last stream started before measuring")
 	fs.DurationVar(&o.window, "window", 30*time.Second, "measurement window")
 	fs.DurationVar(&o.cooldown, "cooldown", 3*time.Second, "pause between runs")
@@ -175,7 +177,7 @@ func run(ctx context.Context, opt options) int {
 			logf("this liverec has no `bench` command yet: use --publisher ffmpeg (N ≤ %d)", opt.ffmpegMax)
 			return 1
 		}
-		b.newPub = func() publisher { return &liverecPublisher{bin: b.bin} }
+		b.newPub = func() publisher { return &liverecPublisher{bin: b.bin, tick: opt.tick} }
 	case "ffmpeg":
 		for _, n := range opt.ns {
 			if n > opt.ffmpegMax {

@@ -53,6 +53,7 @@ type publisher interface {
 // liverecPublisher runs `liverec bench`, one process for all streams.
 type liverecPublisher struct {
 	bin    string
+	tick   time.Duration // 0: the bench's default
 	p      *proc
 	stdout bytes.Buffer
 }
@@ -63,8 +64,12 @@ func (l *liverecPublisher) start(_ context.Context, url string, n int, d, ramp t
 		return err
 	}
 	defer errf.Close()
-	cmd := exec.Command(l.bin, "bench", "--url", url, "--streams", strconv.Itoa(n),
-		"--duration", d.String(), "--file", ref, "--json", "--ramp", ramp.String())
+	args := []string{"bench", "--url", url, "--streams", strconv.Itoa(n),
+		"--duration", d.String(), "--file", ref, "--json", "--ramp", ramp.String()}
+	if l.tick > 0 {
+		args = append(args, "--tick", l.tick.String())
+	}
+	cmd := exec.Command(l.bin, args...)
 	cmd.Stdout, cmd.Stderr = &l.stdout, errf
 	l.p, err = startProc("liverec bench", cmd)
 	return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"runtime"
@@ -27,15 +28,21 @@ type Config struct {
 	Duration time.Duration
 	// Ramp spreads the stream starts: stream i connects at Ramp*i/Streams.
 	Ramp time.Duration
-	// Tick is how often the schedulers wake up to send what is due (default 50 ms).
+	// Tick is how often the schedulers wake up to send what is due (default DefaultTick).
 	Tick time.Duration
-	// Workers is the number of scheduler goroutines (default GOMAXPROCS).
+	// Workers is the number of scheduler goroutines (default one per two cores: a
+	// scheduler's wake-ups cost more than its writes, and the other cores are the server's).
 	Workers int
 	// ConnectTimeout bounds the handshake, connect and publish of one stream (default 10 s).
 	ConnectTimeout time.Duration
 	// WriteTimeout fails a stream whose socket accepts nothing for this long (default 10 s).
 	WriteTimeout time.Duration
 }
+
+// DefaultTick sends each frame within 10 ms of its time: at 30 fps video and ~43 AAC frames a
+// second that is one or two frames per write, as a live encoder (or ffmpeg -re) sends them,
+// so a server is woken as often as by real publishers.
+const DefaultTick = 10 * time.Millisecond
 
 // Limits of Config.
 const (
@@ -49,10 +56,10 @@ const (
 
 func (c *Config) defaults() {
 	if c.Tick == 0 {
-		c.Tick = 50 * time.Millisecond
+		c.Tick = DefaultTick
 	}
 	if c.Workers == 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
+		c.Workers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = 10 * time.Second
@@ -153,6 +160,7 @@ type stream struct {
 
 	// Set before the stream is handed to a worker, read-only after.
 	conn  net.Conn
+	out   io.Writer // conn, or a rawWriter on it
 	start time.Time
 
 	// Owned by the worker.
@@ -323,7 +331,7 @@ func (w *worker) service(s *stream) bool {
 		}
 		s.deadlineSet = now
 	}
-	n, err := s.conn.Write(b)
+	n, err := s.out.Write(b)
 	s.bytes += int64(n)
 	if err != nil {
 		return w.failWrite(s, err)
@@ -376,6 +384,10 @@ func runStream(ctx context.Context, base *url.URL, s *stream, w *worker, connect
 		return
 	}
 	s.conn = c.NetConn()
+	s.out = s.conn
+	if rw := newRawWriter(s.conn); rw != nil {
+		s.out = rw
+	}
 	s.bytes = int64(c.BytesSent())
 	s.start = time.Now()
 	if !w.add(s) {

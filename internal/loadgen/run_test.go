@@ -318,7 +318,7 @@ func (discardConn) Close() error                     { return nil }
 func TestServiceNoAllocs(t *testing.T) {
 	clip := shortClip(t)
 	w := &worker{clip: clip, stop: Pos(1 << 40), tick: time.Millisecond, wtime: time.Second}
-	s := &stream{name: "s0", bye: goodbye("s0"), conn: discardConn{}}
+	s := &stream{name: "s0", bye: goodbye("s0"), conn: discardConn{}, out: discardConn{}}
 	// Started long ago: every call sends a few loops' worth; warm the buffer up first.
 	s.start = time.Now().Add(-time.Hour)
 	require.True(t, w.service(s))
