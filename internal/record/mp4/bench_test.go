@@ -18,7 +18,15 @@ const benchUnitsPerFile = 50000
 
 // BenchmarkWriteUnit writes the reference bitrate's shape: 30 fps video averaging ~8 KB a
 // frame with 64 KB keyframes every 2 s, and 128 kbit/s AAC frames of 370 bytes.
-func BenchmarkWriteUnit(b *testing.B) {
+func BenchmarkWriteUnit(b *testing.B) { benchWriteUnit(b, 0) }
+
+// BenchmarkWriteUnitFlush is BenchmarkWriteUnit with a Flush of the writer and the spool file
+// after every 200 ms of media, as the recorder does after each ingest batch. retained-B is
+// what the writer keeps after the last Flush.
+func BenchmarkWriteUnitFlush(b *testing.B) { benchWriteUnit(b, 200*time.Millisecond) }
+
+// benchWriteUnit writes units, flushing every batch of media (never when 0).
+func benchWriteUnit(b *testing.B, batch time.Duration) {
 	tracks := synthTracks(b)
 	const cycle = 60 * time.Second
 	units := synthUnits(tracks, cycle, 8000, 370)
@@ -36,6 +44,7 @@ func BenchmarkWriteUnit(b *testing.B) {
 		return f, w
 	}
 	f, w := open()
+	next := batch
 	b.ReportAllocs()
 	b.ResetTimer()
 	var u media.Unit
@@ -46,6 +55,7 @@ func BenchmarkWriteUnit(b *testing.B) {
 			require.NoError(b, err)
 			require.NoError(b, f.Close())
 			f, w = open()
+			next = batch
 			b.StartTimer()
 		}
 		k := i % benchUnitsPerFile
@@ -53,11 +63,24 @@ func BenchmarkWriteUnit(b *testing.B) {
 		shift := time.Duration(k/len(units)) * cycle
 		u.DTS += shift
 		u.PTS += shift
+		if batch > 0 && u.DTS >= next {
+			if err := w.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			next += batch
+		}
 		if err := w.WriteUnit(&u); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	if batch > 0 {
+		require.NoError(b, w.Flush())
+		b.ReportMetric(float64(retainedBytes(w)), "retained-B")
+	}
 	_, err := w.Close()
 	require.NoError(b, err)
 	require.NoError(b, f.Close())

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -43,4 +44,95 @@ func TestFlushWritesBufferedSamples(t *testing.T) {
 	}
 	require.Equal(t, video-1, st.VideoFrames, "every video sample but the held-back last one")
 	require.Equal(t, audio-1, st.AudioFrames)
+}
+
+// retainedBytes is the buffer capacity a writer holds: payload, sample tables and moof buffer.
+func retainedBytes(w *Writer) int {
+	n := 0
+	if w.scratch != nil {
+		n += cap(w.scratch.b)
+	}
+	for _, t := range w.tracks {
+		if t.payload != nil {
+			n += cap(t.payload.b)
+		}
+		n += cap(t.samples) * int(unsafe.Sizeof(wsample{}))
+	}
+	return n
+}
+
+// TestFlushKeepsOnlyHeldBack: after each Flush (every 200 ms of media, as the recorder does
+// after an ingest batch) a track keeps only its held-back sample, in a buffer of about its
+// size rather than one of the largest fragment's; after Close the writer keeps nothing. The
+// file still holds every sample as given.
+func TestFlushKeepsOnlyHeldBack(t *testing.T) {
+	dir := t.TempDir()
+	tracks := synthTracks(t)
+	units := synthUnits(tracks, 5*time.Second, 8000, 370)
+	frag := filepath.Join(dir, "a.fmp4")
+	f := newSink(t, frag)
+	w, err := NewWriter(f, tracks)
+	require.NoError(t, err)
+	const batch = 200 * time.Millisecond
+	next, flushes, peak, keptKeyframe := batch, 0, 0, false
+	for i := range units {
+		if units[i].DTS >= next {
+			require.NoError(t, w.Flush())
+			require.NoError(t, f.Flush())
+			flushes++
+			next += batch
+			require.Nil(t, w.scratch, "the moof buffer is back in the pool")
+			for _, tr := range w.tracks {
+				require.Len(t, tr.samples, 1, "only the held-back sample is left")
+				held := int(tr.samples[0].size)
+				keptKeyframe = keptKeyframe || (tr.video && tr.samples[0].sync)
+				require.Len(t, tr.payload.b, held)
+				require.LessOrEqual(t, cap(tr.payload.b), max(2*held, 1<<minBufShift),
+					"flush %d: %d bytes kept for a sample of %d", flushes, cap(tr.payload.b), held)
+			}
+		}
+		require.NoError(t, w.WriteUnit(&units[i]))
+		for _, tr := range w.tracks {
+			if tr.payload != nil {
+				peak = max(peak, cap(tr.payload.b))
+			}
+		}
+	}
+	require.True(t, keptKeyframe, "a keyframe was held back across a flush at least once")
+	require.Greater(t, peak, 2*64000, "fragments need more than what is kept")
+
+	st, err := w.Close()
+	require.NoError(t, err)
+	require.Zero(t, retainedBytes(w), "Close leaves nothing")
+	require.NoError(t, f.Close())
+
+	var moofs int
+	for _, b := range topBoxes(t, frag) {
+		if b.typ == "moof" {
+			moofs++
+		}
+	}
+	require.Equal(t, flushes+1, moofs, "a fragment per flush, then the last one")
+	final := filepath.Join(dir, "a.mp4")
+	fs, err := Finalize(frag, final)
+	require.NoError(t, err)
+	require.Equal(t, st.VideoFrames, fs.VideoFrames)
+	require.Equal(t, st.AudioFrames, fs.AudioFrames)
+	compareSamples(t, final, units)
+}
+
+// TestBufPoolSizes: buffers come in power-of-two classes up to the largest pooled one; past
+// that they have the size asked for and do not go back to the pool.
+func TestBufPoolSizes(t *testing.T) {
+	for _, n := range []int{0, 1, 256, 257, 8000, 64000, 1 << maxBufShift} {
+		p := getBuf(n)
+		require.Empty(t, p.b)
+		require.GreaterOrEqual(t, cap(p.b), max(n, 1<<minBufShift))
+		require.Less(t, cap(p.b), max(2*n, 1<<minBufShift+1), "size %d", n)
+		putBuf(p)
+	}
+	big := getBuf(1<<maxBufShift + 1)
+	require.Equal(t, 1<<maxBufShift+1, cap(big.b))
+	putBuf(big)
+	require.Equal(t, 1<<maxBufShift, cap(getBuf(1<<maxBufShift).b), "the oversized buffer was not pooled")
 }

@@ -54,7 +54,7 @@ type Writer struct {
 	f       *sink.File
 	tracks  []*wtrack // video first, then audio; each is present only if the stream has it
 	seq     uint32
-	scratch []byte // moof marshaling buffer, reused across fragments
+	scratch *buf // moof marshaling buffer, pooled between fragments
 	written int64
 
 	fragStart time.Duration // DTS of the first unit written since the last fragment
@@ -70,7 +70,8 @@ type wtrack struct {
 	timescale int64
 	video     bool
 	samples   []wsample // buffered samples; the last one waits for its successor's DTS
-	payload   []byte    // buffered sample data in sample order
+	payload   *buf      // buffered sample data in sample order (pooled); nil when none
+	fragBytes int       // payload of the last fragment: what a growing buffer asks for
 	frames    int64
 	lastIn    time.Duration // DTS of the previous unit as given
 	lastDTS   int64         // DTS of the previous unit in ticks
@@ -178,7 +179,7 @@ func (w *Writer) WriteUnit(u *media.Unit) error {
 	t.samples = append(t.samples, wsample{
 		dts: dts, size: uint32(len(u.Data)), cto: int32(ctoTicks), sync: u.Keyframe || !t.video,
 	})
-	t.payload = append(t.payload, u.Data...)
+	t.appendPayload(u.Data)
 	t.frames++
 	w.buffered += len(u.Data)
 
@@ -234,6 +235,12 @@ func (w *Writer) Close() (Stats, error) {
 		w.err = w.flush(true)
 	}
 	w.closed = true
+	putBuf(w.scratch) // buffers are only left after a failed write
+	w.scratch = nil
+	for _, t := range w.tracks {
+		putBuf(t.payload)
+		t.payload, t.samples = nil, nil
+	}
 	return w.stats(), w.err
 }
 
@@ -262,7 +269,10 @@ func (w *Writer) flush(final bool) error {
 	if err != nil || hdr == nil {
 		return err
 	}
-	if err := w.write(hdr); err != nil {
+	err = w.write(hdr) // the sink copies it
+	putBuf(w.scratch)
+	w.scratch = nil
+	if err != nil {
 		return err
 	}
 	for i, t := range w.tracks {
@@ -274,16 +284,47 @@ func (w *Writer) flush(final bool) error {
 		for _, s := range t.samples[:n] {
 			size += int(s.size)
 		}
-		if err := w.write(t.payload[:size]); err != nil {
+		if err := w.write(t.payload.b[:size]); err != nil {
 			return err
 		}
-		// Keep the held-back sample at the start of the reused buffers.
 		t.samples = t.samples[:copy(t.samples, t.samples[n:])]
-		t.payload = t.payload[:copy(t.payload, t.payload[size:])]
+		t.keepPayload(size)
 		w.buffered -= size
 	}
 	return nil
 }
+
+// appendPayload buffers a sample's data. A buffer that must grow is swapped for a pooled one
+// the size of the track's last fragment, so it grows about once per fragment.
+func (t *wtrack) appendPayload(p []byte) {
+	if t.payload == nil {
+		t.payload = getBuf(max(len(p), t.fragBytes))
+	} else if old := t.payload; cap(old.b)-len(old.b) < len(p) {
+		t.payload = getBuf(max(len(old.b)+len(p), t.fragBytes))
+		t.payload.b = append(t.payload.b, old.b...)
+		putBuf(old)
+	}
+	t.payload.b = append(t.payload.b, p...)
+}
+
+// keepPayload drops the first size bytes of the payload, which are written. The rest (the
+// held-back sample, if any) moves to a buffer of its own size and the fragment's buffer goes
+// back to the pool, so between ingest batches the track does not hold a fragment's capacity.
+func (t *wtrack) keepPayload(size int) {
+	old := t.payload
+	t.fragBytes = len(old.b)
+	t.payload = nil
+	if rest := old.b[size:]; len(rest) > 0 {
+		t.payload = getBuf(len(rest))
+		t.payload.b = append(t.payload.b, rest...)
+	}
+	putBuf(old)
+}
+
+// moofFixedSize bounds a fragment header but for its trun entries (16 bytes a sample): moof,
+// mfhd, two trafs with tfhd, tfdt and the trun fields before the entries, and a largesize
+// mdat header.
+const moofFixedSize = 8 + 16 + 2*(8+16+20+20) + largeBoxHeaderSize
 
 // marshalFragment marshals the moof and the mdat header of the next fragment into the scratch
 // buffer and returns them (nil when no sample is ready) with the number of samples of each
@@ -291,29 +332,34 @@ func (w *Writer) flush(final bool) error {
 func (w *Writer) marshalFragment(final bool) ([]byte, [2]int, error) {
 	var ready [2]int   // samples of each track that go into this fragment
 	var offsets [2]int // positions of the trun data_offset fields to patch
-	var payload uint64
-	b := w.scratch[:0]
-	b, moof := startBox(b, "moof")
-	b, box := startFullBox(b, "mfhd", 0, 0)
-	b = be32(b, w.seq+1)
-	b, _ = endBox(b, box)
+	samples := 0
 	for i, t := range w.tracks {
 		n := len(t.samples)
 		if !final {
 			n-- // hold the last sample back until the next DTS gives its duration
 		}
-		if n <= 0 {
+		ready[i] = max(n, 0)
+		samples += ready[i]
+	}
+	if samples == 0 {
+		return nil, ready, nil
+	}
+	// Sized for the whole header, so marshaling does not grow it past its pool class.
+	putBuf(w.scratch) // nil unless a failed write left it
+	w.scratch = getBuf(moofFixedSize + 16*samples)
+	var payload uint64
+	b, moof := startBox(w.scratch.b, "moof")
+	b, box := startFullBox(b, "mfhd", 0, 0)
+	b = be32(b, w.seq+1)
+	b, _ = endBox(b, box)
+	for i, t := range w.tracks {
+		if ready[i] == 0 {
 			continue
 		}
-		ready[i] = n
-		b, offsets[i] = marshalTraf(b, t, n, final)
-		for _, s := range t.samples[:n] {
+		b, offsets[i] = marshalTraf(b, t, ready[i], final)
+		for _, s := range t.samples[:ready[i]] {
 			payload += uint64(s.size)
 		}
-	}
-	w.scratch = b
-	if payload == 0 {
-		return nil, ready, nil
 	}
 	b, err := endBox(b, moof)
 	if err != nil {
@@ -335,7 +381,7 @@ func (w *Writer) marshalFragment(final bool) ([]byte, [2]int, error) {
 		}
 	}
 	b = appendMdatHeader(b, payload)
-	w.scratch = b
+	w.scratch.b = b
 	w.seq++
 	return b, ready, nil
 }
