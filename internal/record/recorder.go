@@ -70,8 +70,12 @@ type Recorder struct {
 	Metrics *Metrics
 
 	// mu guards the sink side: what ingest and the app may touch from other goroutines.
-	mu       sync.Mutex
-	ch       chan item
+	mu sync.Mutex
+	// queue is what was handed over and the goroutine has not taken yet; wake tells the
+	// goroutine there is some. A slice, not a buffered channel: memory follows the backlog,
+	// not QueueLen slots per stream.
+	queue    []item
+	wake     chan struct{}
 	started  bool
 	attached bool // a publication feeds the recorder
 	over     bool // the recorder ends: it takes no more media and no resume
@@ -115,6 +119,7 @@ type Recorder struct {
 	skip         bool // Resolve decided not to record: batches are dropped until the end
 	metaKbps     atomic.Int64
 	pending      []*stream.Batch
+	taken        []item // the queue's items being handled
 	formats      []*formatState
 	failed       error
 }
@@ -157,9 +162,7 @@ func (r *Recorder) Start() {
 	if r.Complete == nil {
 		r.Complete = func(*Job) {}
 	}
-	// Two slots beyond QueueLen: batches stop at QueueLen, so an end mark and a resume mark
-	// always find room and ingest never blocks.
-	r.ch = make(chan item, r.QueueLen+2)
+	r.wake = make(chan struct{}, 1)
 	r.cmds = make(chan command)
 	r.quit = make(chan struct{})
 	r.epoch, r.pubStart, r.live = r.StartWall, r.StartWall, true
@@ -216,7 +219,7 @@ func (r *Recorder) resolve(info StreamInfo) bool {
 func (r *Recorder) WriteBatch(b *stream.Batch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.over || !r.attached || len(r.ch) >= r.QueueLen {
+	if r.over || !r.attached || len(r.queue) >= r.QueueLen {
 		if r.attached && !r.over {
 			r.Metrics.dropped(len(b.Units))
 			r.Logger.Warn("recorder queue full, media dropped", "units", len(b.Units))
@@ -224,7 +227,49 @@ func (r *Recorder) WriteBatch(b *stream.Batch) {
 		b.Release()
 		return
 	}
-	r.ch <- item{b: b}
+	r.enqueue(item{b: b})
+}
+
+// enqueue queues it for the goroutine; r.mu must be held. Marks are never refused: batches
+// stop at QueueLen, so the queue stays bounded and ingest never blocks.
+func (r *Recorder) enqueue(it item) {
+	r.queue = append(r.queue, it)
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns what is queued and gives the queue prev's array to reuse.
+func (r *Recorder) take(prev []item) []item {
+	clear(prev)
+	r.mu.Lock()
+	q := r.queue
+	r.queue = prev[:0]
+	r.mu.Unlock()
+	return q
+}
+
+// handleQueued handles what is queued, in order; once the recording is done the rest is
+// dropped.
+func (r *Recorder) handleQueued() {
+	r.taken = r.take(r.taken)
+	for _, it := range r.taken {
+		if r.done {
+			it.release()
+			continue
+		}
+		r.handleItem(it)
+		if r.failed != nil {
+			r.finish()
+		}
+	}
+}
+
+func (it item) release() {
+	if it.b != nil {
+		it.b.Release()
+	}
 }
 
 // SetMetadata implements stream.Sink: it keeps the publisher's video bitrate for Resolve.
@@ -240,7 +285,7 @@ func (r *Recorder) End(reason error) {
 		return
 	}
 	r.attached = false
-	r.ch <- item{mark: markEnd, reason: reason}
+	r.enqueue(item{mark: markEnd, reason: reason})
 }
 
 // Resume attaches a new publication of the stream to the paused recording (§6). It reports
@@ -249,12 +294,12 @@ func (r *Recorder) End(reason error) {
 func (r *Recorder) Resume(start time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.started || r.over || r.attached || !r.resumable || len(r.ch) > r.QueueLen {
+	if !r.started || r.over || r.attached || !r.resumable || len(r.queue) > r.QueueLen {
 		return false
 	}
 	r.attached = true
 	r.resumes++
-	r.ch <- item{mark: markResume, start: start}
+	r.enqueue(item{mark: markResume, start: start})
 	return true
 }
 
@@ -269,8 +314,8 @@ func (r *Recorder) run() {
 	defer t.Stop()
 	for !r.done {
 		select {
-		case it := <-r.ch:
-			r.handleItem(it)
+		case <-r.wake:
+			r.handleQueued()
 		case now := <-t.C:
 			r.tick(now)
 		case c := <-r.cmds:
@@ -285,16 +330,10 @@ func (r *Recorder) run() {
 	r.mu.Lock()
 	r.over = true
 	r.mu.Unlock()
-	for {
-		select {
-		case it := <-r.ch:
-			if it.b != nil {
-				it.b.Release()
-			}
-		default:
-			return
-		}
+	for _, it := range r.take(r.taken) {
+		it.release()
 	}
+	r.taken = nil
 }
 
 func (r *Recorder) handleItem(it item) {
@@ -314,10 +353,12 @@ func (r *Recorder) handleItem(it item) {
 // shutdown handles what is queued and ends the recording.
 func (r *Recorder) shutdown() {
 	for !r.done {
-		select {
-		case it := <-r.ch:
-			r.handleItem(it)
-		default:
+		r.mu.Lock()
+		queued := len(r.queue) > 0
+		r.mu.Unlock()
+		if queued {
+			r.handleQueued()
+		} else {
 			r.finish()
 		}
 	}

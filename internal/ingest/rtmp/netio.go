@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// readBufSize is what one socket read can take: everything a publisher sent during a
-// ReadBatch pause at up to ~25 Mbit/s.
-const readBufSize = 64 << 10
+// readBufSize is what one socket read can take. It is per connection and held all the time,
+// so it is small: a 2 Mbit/s publisher sends ~50 KB per 200 ms pause, which takes a few reads
+// in a row (a full read skips the pause), a few extra syscalls per second against ~48 KB less
+// memory per stream.
+const readBufSize = 16 << 10
 
 // pollLowat is the SO_RCVLOWAT of a publishing socket: more than a publisher sends during one
 // ReadBatch pause, so the kernel does not signal readability (and wake Go's netpoller) for each
@@ -20,8 +22,8 @@ const readBufSize = 64 << 10
 // nothing waits at most one pause and the connection polls again (see socketRead).
 const pollLowat = 1 << 20
 
-// netIO sits between the parsers and the socket. It reads through a 64 KiB buffer so one
-// syscall takes everything pending; while publishing it pauses before each socket read until
+// netIO sits between the parsers and the socket. It reads through a buffer so one syscall
+// takes what is pending; while publishing it pauses before each socket read until
 // the next multiple of ReadBatch, so a connection wakes up a few times a second instead of once
 // per packet (perf-notes: wake-ups dominate), and all connections wake together: one timer
 // expiry of the runtime serves them all. The chunk reader parses br directly and only makes it

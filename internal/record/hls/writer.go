@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/record/bufpool"
 	"github.com/liverec/liverec/internal/record/sink"
 )
 
@@ -77,7 +78,7 @@ type Writer struct {
 	lastDTS     [2]time.Duration
 	haveDTS     [2]bool
 	videoStep   time.Duration // last video DTS step, to estimate when the last frame ends
-	pes         []byte        // PES being assembled, reused
+	pes         []byte        // PES being assembled (pooled, only during WriteUnit)
 	err         error         // sticky: a slice or playlist write failed
 	closed      bool
 }
@@ -154,6 +155,28 @@ func (w *Writer) Discontinuity(tracks media.Tracks) {
 // WriteUnit writes one access unit. u.DTS and u.PTS are relative to the cycle's start, >= 0,
 // and DTS strictly increases per track. Data is not kept after the call.
 func (w *Writer) WriteUnit(u *media.Unit) error {
+	// The PES and its TS packets only live during the call: their buffers are shared with the
+	// other streams' writers instead of each writer keeping its largest keyframe's worth.
+	pes, out := bufpool.Get(len(u.Data)+pesOverhead), bufpool.Get(tsSize(len(u.Data)+pesOverhead))
+	w.pes, w.ts.out = pes.B, out.B
+	err := w.writeUnit(u)
+	pes.B, out.B = w.pes, w.ts.out
+	w.pes, w.ts.out = nil, nil
+	bufpool.Put(pes)
+	bufpool.Put(out)
+	return err
+}
+
+// pesOverhead bounds what an access unit gains on its way into a PES: the PES header, our
+// access unit delimiter, start codes and, before a keyframe, the parameter sets (typically a
+// few dozen bytes; more only grows the buffer).
+const pesOverhead = pesHeaderMax + 256
+
+// tsSize is the size of the TS packets carrying a PES of n bytes, with room for the tables
+// and a PCR-only packet.
+func tsSize(n int) int { return (n/tsPayloadSize + 4) * tsPacketSize }
+
+func (w *Writer) writeUnit(u *media.Unit) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -203,7 +226,6 @@ func (w *Writer) WriteUnit(u *media.Unit) error {
 	if _, err := w.file.Write(w.ts.out); err != nil {
 		return w.fail(err)
 	}
-	w.ts.out = w.ts.out[:0]
 	return nil
 }
 

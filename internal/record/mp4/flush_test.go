@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/liverec/liverec/internal/record/bufpool"
 	"github.com/stretchr/testify/require"
 )
 
@@ -50,11 +51,11 @@ func TestFlushWritesBufferedSamples(t *testing.T) {
 func retainedBytes(w *Writer) int {
 	n := 0
 	if w.scratch != nil {
-		n += cap(w.scratch.b)
+		n += cap(w.scratch.B)
 	}
 	for _, t := range w.tracks {
 		if t.payload != nil {
-			n += cap(t.payload.b)
+			n += cap(t.payload.B)
 		}
 		n += cap(t.samples) * int(unsafe.Sizeof(wsample{}))
 	}
@@ -86,15 +87,15 @@ func TestFlushKeepsOnlyHeldBack(t *testing.T) {
 				require.Len(t, tr.samples, 1, "only the held-back sample is left")
 				held := int(tr.samples[0].size)
 				keptKeyframe = keptKeyframe || (tr.video && tr.samples[0].sync)
-				require.Len(t, tr.payload.b, held)
-				require.LessOrEqual(t, cap(tr.payload.b), max(2*held, 1<<minBufShift),
-					"flush %d: %d bytes kept for a sample of %d", flushes, cap(tr.payload.b), held)
+				require.Len(t, tr.payload.B, held)
+				require.LessOrEqual(t, cap(tr.payload.B), max(2*held, 1<<bufpool.MinShift),
+					"flush %d: %d bytes kept for a sample of %d", flushes, cap(tr.payload.B), held)
 			}
 		}
 		require.NoError(t, w.WriteUnit(&units[i]))
 		for _, tr := range w.tracks {
 			if tr.payload != nil {
-				peak = max(peak, cap(tr.payload.b))
+				peak = max(peak, cap(tr.payload.B))
 			}
 		}
 	}
@@ -119,20 +120,4 @@ func TestFlushKeepsOnlyHeldBack(t *testing.T) {
 	require.Equal(t, st.VideoFrames, fs.VideoFrames)
 	require.Equal(t, st.AudioFrames, fs.AudioFrames)
 	compareSamples(t, final, units)
-}
-
-// TestBufPoolSizes: buffers come in power-of-two classes up to the largest pooled one; past
-// that they have the size asked for and do not go back to the pool.
-func TestBufPoolSizes(t *testing.T) {
-	for _, n := range []int{0, 1, 256, 257, 8000, 64000, 1 << maxBufShift} {
-		p := getBuf(n)
-		require.Empty(t, p.b)
-		require.GreaterOrEqual(t, cap(p.b), max(n, 1<<minBufShift))
-		require.Less(t, cap(p.b), max(2*n, 1<<minBufShift+1), "size %d", n)
-		putBuf(p)
-	}
-	big := getBuf(1<<maxBufShift + 1)
-	require.Equal(t, 1<<maxBufShift+1, cap(big.b))
-	putBuf(big)
-	require.Equal(t, 1<<maxBufShift, cap(getBuf(1<<maxBufShift).b), "the oversized buffer was not pooled")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/record/bufpool"
 	"github.com/liverec/liverec/internal/record/sink"
 )
 
@@ -54,7 +55,7 @@ type Writer struct {
 	f       *sink.File
 	tracks  []*wtrack // video first, then audio; each is present only if the stream has it
 	seq     uint32
-	scratch *buf // moof marshaling buffer, pooled between fragments
+	scratch *bufpool.Buf // moof marshaling buffer, pooled between fragments
 	written int64
 
 	fragStart time.Duration // DTS of the first unit written since the last fragment
@@ -69,9 +70,9 @@ type wtrack struct {
 	id        uint32
 	timescale int64
 	video     bool
-	samples   []wsample // buffered samples; the last one waits for its successor's DTS
-	payload   *buf      // buffered sample data in sample order (pooled); nil when none
-	fragBytes int       // payload of the last fragment: what a growing buffer asks for
+	samples   []wsample    // buffered samples; the last one waits for its successor's DTS
+	payload   *bufpool.Buf // buffered sample data in sample order (pooled); nil when none
+	fragBytes int          // payload of the last fragment: what a growing buffer asks for
 	frames    int64
 	lastIn    time.Duration // DTS of the previous unit as given
 	lastDTS   int64         // DTS of the previous unit in ticks
@@ -235,10 +236,10 @@ func (w *Writer) Close() (Stats, error) {
 		w.err = w.flush(true)
 	}
 	w.closed = true
-	putBuf(w.scratch) // buffers are only left after a failed write
+	bufpool.Put(w.scratch) // buffers are only left after a failed write
 	w.scratch = nil
 	for _, t := range w.tracks {
-		putBuf(t.payload)
+		bufpool.Put(t.payload)
 		t.payload, t.samples = nil, nil
 	}
 	return w.stats(), w.err
@@ -270,7 +271,7 @@ func (w *Writer) flush(final bool) error {
 		return err
 	}
 	err = w.write(hdr) // the sink copies it
-	putBuf(w.scratch)
+	bufpool.Put(w.scratch)
 	w.scratch = nil
 	if err != nil {
 		return err
@@ -284,7 +285,7 @@ func (w *Writer) flush(final bool) error {
 		for _, s := range t.samples[:n] {
 			size += int(s.size)
 		}
-		if err := w.write(t.payload.b[:size]); err != nil {
+		if err := w.write(t.payload.B[:size]); err != nil {
 			return err
 		}
 		t.samples = t.samples[:copy(t.samples, t.samples[n:])]
@@ -298,13 +299,13 @@ func (w *Writer) flush(final bool) error {
 // the size of the track's last fragment, so it grows about once per fragment.
 func (t *wtrack) appendPayload(p []byte) {
 	if t.payload == nil {
-		t.payload = getBuf(max(len(p), t.fragBytes))
-	} else if old := t.payload; cap(old.b)-len(old.b) < len(p) {
-		t.payload = getBuf(max(len(old.b)+len(p), t.fragBytes))
-		t.payload.b = append(t.payload.b, old.b...)
-		putBuf(old)
+		t.payload = bufpool.Get(max(len(p), t.fragBytes))
+	} else if old := t.payload; cap(old.B)-len(old.B) < len(p) {
+		t.payload = bufpool.Get(max(len(old.B)+len(p), t.fragBytes))
+		t.payload.B = append(t.payload.B, old.B...)
+		bufpool.Put(old)
 	}
-	t.payload.b = append(t.payload.b, p...)
+	t.payload.B = append(t.payload.B, p...)
 }
 
 // keepPayload drops the first size bytes of the payload, which are written. The rest (the
@@ -312,13 +313,13 @@ func (t *wtrack) appendPayload(p []byte) {
 // back to the pool, so between ingest batches the track does not hold a fragment's capacity.
 func (t *wtrack) keepPayload(size int) {
 	old := t.payload
-	t.fragBytes = len(old.b)
+	t.fragBytes = len(old.B)
 	t.payload = nil
-	if rest := old.b[size:]; len(rest) > 0 {
-		t.payload = getBuf(len(rest))
-		t.payload.b = append(t.payload.b, rest...)
+	if rest := old.B[size:]; len(rest) > 0 {
+		t.payload = bufpool.Get(len(rest))
+		t.payload.B = append(t.payload.B, rest...)
 	}
-	putBuf(old)
+	bufpool.Put(old)
 }
 
 // moofFixedSize bounds a fragment header but for its trun entries (16 bytes a sample): moof,
@@ -345,10 +346,10 @@ func (w *Writer) marshalFragment(final bool) ([]byte, [2]int, error) {
 		return nil, ready, nil
 	}
 	// Sized for the whole header, so marshaling does not grow it past its pool class.
-	putBuf(w.scratch) // nil unless a failed write left it
-	w.scratch = getBuf(moofFixedSize + 16*samples)
+	bufpool.Put(w.scratch) // nil unless a failed write left it
+	w.scratch = bufpool.Get(moofFixedSize + 16*samples)
 	var payload uint64
-	b, moof := startBox(w.scratch.b, "moof")
+	b, moof := startBox(w.scratch.B, "moof")
 	b, box := startFullBox(b, "mfhd", 0, 0)
 	b = be32(b, w.seq+1)
 	b, _ = endBox(b, box)
@@ -381,7 +382,7 @@ func (w *Writer) marshalFragment(final bool) ([]byte, [2]int, error) {
 		}
 	}
 	b = appendMdatHeader(b, payload)
-	w.scratch.b = b
+	w.scratch.B = b
 	w.seq++
 	return b, ready, nil
 }

@@ -62,6 +62,17 @@ func (s *File) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
+	if len(s.buf)+len(p) > s.maxBatch {
+		// Hand over what is pending instead of growing the batch past its size (pooled
+		// buffers stay one size); a piece as large as a batch then goes to write(2) as it is,
+		// without a copy.
+		if err := s.Flush(); err != nil {
+			return 0, err
+		}
+		if len(p) >= s.maxBatch {
+			return s.write(p)
+		}
+	}
 	if s.bp == nil {
 		s.bp = batchPool.Get().(*[]byte)
 		s.buf = (*s.bp)[:0]
@@ -83,11 +94,8 @@ func (s *File) Flush() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	n, err := s.f.Write(s.buf)
-	s.flushed += int64(n)
-	if err != nil {
-		s.err = fmt.Errorf("write %s: %w", s.path, err)
-		return s.err
+	if _, err := s.write(s.buf); err != nil {
+		return err
 	}
 	// Give the buffer back for other files, but let a burst's oversized buffer go.
 	if cap(s.buf) <= 4*s.maxBatch {
@@ -96,6 +104,17 @@ func (s *File) Flush() error {
 	}
 	s.buf, s.bp = nil, nil
 	return nil
+}
+
+// write hands p to write(2) (the batch must be empty or p must be it).
+func (s *File) write(p []byte) (int, error) {
+	n, err := s.f.Write(p)
+	s.flushed += int64(n)
+	if err != nil {
+		s.err = fmt.Errorf("write %s: %w", s.path, err)
+		return n, s.err
+	}
+	return n, nil
 }
 
 // WriteAt flushes the batch and then writes p at off, which must lie within the flushed part.
