@@ -78,7 +78,8 @@ type Writer struct {
 	metaAt int64 // file offset of the onMetaData tag body
 
 	// hdr is scratch for a tag header and its media header, so WriteUnit allocates nothing.
-	hdr [tagHeaderSize + maxMediaHeaderSize]byte
+	hdr  [tagHeaderSize + maxMediaHeaderSize]byte
+	prev [prevTagSizeSize]byte
 
 	tl     timeline
 	stats  Stats
@@ -237,9 +238,8 @@ func (w *Writer) writeTag(typ uint8, ts uint32, mh, payload []byte) error {
 	if _, err := w.f.Write(payload); err != nil {
 		return err
 	}
-	var prev [prevTagSizeSize]byte
-	binary.BigEndian.PutUint32(prev[:], uint32(tagHeaderSize+size))
-	_, err := w.f.Write(prev[:])
+	binary.BigEndian.PutUint32(w.prev[:], uint32(tagHeaderSize+size))
+	_, err := w.f.Write(w.prev[:]) // a field, not a local: the sink may pass p to write(2), so it escapes
 	return err
 }
 

@@ -64,7 +64,7 @@ type esStream struct {
 // tsMuxer writes one program with at most one video and one audio stream into a reusable
 // buffer. It never allocates once its buffers have grown to the largest access unit.
 type tsMuxer struct {
-	out []byte // packets not yet handed to the slice file (pooled, only during WriteUnit)
+	out []byte // packets not yet handed to the slice file (Writer.outBuf)
 
 	video, audio   esStream // pid 0 = absent
 	pcrPID         uint16

@@ -78,7 +78,9 @@ type Writer struct {
 	lastDTS     [2]time.Duration
 	haveDTS     [2]bool
 	videoStep   time.Duration // last video DTS step, to estimate when the last frame ends
-	pes         []byte        // PES being assembled (pooled, only during WriteUnit)
+	pes         []byte        // PES being assembled, in pesBuf
+	pesBuf      *bufpool.Buf  // pooled, from the first unit of a batch to Flush
+	outBuf      *bufpool.Buf  // holds ts.out, likewise
 	err         error         // sticky: a slice or playlist write failed
 	closed      bool
 }
@@ -155,16 +157,36 @@ func (w *Writer) Discontinuity(tracks media.Tracks) {
 // WriteUnit writes one access unit. u.DTS and u.PTS are relative to the cycle's start, >= 0,
 // and DTS strictly increases per track. Data is not kept after the call.
 func (w *Writer) WriteUnit(u *media.Unit) error {
-	// The PES and its TS packets only live during the call: their buffers are shared with the
-	// other streams' writers instead of each writer keeping its largest keyframe's worth.
-	pes, out := bufpool.Get(len(u.Data)+pesOverhead), bufpool.Get(tsSize(len(u.Data)+pesOverhead))
-	w.pes, w.ts.out = pes.B, out.B
-	err := w.writeUnit(u)
-	pes.B, out.B = w.pes, w.ts.out
-	w.pes, w.ts.out = nil, nil
-	bufpool.Put(pes)
-	bufpool.Put(out)
-	return err
+	w.borrow(len(u.Data))
+	return w.writeUnit(u)
+}
+
+// borrow takes the PES and TS buffers from the pools shared with the other streams' writers;
+// Flush gives them back. They are only needed while a batch is written, so a stream does not
+// keep its largest keyframe's worth between batches.
+func (w *Writer) borrow(n int) {
+	if w.pesBuf == nil {
+		w.pesBuf = bufpool.Get(n + pesOverhead)
+		w.pes = w.pesBuf.B
+	}
+	if w.outBuf == nil {
+		w.outBuf = bufpool.Get(tsSize(n + pesOverhead))
+		w.ts.out = w.outBuf.B
+	}
+}
+
+// giveBack returns the buffers borrow took (with what they grew to).
+func (w *Writer) giveBack() {
+	if w.pesBuf != nil {
+		w.pesBuf.B = w.pes[:0]
+		bufpool.Put(w.pesBuf)
+		w.pesBuf, w.pes = nil, nil
+	}
+	if w.outBuf != nil {
+		w.outBuf.B = w.ts.out[:0]
+		bufpool.Put(w.outBuf)
+		w.outBuf, w.ts.out = nil, nil
+	}
 }
 
 // pesOverhead bounds what an access unit gains on its way into a PES: the PES header, our
@@ -226,6 +248,7 @@ func (w *Writer) writeUnit(u *media.Unit) error {
 	if _, err := w.file.Write(w.ts.out); err != nil {
 		return w.fail(err)
 	}
+	w.ts.out = w.ts.out[:0]
 	return nil
 }
 
@@ -351,6 +374,7 @@ func (w *Writer) writeIndex(ended bool) error {
 
 // Flush hands the buffered bytes of the open slice to write(2).
 func (w *Writer) Flush() error {
+	w.giveBack()
 	if w.err != nil {
 		return w.err
 	}
@@ -367,6 +391,7 @@ func (w *Writer) Flush() error {
 // EXT-X-ENDLIST. After a write error it still closes the open file and writes the playlist of
 // the completed slices, and returns the error.
 func (w *Writer) Close() (Stats, error) {
+	w.giveBack()
 	if w.closed {
 		return Stats{}, errors.New("hls: close after close")
 	}

@@ -62,15 +62,24 @@ func (s *File) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
+	n := len(p)
 	if len(s.buf)+len(p) > s.maxBatch {
-		// Hand over what is pending instead of growing the batch past its size (pooled
-		// buffers stay one size); a piece as large as a batch then goes to write(2) as it is,
+		// Fill the batch and hand it over instead of growing it past its size (pooled
+		// buffers stay one size); what is left, if a batch or more, goes to write(2) as it is,
 		// without a copy.
-		if err := s.Flush(); err != nil {
-			return 0, err
+		if len(s.buf) > 0 {
+			k := max(s.maxBatch-len(s.buf), 0)
+			s.buf = append(s.buf, p[:k]...)
+			p = p[k:]
+			if err := s.Flush(); err != nil {
+				return 0, err
+			}
 		}
 		if len(p) >= s.maxBatch {
-			return s.write(p)
+			if _, err := s.write(p); err != nil {
+				return 0, err
+			}
+			return n, nil
 		}
 	}
 	if s.bp == nil {
@@ -83,7 +92,7 @@ func (s *File) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // Flush hands the pending batch to write(2) in one call.
