@@ -15,6 +15,9 @@ import (
 // memory per stream.
 const readBufSize = 16 << 10
 
+// maxHeldReads bounds a batch that full reads keep growing: 256 KiB of media.
+const maxHeldReads = 16
+
 // pollLowat is the SO_RCVLOWAT of a publishing socket: more than a publisher sends during one
 // ReadBatch pause, so the kernel does not signal readability (and wake Go's netpoller) for each
 // arriving packet while the connection sleeps. With per-frame publishers those wake-ups were
@@ -42,6 +45,8 @@ type netIO struct {
 	pause       time.Duration
 	// fullRead: the last socket read filled the buffer, so more is waiting: do not pause.
 	fullRead bool
+	// heldReads counts the full reads since the units were last handed on.
+	heldReads int
 	// polling: the socket signals no readability below pollLowat, so reads wait at most one
 	// pause and the idle timeout counts from lastData.
 	polling  bool
@@ -81,8 +86,16 @@ func newNetIO(conn net.Conn, m *Metrics) *netIO {
 func (n *netIO) Read(p []byte) (int, error) { return n.br.Read(p) }
 
 func (n *netIO) socketRead(p []byte) (int, error) {
+	// A full read means more is waiting and the next read comes at once: the batch grows on
+	// until a read that will pause first, so a pause's media is still one batch (bounded, for
+	// a publisher with a backlog).
 	if n.beforeRead != nil {
-		n.beforeRead()
+		if n.fullRead && n.publishing && n.drainUntil.Load() == 0 && n.heldReads < maxHeldReads {
+			n.heldReads++
+		} else {
+			n.heldReads = 0
+			n.beforeRead()
+		}
 	}
 	for {
 		k, err := n.readOnce(p)

@@ -45,3 +45,30 @@ func TestTrickleBelowLowWaterMarkIsReadEveryPause(t *testing.T) {
 	e.waitLog(t, time.Second, "rtmp publish ended", "reason=idle")
 	require.Equal(t, n, s.count())
 }
+
+// A publisher with a backlog is read in several full reads in a row; their media is still
+// handed on as one batch per pause (bounded), not one per read, or the recorder would wake
+// and write once per 16 KiB.
+func TestBacklogIsOneBatchPerPause(t *testing.T) {
+	e := startServer(t, func(s *Server, _ *stream.Hub) { s.ReadBatch = 300 * time.Millisecond })
+	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 3}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := dialPublisher(ctx, e.url("live#backlog"), tracks)
+	require.NoError(t, err)
+	s := e.nextSink(t, time.Second)
+	total := 0
+	for i := range units {
+		require.NoError(t, p.write(units[i], units[i].DTS)) // 3 s of media at once
+		total += len(units[i].Data)
+	}
+	require.Eventually(t, func() bool { return s.count() == len(units) }, 5*time.Second, 10*time.Millisecond)
+	p.close()
+	s.mu.Lock()
+	batches := s.batches
+	s.mu.Unlock()
+	reads := total / readBufSize
+	t.Logf("%d bytes of media, at least %d full reads, %d batches", total, reads, batches)
+	require.Greater(t, reads, 2*maxHeldReads, "the backlog must take many reads")
+	require.LessOrEqual(t, batches, reads/maxHeldReads+3, "one batch per pause or per %d full reads", maxHeldReads)
+}
