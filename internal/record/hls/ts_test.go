@@ -282,6 +282,12 @@ func TestWriteUnitAllocs(t *testing.T) {
 		}
 		i++
 	})
+	if raceDetector {
+		// Borrowed buffers are sometimes new there; scripts/test runs this test without the
+		// race detector too, where the promise is exact.
+		require.LessOrEqual(t, allocs, 2.0)
+		return
+	}
 	require.Zero(t, allocs)
 	_, err = w.Close()
 	require.NoError(t, err)

@@ -79,7 +79,8 @@ type Writer struct {
 	haveDTS     [2]bool
 	videoStep   time.Duration // last video DTS step, to estimate when the last frame ends
 	pes         []byte        // PES being assembled, in pesBuf
-	pesBuf      *bufpool.Buf  // pooled, from the first unit of a batch to Flush
+	pesBuf      *bufpool.Buf  // pooled, during WriteUnit
+	maxUnit     int           // largest unit so far: what borrowed buffers are sized for
 	outBuf      *bufpool.Buf  // holds ts.out, likewise
 	err         error         // sticky: a slice or playlist write failed
 	closed      bool
@@ -157,13 +158,18 @@ func (w *Writer) Discontinuity(tracks media.Tracks) {
 // WriteUnit writes one access unit. u.DTS and u.PTS are relative to the cycle's start, >= 0,
 // and DTS strictly increases per track. Data is not kept after the call.
 func (w *Writer) WriteUnit(u *media.Unit) error {
-	w.borrow(len(u.Data))
-	return w.writeUnit(u)
+	// The PES and its TS packets only live during the call: their buffers come from pools
+	// shared with the other streams' writers, sized for the largest unit so far so that they
+	// do not grow while in use. A stream then keeps nothing between units (a recorder may
+	// wait in write(2) mid-batch, and many do at once when the disk is slow).
+	w.maxUnit = max(w.maxUnit, len(u.Data))
+	w.borrow(w.maxUnit)
+	err := w.writeUnit(u)
+	w.giveBack()
+	return err
 }
 
-// borrow takes the PES and TS buffers from the pools shared with the other streams' writers;
-// Flush gives them back. They are only needed while a batch is written, so a stream does not
-// keep its largest keyframe's worth between batches.
+// borrow takes the PES and TS buffers from the pools.
 func (w *Writer) borrow(n int) {
 	if w.pesBuf == nil {
 		w.pesBuf = bufpool.Get(n + pesOverhead)
@@ -248,7 +254,6 @@ func (w *Writer) writeUnit(u *media.Unit) error {
 	if _, err := w.file.Write(w.ts.out); err != nil {
 		return w.fail(err)
 	}
-	w.ts.out = w.ts.out[:0]
 	return nil
 }
 
@@ -374,7 +379,6 @@ func (w *Writer) writeIndex(ended bool) error {
 
 // Flush hands the buffered bytes of the open slice to write(2).
 func (w *Writer) Flush() error {
-	w.giveBack()
 	if w.err != nil {
 		return w.err
 	}
@@ -391,7 +395,6 @@ func (w *Writer) Flush() error {
 // EXT-X-ENDLIST. After a write error it still closes the open file and writes the playlist of
 // the completed slices, and returns the error.
 func (w *Writer) Close() (Stats, error) {
-	w.giveBack()
 	if w.closed {
 		return Stats{}, errors.New("hls: close after close")
 	}

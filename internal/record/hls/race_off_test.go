@@ -1,0 +1,5 @@
+//go:build !race
+
+package hls
+
+const raceDetector = false
