@@ -233,6 +233,9 @@ loop:
 	for _, n := range opt.ns {
 		for run := 1; run <= opt.runs; run++ {
 			for _, kind := range []string{nginxName, liverecName} {
+				if !opt.pinPages {
+					settlePages(ctx)
+				}
 				logf("N=%d run %d/%d: %s (publishers for %v)", n, run, opt.runs, kind, b.duration)
 				r, err := b.runOne(ctx, kind, n, run)
 				if err != nil {
