@@ -155,8 +155,7 @@ func isTimeout(err error) bool {
 func (n *netIO) sockFailed(err error) {
 	if n.sockErr == nil {
 		n.sockErr = err
-		var ne net.Error
-		n.timedOut = errors.As(err, &ne) && ne.Timeout()
+		n.timedOut = isTimeout(err)
 	}
 }
 
