@@ -433,17 +433,12 @@ func marshalTraf(b []byte, t *wtrack, n int, final bool) ([]byte, int) {
 	return b, off
 }
 
-// write hands p to the sink in pieces no larger than its batch, so the sink keeps reusing its
-// buffer instead of growing (and then dropping) it for every fragment.
+// write hands p to the sink, which batches small pieces and passes large ones on whole.
 func (w *Writer) write(p []byte) error {
-	for len(p) > 0 {
-		n := min(len(p), sink.DefaultMaxBatch)
-		if _, err := w.f.Write(p[:n]); err != nil {
-			w.err = fmt.Errorf("mp4: %w", err)
-			return w.err
-		}
-		w.written += int64(n)
-		p = p[n:]
+	if _, err := w.f.Write(p); err != nil {
+		w.err = fmt.Errorf("mp4: %w", err)
+		return w.err
 	}
+	w.written += int64(len(p))
 	return nil
 }
