@@ -171,28 +171,16 @@ func (w *Writer) WriteUnit(u *media.Unit) error {
 
 // borrow takes the PES and TS buffers from the pools.
 func (w *Writer) borrow(n int) {
-	if w.pesBuf == nil {
-		w.pesBuf = bufpool.Get(n + pesOverhead)
-		w.pes = w.pesBuf.B
-	}
-	if w.outBuf == nil {
-		w.outBuf = bufpool.Get(tsSize(n + pesOverhead))
-		w.ts.out = w.outBuf.B
-	}
+	w.pesBuf, w.outBuf = bufpool.Get(n+pesOverhead), bufpool.Get(tsSize(n+pesOverhead))
+	w.pes, w.ts.out = w.pesBuf.B, w.outBuf.B
 }
 
 // giveBack returns the buffers borrow took (with what they grew to).
 func (w *Writer) giveBack() {
-	if w.pesBuf != nil {
-		w.pesBuf.B = w.pes[:0]
-		bufpool.Put(w.pesBuf)
-		w.pesBuf, w.pes = nil, nil
-	}
-	if w.outBuf != nil {
-		w.outBuf.B = w.ts.out[:0]
-		bufpool.Put(w.outBuf)
-		w.outBuf, w.ts.out = nil, nil
-	}
+	w.pesBuf.B, w.outBuf.B = w.pes[:0], w.ts.out[:0]
+	bufpool.Put(w.pesBuf)
+	bufpool.Put(w.outBuf)
+	w.pesBuf, w.outBuf, w.pes, w.ts.out = nil, nil, nil, nil
 }
 
 // pesOverhead bounds what an access unit gains on its way into a PES: the PES header, our
