@@ -310,7 +310,7 @@ func (r *Recorder) Shutdown() {
 }
 
 func (r *Recorder) run() {
-	t := time.NewTicker(r.FlushInterval)
+	t := time.NewTimer(untilMultiple(time.Now(), r.FlushInterval))
 	defer t.Stop()
 	for !r.done {
 		select {
@@ -318,6 +318,7 @@ func (r *Recorder) run() {
 			r.handleQueued()
 		case now := <-t.C:
 			r.tick(now)
+			t.Reset(untilMultiple(time.Now(), r.FlushInterval))
 		case c := <-r.cmds:
 			c.reply <- r.command(c.project, c.c)
 		case <-r.quit:
@@ -478,4 +479,12 @@ func (r *Recorder) discover() bool {
 		return false
 	}
 	return r.discovered
+}
+
+// untilMultiple is the time from now to the next multiple of d on the wall clock. Every
+// recorder ticks on those instants, so a hundred recorders cost the process one wake-up per
+// interval instead of a hundred scattered ones, and ingest, which reads on multiples of its
+// own pause, wakes at the same instants when d is a multiple of that pause.
+func untilMultiple(now time.Time, d time.Duration) time.Duration {
+	return d - time.Duration(now.UnixNano()%int64(d))
 }

@@ -215,3 +215,26 @@ func TestRecorderShortStreamIsRecorded(t *testing.T) {
 	require.Equal(t, wantV, pr.Video().Packets())
 	require.Equal(t, wantA, pr.Audio().Packets())
 }
+
+func TestUntilMultipleAlignsEveryRecorderToTheSameInstants(t *testing.T) {
+	for _, c := range []struct {
+		now  int64 // Unix nanoseconds
+		d    time.Duration
+		want time.Duration
+	}{
+		{1_250_000_000, time.Second, 750 * time.Millisecond},
+		{1_999_999_999, time.Second, time.Nanosecond},
+		{2_000_000_000, time.Second, time.Second}, // on an instant: the next one, never 0
+		{1_250_000_000, 200 * time.Millisecond, 150 * time.Millisecond},
+	} {
+		require.Equal(t, c.want, untilMultiple(time.Unix(0, c.now), c.d), "now %d, d %v", c.now, c.d)
+	}
+	// Recorders started at any moment wake at the same instants.
+	const d = time.Second
+	for start := int64(1_700_000_000_000_000_000); start < 1_700_000_000_000_000_000+3e9; start += 123_456_789 {
+		at := start + int64(untilMultiple(time.Unix(0, start), d))
+		require.Zero(t, at%int64(d))
+		require.Greater(t, at, start)
+		require.LessOrEqual(t, at-start, int64(d))
+	}
+}
