@@ -1,7 +1,6 @@
 package rtmp
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -59,12 +58,23 @@ type chunkStream struct {
 	buf      []byte
 }
 
+// chunkSource is the buffered reader the chunk reader parses in place: the connection's netIO,
+// or a bufio.Reader over RTMPE's decryption (and in tests).
+type chunkSource interface {
+	io.Reader
+	io.ByteReader
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+	Buffered() int
+	Size() int
+}
+
 // chunkReader reads RTMP messages from the chunk stream (Adobe RTMP spec §5.3) without
 // allocating in steady state: a message that fits one chunk is returned as a view into the
-// bufio.Reader's buffer, and a message spanning chunks is assembled in its chunk stream's
+// source's buffer, and a message spanning chunks is assembled in its chunk stream's
 // buffer, which is reused for the next message.
 type chunkReader struct {
-	br    *bufio.Reader
+	br    chunkSource
 	onAck func(uint32) error
 
 	chunkSize uint32
@@ -80,7 +90,7 @@ type chunkReader struct {
 
 // newChunkReader reads from br; count is the number of bytes the peer sent before (the
 // handshake), for acknowledgements. onAck sends an Acknowledgement.
-func newChunkReader(br *bufio.Reader, count uint32, onAck func(uint32) error) *chunkReader {
+func newChunkReader(br chunkSource, count uint32, onAck func(uint32) error) *chunkReader {
 	return &chunkReader{br: br, onAck: onAck, chunkSize: 128, count: count} // §5.4.1 default
 }
 
@@ -133,8 +143,10 @@ func (r *chunkReader) readChunk() (bool, error) {
 	}
 	n := min(cs.length-cs.recv, r.chunkSize)
 	var body []byte
-	if cs.recv == 0 && n == cs.length && int(n) <= r.br.Size() {
-		// The whole message is this chunk: hand out the buffered bytes without copying.
+	if cs.recv == 0 && n == cs.length && int(n) <= r.br.Buffered() {
+		// The whole message is this chunk and buffered: hand out the bytes without copying.
+		// One that is still arriving is assembled below, so that when a read round ends
+		// only a chunk header can be left unread (netIO keeps it between rounds).
 		if body, err = r.br.Peek(int(n)); err != nil {
 			return false, unexpected(err)
 		}

@@ -294,7 +294,7 @@ func TestChunkReaderMemory(t *testing.T) {
 	r := newTestReader(chunk0(2, 0, 4, 1, 0, u32(1<<20)), 4096)
 	_, err := readAll(r, 0)
 	require.NoError(t, err)
-	r.br.Reset(bytes.NewReader(in))
+	r.br.(*bufio.Reader).Reset(bytes.NewReader(in))
 	got, err := readAll(r, 1)
 	require.NoError(t, err)
 	require.Len(t, got, 10)
@@ -310,7 +310,7 @@ func TestChunkReaderMemory(t *testing.T) {
 	r = newTestReader(chunk0(2, 0, 4, 1, 0, u32(4<<20)), 4096)
 	_, err = readAll(r, 0)
 	require.NoError(t, err)
-	r.br.Reset(bytes.NewReader(in))
+	r.br.(*bufio.Reader).Reset(bytes.NewReader(in))
 	_, err = readAll(r, 1)
 	require.ErrorIs(t, err, errTooMuchPending)
 	require.LessOrEqual(t, r.held, maxPendingBytes)
@@ -326,7 +326,7 @@ func TestChunkReaderAllocs(t *testing.T) {
 		r.SetWindowAckSize(1 << 20)
 		replay := func() {
 			src.Reset(in)
-			r.br.Reset(src)
+			r.br.(*bufio.Reader).Reset(src)
 			for range n {
 				m, err := r.Read()
 				if err != nil {
@@ -354,7 +354,7 @@ func BenchmarkChunkReader(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				if i%n == 0 {
 					src.Reset(in)
-					r.br.Reset(src)
+					r.br.(*bufio.Reader).Reset(src)
 				}
 				m, err := r.Read()
 				if err != nil {

@@ -96,13 +96,13 @@ func (c *conn) serve(ctx context.Context) error {
 		return fmt.Errorf("handshake: %w", err)
 	}
 	var w io.Writer = bc
-	src := c.nio.br // the chunk reader parses netIO's buffer in place
+	var src chunkSource = c.nio // the chunk reader parses netIO's buffer in place
 	if keyIn != nil {
 		rc, err := newRC4(bc, keyIn, keyOut)
 		if err != nil {
 			return withReason(reasonMalformed, fmt.Errorf("encrypted handshake: %w", err))
 		}
-		w, src = rc, bufio.NewReaderSize(rc, readBufSize)
+		w, src = rc, bufio.NewReaderSize(rc, rtmpeBufSize)
 	}
 	c.w = message.NewWriter(w, bc.Writer, false)
 	c.r = newChunkReader(src, uint32(bc.Reader.Count()), func(n uint32) error {

@@ -7,22 +7,34 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/liverec/liverec/internal/record/bufpool"
 )
 
-// readBufSize is what one socket read can take. It is per connection and held all the time,
-// so it is small: a 2 Mbit/s publisher sends ~50 KB per 200 ms pause, which takes a few reads
-// in a row (a full read skips the pause), a few extra syscalls per second against ~48 KB less
-// memory per stream.
-const readBufSize = 16 << 10
+// readBufSize is what one socket read can take: a 2 Mbit/s publisher sends ~50 KB per 200 ms
+// pause, so one read takes a pause's data. The buffer is borrowed from a pool shared by all
+// connections for each read round and given back before the pause, so a sleeping connection
+// holds only the bytes of a chunk header it has not finished: memory grows with the connections reading
+// at the same moment, not with the connections.
+const readBufSize = 64 << 10
+
+// rtmpeBufSize is the buffer of RTMPE's decrypted stream, which has its own reader (rare, so
+// it keeps the small buffer every connection used to hold).
+const rtmpeBufSize = 16 << 10
+
+// maxKeptCarry bounds the unread bytes a connection keeps allocated between rounds. The chunk
+// reader leaves at most a chunk header unread; a larger carry (the handshake's bytes, read
+// through Read) is let go once it is back in a round's buffer.
+const maxKeptCarry = 64
 
 // maxHeldReads bounds a batch that full reads keep growing: 256 KiB of media.
-const maxHeldReads = 16
+const maxHeldReads = 4
 
 // pollLowat is the SO_RCVLOWAT of a publishing socket: more than a publisher sends during one
 // ReadBatch pause, so the kernel does not signal readability (and wake Go's netpoller) for each
 // arriving packet while the connection sleeps. With per-frame publishers those wake-ups were
 // about a sixth of liverec's CPU. A read still returns whatever is queued; one that finds
-// nothing waits at most one pause and the connection polls again (see socketRead).
+// nothing waits at most one pause and the connection polls again (see fill).
 const pollLowat = 1 << 20
 
 // netIO sits between the parsers and the socket. It reads through a buffer so one syscall
@@ -35,7 +47,16 @@ const pollLowat = 1 << 20
 // handed on as one batch.
 type netIO struct {
 	conn net.Conn
-	br   *bufio.Reader
+	// buf is the read round's buffer, from the pool (nil between rounds); the buffered bytes
+	// are b[r:w], where b is buf.B or, between rounds, carry.
+	buf   *bufpool.Buf
+	b     []byte
+	r, w  int
+	carry []byte
+	// rerr is the first read error, returned once the bytes before it are consumed.
+	rerr error
+	// sleep waits for the next read instant (sleepToMultiple; tests watch it).
+	sleep func(time.Duration)
 
 	// beforeRead runs before the socket is read.
 	beforeRead func()
@@ -77,18 +98,80 @@ func (n *netIO) drain(d time.Duration) {
 }
 
 func newNetIO(conn net.Conn, m *Metrics) *netIO {
-	n := &netIO{conn: conn, start: time.Now(), metrics: m}
-	n.br = bufio.NewReaderSize(readerFunc(n.socketRead), readBufSize)
-	return n
+	return &netIO{conn: conn, start: time.Now(), metrics: m, sleep: sleepToMultiple}
+}
+
+// Buffered is the number of bytes that can be read without touching the socket.
+func (n *netIO) Buffered() int { return n.w - n.r }
+
+// Size is the most Peek can return.
+func (n *netIO) Size() int { return readBufSize }
+
+// Peek returns the next k bytes without consuming them; they are valid until the next read.
+func (n *netIO) Peek(k int) ([]byte, error) {
+	if k > readBufSize {
+		return n.b[n.r:n.w], bufio.ErrBufferFull
+	}
+	for n.w-n.r < k {
+		if err := n.fill(); err != nil {
+			return n.b[n.r:n.w], err
+		}
+	}
+	return n.b[n.r : n.r+k], nil
+}
+
+// Discard skips the next k bytes.
+func (n *netIO) Discard(k int) (int, error) {
+	done := 0
+	for done < k {
+		if n.r == n.w {
+			if err := n.fill(); err != nil {
+				return done, err
+			}
+		}
+		step := min(k-done, n.w-n.r)
+		n.r += step
+		done += step
+	}
+	return done, nil
+}
+
+// ReadByte reads one byte.
+func (n *netIO) ReadByte() (byte, error) {
+	for n.r == n.w {
+		if err := n.fill(); err != nil {
+			return 0, err
+		}
+	}
+	c := n.b[n.r]
+	n.r++
+	return c, nil
 }
 
 // Read serves the handshake (and RTMPE's decrypting reader) from the buffer.
-func (n *netIO) Read(p []byte) (int, error) { return n.br.Read(p) }
+func (n *netIO) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for n.r == n.w {
+		if err := n.fill(); err != nil {
+			return 0, err
+		}
+	}
+	k := copy(p, n.b[n.r:n.w])
+	n.r += k
+	return k, nil
+}
 
-func (n *netIO) socketRead(p []byte) (int, error) {
-	// A full read means more is waiting and the next read comes at once: the batch grows on
-	// until a read that will pause first, so a pause's media is still one batch (bounded, for
-	// a publisher with a backlog).
+// fill reads the socket once, after what is buffered. The chunk reader only needs the socket
+// when the buffered bytes cannot complete a chunk, so the units parsed so far are handed on
+// first (beforeRead). A full read means more is waiting and the next read comes at once: the
+// batch grows on until a read that will pause first, so a pause's media is still one batch
+// (bounded, for a publisher with a backlog).
+func (n *netIO) fill() error {
+	if n.rerr != nil {
+		return n.rerr
+	}
 	if n.beforeRead != nil {
 		if n.fullRead && n.publishing && n.drainUntil.Load() == 0 && n.heldReads < maxHeldReads {
 			n.heldReads++
@@ -98,12 +181,13 @@ func (n *netIO) socketRead(p []byte) (int, error) {
 		}
 	}
 	for {
-		k, err := n.readOnce(p)
+		k, space, err := n.readOnce()
 		if err != nil && n.polling && n.drainUntil.Load() == 0 && isTimeout(err) &&
 			time.Since(n.lastData) < n.idleTimeout {
 			continue // nothing arrived during one pause: poll again
 		}
-		n.fullRead = k == len(p)
+		n.w += k
+		n.fullRead = k == space
 		n.total += k
 		n.metrics.bytes(k)
 		n.now = time.Since(n.start)
@@ -112,20 +196,25 @@ func (n *netIO) socketRead(p []byte) (int, error) {
 		}
 		if err != nil {
 			n.sockFailed(err)
+			n.rerr = err
+			if k > 0 {
+				return nil // the bytes first, the error on the next fill
+			}
 		}
-		return k, err
+		return err
 	}
 }
 
-// readOnce is one socket read with its pause and deadline.
-func (n *netIO) readOnce(p []byte) (int, error) {
+// readOnce is one socket read with its pause and deadline; space is what the read could take.
+func (n *netIO) readOnce() (k, space int, err error) {
 	if until := n.drainUntil.Load(); until != 0 {
 		if err := n.conn.SetReadDeadline(time.Unix(0, until)); err != nil {
-			return 0, fmt.Errorf("set read deadline: %w", err)
+			return 0, 0, fmt.Errorf("set read deadline: %w", err)
 		}
 	} else if n.publishing {
 		if n.pause > 0 && !n.fullRead {
-			sleepToMultiple(n.pause)
+			n.endRound()
+			n.sleep(n.pause)
 		}
 		deadline := time.Now().Add(n.idleTimeout)
 		if n.polling {
@@ -135,10 +224,52 @@ func (n *netIO) readOnce(p []byte) (int, error) {
 			deadline = time.Unix(0, until) // drain began during the pause
 		}
 		if err := n.conn.SetReadDeadline(deadline); err != nil {
-			return 0, fmt.Errorf("set read deadline: %w", err)
+			return 0, 0, fmt.Errorf("set read deadline: %w", err)
 		}
 	}
-	return n.conn.Read(p)
+	p := n.space()
+	k, err = n.conn.Read(p)
+	return k, len(p), err
+}
+
+// space makes sure a round's buffer is borrowed, with the buffered bytes at its start, and
+// returns its free part.
+func (n *netIO) space() []byte {
+	if n.buf == nil {
+		n.buf = bufpool.Get(readBufSize)
+		b := n.buf.B[:cap(n.buf.B)]
+		n.w = copy(b, n.b[n.r:n.w])
+		n.b, n.r = b, 0
+		if cap(n.carry) > maxKeptCarry {
+			n.carry = nil
+		}
+	} else if n.r > 0 {
+		n.w = copy(n.b, n.b[n.r:n.w])
+		n.r = 0
+	}
+	return n.b[n.w:]
+}
+
+// endRound gives the round's buffer back to the pool before a pause, keeping the unread bytes
+// (an unfinished chunk header) in carry. Views handed out by Peek are dead by now: the chunk reader
+// only reads the socket once the messages they belong to are handled.
+func (n *netIO) endRound() {
+	if n.buf == nil {
+		return
+	}
+	n.carry = append(n.carry[:0], n.b[n.r:n.w]...)
+	bufpool.Put(n.buf)
+	n.buf = nil
+	n.b, n.r, n.w = n.carry, 0, len(n.carry)
+}
+
+// release gives the buffer back when the connection ends.
+func (n *netIO) release() {
+	if n.buf != nil {
+		bufpool.Put(n.buf)
+		n.buf, n.b, n.r, n.w = nil, nil, 0, 0
+	}
+	n.carry = nil
 }
 
 // sleepToMultiple sleeps until the next multiple of d on the wall clock, so that connections
@@ -186,7 +317,3 @@ func (n *netIO) startPublishing(idle, pause time.Duration) error {
 	n.lastData = time.Now()
 	return nil
 }
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -48,7 +48,7 @@ func TestTrickleBelowLowWaterMarkIsReadEveryPause(t *testing.T) {
 
 // A publisher with a backlog is read in several full reads in a row; their media is still
 // handed on as one batch per pause (bounded), not one per read, or the recorder would wake
-// and write once per 16 KiB.
+// and write once per socket read.
 func TestBacklogIsOneBatchPerPause(t *testing.T) {
 	e := startServer(t, func(s *Server, _ *stream.Hub) { s.ReadBatch = 300 * time.Millisecond })
 	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 3}))

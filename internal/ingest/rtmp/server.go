@@ -183,6 +183,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg config) {
 	c := &conn{s: s, cfg: cfg, nc: nc, nio: newNetIO(nc, s.Metrics), log: s.logger().With("remote", nc.RemoteAddr().String())}
 	err := c.safeServe(ctx)
 	c.finish(ctx, err)
+	c.nio.release()
 }
 
 type panicError struct {
