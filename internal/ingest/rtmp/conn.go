@@ -77,6 +77,7 @@ type conn struct {
 	tcURL     string
 
 	pub     *stream.Publication
+	media   bool // readMedia has begun: conv is set up
 	conv    converter
 	noted   int
 	refused bool
@@ -231,7 +232,8 @@ func (c *conn) readMedia() error {
 	// A cancelled publication (shutdown, replacement) still reads what the socket holds.
 	stop := context.AfterFunc(c.pub.Context(), func() { c.nio.drain(drainTimeout) })
 	defer stop()
-	c.conv = converter{batch: stream.NewBatch(), note: c.noteOnce, metadata: c.pub.SetMetadata}
+	c.conv = converter{note: c.noteOnce, metadata: c.pub.SetMetadata}
+	c.media = true
 	c.nio.beforeRead = c.flush
 	if err := c.nio.startPublishing(c.cfg.idleTimeout, c.cfg.readBatch); err != nil {
 		return err
@@ -266,12 +268,12 @@ func (c *conn) readMedia() error {
 // flush hands the units parsed so far to the publication.
 func (c *conn) flush() {
 	b := c.conv.batch
-	if len(b.Units) == 0 {
+	if b == nil || len(b.Units) == 0 {
 		return
 	}
 	c.s.Metrics.units(c.conv.nVideo, c.conv.nAudio)
 	c.conv.nVideo, c.conv.nAudio = 0, 0
-	c.conv.batch = stream.NewBatch()
+	c.conv.batch = nil
 	c.pub.WriteBatch(b)
 }
 

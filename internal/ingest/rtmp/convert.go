@@ -60,6 +60,8 @@ const (
 // recorder needs: video starts at a keyframe, audio of a video stream starts with it, and
 // timestamps go through one Cleaner. It is used by the connection's goroutine only.
 type converter struct {
+	// batch holds the units of the current read round; nil until its first unit, so a
+	// connection keeps no batch (and no arena) through its pauses.
 	batch *stream.Batch
 	// note logs an ignored feature (once per kind); metadata forwards onMetaData's bitrate.
 	note     func(kind int, msg string, args ...any)
@@ -355,6 +357,9 @@ func (c *converter) markStart(dts, now time.Duration) {
 func (c *converter) emit(t *media.Track, dts, pts, now time.Duration, key bool, data []byte) {
 	u := media.Unit{Track: t, Keyframe: key, Data: data}
 	u.DTS, u.PTS = c.clean.Clean(t.IsVideo(), dts, pts, now)
+	if c.batch == nil {
+		c.batch = stream.NewBatch()
+	}
 	c.batch.Add(&u)
 	if t.IsVideo() {
 		c.nVideo++

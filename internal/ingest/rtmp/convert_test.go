@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/media"
-	"github.com/liverec/liverec/internal/stream"
 	"github.com/liverec/liverec/internal/testutil"
 )
 
@@ -38,12 +37,13 @@ func TestInBandParameters(t *testing.T) {
 	dir := t.TempDir()
 	tA, uA := testutil.LoadFLV(t, testutil.RefStream(t, dir, testutil.RefOptions{Seconds: 1, NoAudio: true}))
 	tB, uB := testutil.LoadFLV(t, testutil.RefStream(t, dir, testutil.RefOptions{Seconds: 1, NoAudio: true, Width: 640, Height: 360}))
-	c := &converter{batch: stream.NewBatch(), note: func(int, string, ...any) {}}
+	c := &converter{note: func(int, string, ...any) {}}
 	h264 := media.CodecH264
 	ms := time.Millisecond
 
 	require.NoError(t, c.videoConfig(h264, avcC(tA.Video), 0))
 	require.NoError(t, c.videoAU(h264, uA[1].Data, 0, 0, 0), "not a keyframe: dropped")
+	require.Nil(t, c.batch, "a batch is taken with the round's first unit, not before")
 	require.NoError(t, c.videoAU(h264, uA[0].Data, 0, 0, 0))
 	require.NoError(t, c.videoConfig(h264, avcC(tA.Video), 0), "a repeated header changes nothing")
 	require.NoError(t, c.videoAU(h264, uA[1].Data, 33*ms, 0, 33*ms))

@@ -209,10 +209,13 @@ func (c *conn) finish(ctx context.Context, err error) {
 	reason := c.classify(ctx, err)
 	var pe *panicError
 	panicked := errors.As(err, &pe)
-	if c.pub != nil && c.conv.batch != nil && !panicked {
+	if c.pub != nil && c.media && !panicked {
 		c.conv.end()
-		c.flush() // units parsed before the end
-		c.conv.batch.Release()
+		c.flush()                // units parsed before the end
+		if c.conv.batch != nil { // one without units
+			c.conv.batch.Release()
+			c.conv.batch = nil
+		}
 	}
 	if c.refused {
 		c.lingerClose()
