@@ -66,7 +66,6 @@ type chunkSource interface {
 	Peek(n int) ([]byte, error)
 	Discard(n int) (int, error)
 	Buffered() int
-	Size() int
 }
 
 // chunkReader reads RTMP messages from the chunk stream (Adobe RTMP spec §5.3) without

@@ -267,8 +267,8 @@ func (c *conn) readMedia() error {
 
 // flush hands the units parsed so far to the publication.
 func (c *conn) flush() {
-	b := c.conv.batch
-	if b == nil || len(b.Units) == 0 {
+	b := c.conv.batch // taken with its first unit, so never empty
+	if b == nil {
 		return
 	}
 	c.s.Metrics.units(c.conv.nVideo, c.conv.nAudio)

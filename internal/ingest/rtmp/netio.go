@@ -11,11 +11,11 @@ import (
 	"github.com/liverec/liverec/internal/record/bufpool"
 )
 
-// readBufSize is what one socket read can take: a 2 Mbit/s publisher sends ~50 KB per 200 ms
-// pause, so one read takes a pause's data. The buffer is borrowed from a pool shared by all
-// connections for each read round and given back before the pause, so a sleeping connection
-// holds only the bytes of a chunk header it has not finished: memory grows with the connections reading
-// at the same moment, not with the connections.
+// readBufSize is what one socket read can take (and the most Peek returns): a 2 Mbit/s
+// publisher sends ~50 KB per 200 ms pause, so one read takes a pause's data. The buffer is
+// borrowed from a pool shared by all connections for each read round and given back before the
+// pause, so a sleeping connection holds only the bytes of a chunk header it has not finished:
+// memory grows with the connections reading at the same moment, not with the connections.
 const readBufSize = 64 << 10
 
 // rtmpeBufSize is the buffer of RTMPE's decrypted stream, which has its own reader (rare, so
@@ -103,9 +103,6 @@ func newNetIO(conn net.Conn, m *Metrics) *netIO {
 
 // Buffered is the number of bytes that can be read without touching the socket.
 func (n *netIO) Buffered() int { return n.w - n.r }
-
-// Size is the most Peek can return.
-func (n *netIO) Size() int { return readBufSize }
 
 // Peek returns the next k bytes without consuming them; they are valid until the next read.
 func (n *netIO) Peek(k int) ([]byte, error) {

@@ -211,11 +211,7 @@ func (c *conn) finish(ctx context.Context, err error) {
 	panicked := errors.As(err, &pe)
 	if c.pub != nil && c.media && !panicked {
 		c.conv.end()
-		c.flush()                // units parsed before the end
-		if c.conv.batch != nil { // one without units
-			c.conv.batch.Release()
-			c.conv.batch = nil
-		}
+		c.flush() // units parsed before the end
 	}
 	if c.refused {
 		c.lingerClose()
