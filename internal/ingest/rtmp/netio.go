@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/liverec/liverec/internal/record/bufpool"
+	"github.com/liverec/liverec/internal/bufpool"
 )
 
 // readBufSize is what one socket read can take (and the most Peek returns): a 2 Mbit/s

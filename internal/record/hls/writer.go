@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/liverec/liverec/internal/bufpool"
 	"github.com/liverec/liverec/internal/media"
-	"github.com/liverec/liverec/internal/record/bufpool"
 	"github.com/liverec/liverec/internal/record/sink"
 )
 

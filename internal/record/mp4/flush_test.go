@@ -7,7 +7,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/liverec/liverec/internal/record/bufpool"
+	"github.com/liverec/liverec/internal/bufpool"
 	"github.com/stretchr/testify/require"
 )
 

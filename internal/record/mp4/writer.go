@@ -11,8 +11,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
+	"github.com/liverec/liverec/internal/bufpool"
 	"github.com/liverec/liverec/internal/media"
-	"github.com/liverec/liverec/internal/record/bufpool"
 	"github.com/liverec/liverec/internal/record/sink"
 )
 

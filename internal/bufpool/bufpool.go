@@ -6,9 +6,10 @@ import (
 	"sync"
 )
 
-// Muxer buffers come from pools shared by all streams, in power-of-two size classes: a stream
-// needs a fragment's or an access unit's worth of buffer only while it writes an ingest batch,
-// so memory grows with the streams writing at the same moment, not with the streams recorded.
+// Muxer and socket read buffers come from pools shared by all streams, in power-of-two size
+// classes: a stream needs a fragment's or an access unit's worth of buffer only while it writes
+// an ingest batch, and a read buffer only during a read round, so memory grows with the streams
+// busy at the same moment, not with the streams recorded.
 // Buffers past the largest class (a huge keyframe) are not pooled, so a rare burst does not
 // stay in the pools.
 const (
