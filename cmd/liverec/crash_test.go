@@ -125,6 +125,7 @@ type hook struct {
 type hookEvent struct {
 	id, typ string
 	reason  string
+	seq     int64
 }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +133,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Type string `json:"type"`
 		Data struct {
 			Reason string `json:"reason"`
+			Seq    int64  `json:"seq"`
 		} `json:"data"`
 	}
 	json.NewDecoder(r.Body).Decode(&body)
@@ -143,7 +145,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
-	h.accepted = append(h.accepted, hookEvent{id: id, typ: body.Type, reason: body.Data.Reason})
+	h.accepted = append(h.accepted, hookEvent{id: id, typ: body.Type, reason: body.Data.Reason, seq: body.Data.Seq})
 }
 
 // TestRecordingRecoveredAfterKill9 is acceptance 3 of §6: liverec is killed with SIGKILL 12 s
@@ -201,6 +203,11 @@ func TestRecordingRecoveredAfterKill9(t *testing.T) {
 	over := h.accepted[len(h.accepted)-1]
 	for id := range h.refused {
 		require.True(t, delivered[id], "event %s refused before the crash was delivered after it", id)
+	}
+	// One recording, delivered in order: its numbers rise across the crash, none repeated.
+	for i := 1; i < len(h.accepted); i++ {
+		prev, cur := h.accepted[i-1], h.accepted[i]
+		require.Greater(t, cur.seq, prev.seq, "%s seq=%d after %s seq=%d", cur.typ, cur.seq, prev.typ, prev.seq)
 	}
 	h.mu.Unlock()
 	require.Equal(t, map[string]int{"recording.record_started": 1, "recording.file_started": 3,

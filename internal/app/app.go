@@ -75,16 +75,13 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	if err := os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
-	dbPath := filepath.Join(c.Data, "liverec.db")
-	_, statErr := os.Stat(dbPath)
-	fresh := errors.Is(statErr, os.ErrNotExist)
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "liverec.db"))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a.store = db
 	a.events = &events{store: db, log: log, live: map[string]*live{}}
-	if err := a.seedRules(ctx, fresh); err != nil {
+	if err := a.seedRules(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 type live struct {
 	rec *recording.Recording
 	log *slog.Logger
-	seq atomic.Int64
 	// width/height of the current video, for file events.
 	mu            sync.Mutex
 	width, height int
@@ -70,7 +69,7 @@ func (e *events) write(ctx context.Context, l *live, t recording.Event, data rec
 	data.Project, data.RecordingID = r.Project, r.ID
 	data.Domain, data.App, data.Stream = r.Domain, r.App, r.Stream
 	data.PushArgs = r.Params
-	data.Seq = l.seq.Add(1)
+	data.Seq = 0 // numbered by the store, after the recording's stored events
 	ev := recording.OutboxEvent{ID: store.NewID(store.EventPrefix), Type: t, Data: data, CreatedAt: time.Now()}
 	targets, err := e.targets(ctx, r, t)
 	if err != nil {

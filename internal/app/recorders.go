@@ -204,13 +204,13 @@ func (a *App) onDemandURL(ctx context.Context, project string, k stream.Key) str
 	return url
 }
 
-// seedRules writes the default rule on a fresh data dir (§2) and the config file's rules.
-func (a *App) seedRules(ctx context.Context, fresh bool) error {
-	if fresh {
-		def := recording.DefaultRule()
-		if err := a.store.RuleInsert(ctx, &def); err != nil && !errors.Is(err, recording.ErrConflict) {
-			return fmt.Errorf("write default rule: %w", err)
-		}
+// seedRules writes the default rule on a fresh data dir (§2) and the config file's rules. The
+// store decides what is fresh, from its own state and in one transaction with the rule: a first
+// start that failed half-way (a database file without the rule) is still fresh.
+func (a *App) seedRules(ctx context.Context) error {
+	def := recording.DefaultRule()
+	if _, err := a.store.Seed(ctx, &def); err != nil && !errors.Is(err, recording.ErrConflict) {
+		return fmt.Errorf("write default rule: %w", err)
 	}
 	for i := range a.conf.Rules {
 		r := a.conf.Rules[i]

@@ -73,14 +73,19 @@ type AccessKey struct {
 	SecretSealed []byte     `json:"-"`
 	CreatedAt    time.Time  `json:"created_at"`
 	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
+	// Disabled keys authenticate nothing, and disabling one ends its tokens, until enabled.
+	Disabled bool `json:"disabled"`
 }
 
 // Token is a bearer token for the native API (X-Auth-Token or Authorization: Bearer). Only
 // its SHA-256 hash is stored.
 type Token struct {
-	ID        string    `json:"id"`
-	Project   string    `json:"project"`
-	Admin     bool      `json:"admin"`
+	ID      string `json:"id"`
+	Project string `json:"project"`
+	Admin   bool   `json:"admin"`
+	// KeyID is the access key the token descends from (minted with it, or with a token of it):
+	// the token is valid only while that key is neither revoked nor disabled.
+	KeyID     string    `json:"key_id"`
 	Hash      []byte    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`

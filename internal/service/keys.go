@@ -94,18 +94,27 @@ func (s *Service) ListAccessKeys(ctx context.Context, p Principal) ([]recording.
 	return s.Store.AccessKeyList(ctx, p.Project)
 }
 
-// RevokeAccessKey revokes a key of p's project.
+// RevokeAccessKey revokes a key of p's project, and with it every token it minted.
 func (s *Service) RevokeAccessKey(ctx context.Context, p Principal, id string) error {
 	return s.Store.AccessKeyRevoke(ctx, p.Project, id, s.now())
 }
 
-// ErrUnknownKey is returned by KeySecret for an unknown or revoked access key.
-var ErrUnknownKey = fmt.Errorf("unknown or revoked access key: %w", recording.ErrUnauthenticated)
+// SetAccessKeyDisabled disables (ending its tokens) or enables a key of p's project. A caller
+// cannot disable the key it is using: that would lock it out mid-request.
+func (s *Service) SetAccessKeyDisabled(ctx context.Context, p Principal, id string, disabled bool) error {
+	if disabled && id == p.AccessKeyID {
+		return &recording.ValidationError{Field: "enabled", Reason: "a key cannot disable itself or the key of the token in use"}
+	}
+	return s.Store.AccessKeySetDisabled(ctx, p.Project, id, disabled)
+}
+
+// ErrUnknownKey is returned by KeySecret for an unknown, revoked or disabled access key.
+var ErrUnknownKey = fmt.Errorf("unknown, revoked or disabled access key: %w", recording.ErrUnauthenticated)
 
 // KeySecret returns an active key and its secret, for a façade to check a signature.
 func (s *Service) KeySecret(ctx context.Context, id string) (*recording.AccessKey, string, error) {
 	k, err := s.Store.AccessKeyGet(ctx, id)
-	if errors.Is(err, recording.ErrNotFound) || (err == nil && k.RevokedAt != nil) {
+	if errors.Is(err, recording.ErrNotFound) || (err == nil && (k.RevokedAt != nil || k.Disabled)) {
 		return nil, "", ErrUnknownKey
 	}
 	if err != nil {
@@ -120,7 +129,7 @@ func (s *Service) KeySecret(ctx context.Context, id string) (*recording.AccessKe
 
 // PrincipalOf returns the principal an access key acts as.
 func PrincipalOf(k *recording.AccessKey) Principal {
-	return Principal{Project: k.Project, Admin: k.Admin, KeyID: k.ID}
+	return Principal{Project: k.Project, Admin: k.Admin, KeyID: k.ID, AccessKeyID: k.ID}
 }
 
 // ErrReplay is returned by UseNonce for a nonce seen before.
@@ -136,8 +145,20 @@ func (s *Service) UseNonce(ctx context.Context, keyID, nonce string, ttl time.Du
 	return err
 }
 
-// CreateToken issues a bearer token for p's project; the token is shown once.
+// CreateToken issues a bearer token for p's project; the token is shown once. It descends from
+// p's access key, and a token minted with a token expires no later than that one.
 func (s *Service) CreateToken(ctx context.Context, p Principal, ttl time.Duration) (string, *recording.Token, error) {
+	if p.AccessKeyID == "" {
+		return "", nil, fmt.Errorf("create token: no access key behind the caller: %w", recording.ErrForbidden)
+	}
+	// The key may have gone since the request authenticated; the store's join would kill the
+	// new token anyway, but the caller deserves to hear it now.
+	if k, err := s.Store.AccessKeyGet(ctx, p.AccessKeyID); err != nil || k.RevokedAt != nil || k.Disabled {
+		if err != nil && !errors.Is(err, recording.ErrNotFound) {
+			return "", nil, fmt.Errorf("create token: look up access key: %w", err)
+		}
+		return "", nil, fmt.Errorf("create token: %w", ErrUnknownKey)
+	}
 	if ttl <= 0 {
 		ttl = DefaultToken
 	}
@@ -149,14 +170,20 @@ func (s *Service) CreateToken(ctx context.Context, p Principal, ttl time.Duratio
 	token := "lrt_" + base64.RawURLEncoding.EncodeToString(raw)
 	h := sha256.Sum256([]byte(token))
 	now := s.now()
-	t := &recording.Token{Project: p.Project, Admin: p.Admin, Hash: h[:], CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	expires := now.Add(ttl)
+	if !p.Expires.IsZero() && expires.After(p.Expires) {
+		expires = p.Expires
+	}
+	t := &recording.Token{Project: p.Project, Admin: p.Admin, KeyID: p.AccessKeyID, Hash: h[:], CreatedAt: now,
+		ExpiresAt: expires}
 	if err := s.Store.TokenInsert(ctx, t); err != nil {
 		return "", nil, fmt.Errorf("create token: %w", err)
 	}
 	return token, t, nil
 }
 
-// Authenticate resolves a bearer token.
+// Authenticate resolves a bearer token; it fails once the token expired or its access key was
+// revoked or disabled.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
 	h := sha256.Sum256([]byte(token))
 	t, err := s.Store.TokenByHash(ctx, h[:], s.now())
@@ -166,10 +193,30 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("look up token: %w", err)
 	}
-	return Principal{Project: t.Project, Admin: t.Admin, KeyID: t.ID}, nil
+	return Principal{Project: t.Project, Admin: t.Admin, KeyID: t.ID, AccessKeyID: t.KeyID, Expires: t.ExpiresAt}, nil
 }
 
-// DeleteToken revokes a token of p's project.
-func (s *Service) DeleteToken(ctx context.Context, p Principal, id string) error {
-	return s.Store.TokenDelete(ctx, p.Project, id)
+// ListTokens lists the live tokens of p's project, or of every project for an admin who asks
+// for project "*", or of another project for an admin.
+func (s *Service) ListTokens(ctx context.Context, p Principal, project string) ([]recording.Token, error) {
+	switch {
+	case project == "":
+		project = p.Project
+	case project != p.Project && !p.Admin:
+		return nil, fmt.Errorf("list tokens: %w", recording.ErrForbidden)
+	case project == "*":
+		project = ""
+	}
+	return s.Store.TokenList(ctx, project, s.now())
+}
+
+// DeleteToken revokes a token of p's project (of project, for an admin).
+func (s *Service) DeleteToken(ctx context.Context, p Principal, project, id string) error {
+	if project == "" {
+		project = p.Project
+	}
+	if project != p.Project && !p.Admin {
+		return fmt.Errorf("delete token: %w", recording.ErrForbidden)
+	}
+	return s.Store.TokenDelete(ctx, project, id)
 }

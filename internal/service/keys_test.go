@@ -25,7 +25,7 @@ func TestCreateAccessKeyShowsTheSecretOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sec, gotSecret)
 	require.Equal(t, k, got)
-	require.Equal(t, service.Principal{Project: alice.Project, KeyID: k.ID}, service.PrincipalOf(got))
+	require.Equal(t, service.Principal{Project: alice.Project, KeyID: k.ID, AccessKeyID: k.ID}, service.PrincipalOf(got))
 
 	k2, sec2, err := s.CreateAccessKey(ctx, alice, "", false, "")
 	require.NoError(t, err)
@@ -147,7 +147,7 @@ func TestUseNonceRefusesReplaysUntilTheyExpire(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	t.Parallel()
-	ctx, s := t.Context(), newService(t)
+	ctx, s := t.Context(), newServiceWithKeys(t)
 	clk := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
 	s.Now = clk.now
 
@@ -157,7 +157,8 @@ func TestTokens(t *testing.T) {
 	require.Equal(t, clk.t.Add(time.Hour), tok.ExpiresAt)
 	p, err := s.Authenticate(ctx, raw)
 	require.NoError(t, err)
-	require.Equal(t, service.Principal{Project: alice.Project, KeyID: tok.ID}, p)
+	require.Equal(t, service.Principal{Project: alice.Project, KeyID: tok.ID, AccessKeyID: alice.AccessKeyID,
+		Expires: tok.ExpiresAt}, p)
 
 	adminRaw, _, err := s.CreateToken(ctx, admin, 0)
 	require.NoError(t, err)
@@ -180,7 +181,7 @@ func TestTokens(t *testing.T) {
 
 func TestCreateTokenTTLIsBounded(t *testing.T) {
 	t.Parallel()
-	ctx, s := t.Context(), newService(t)
+	ctx, s := t.Context(), newServiceWithKeys(t)
 	_, _, err := s.CreateToken(ctx, alice, service.MaxTokenTTL+time.Second)
 	requireValidation(t, err, "ttl")
 	_, tok, err := s.CreateToken(ctx, alice, service.MaxTokenTTL)
@@ -190,16 +191,106 @@ func TestCreateTokenTTLIsBounded(t *testing.T) {
 
 func TestDeleteTokenIsPerProject(t *testing.T) {
 	t.Parallel()
-	ctx, s := t.Context(), newService(t)
+	ctx, s := t.Context(), newServiceWithKeys(t)
 	raw, tok, err := s.CreateToken(ctx, alice, time.Hour)
 	require.NoError(t, err)
 
-	require.ErrorIs(t, s.DeleteToken(ctx, bob, tok.ID), recording.ErrNotFound)
+	require.ErrorIs(t, s.DeleteToken(ctx, bob, "", tok.ID), recording.ErrNotFound)
+	require.ErrorIs(t, s.DeleteToken(ctx, bob, alice.Project, tok.ID), recording.ErrForbidden)
 	_, err = s.Authenticate(ctx, raw)
 	require.NoError(t, err, "bob cannot delete alice's token")
 
-	require.NoError(t, s.DeleteToken(ctx, alice, tok.ID))
+	require.NoError(t, s.DeleteToken(ctx, alice, "", tok.ID))
 	_, err = s.Authenticate(ctx, raw)
 	require.ErrorIs(t, err, recording.ErrUnauthenticated)
-	require.ErrorIs(t, s.DeleteToken(ctx, alice, tok.ID), recording.ErrNotFound)
+	require.ErrorIs(t, s.DeleteToken(ctx, alice, "", tok.ID), recording.ErrNotFound)
+}
+
+// TestTokensDieWithTheirKey is defect 4 of the hardening issue: a token minted with a key (or
+// with a token of it) stops working when the key is revoked or disabled, and a disabled key's
+// tokens stay dead when it is enabled again.
+func TestTokensDieWithTheirKey(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newServiceWithKeys(t)
+	k, _, err := s.CreateAccessKey(ctx, alice, "", false, "short-lived")
+	require.NoError(t, err)
+	kp := service.PrincipalOf(k)
+	raw, _, err := s.CreateToken(ctx, kp, time.Hour)
+	require.NoError(t, err)
+	tp, err := s.Authenticate(ctx, raw)
+	require.NoError(t, err)
+	child, _, err := s.CreateToken(ctx, tp, time.Hour)
+	require.NoError(t, err, "a token may mint a token")
+	other, _, err := s.CreateToken(ctx, alice, time.Hour)
+	require.NoError(t, err)
+
+	require.NoError(t, s.RevokeAccessKey(ctx, alice, k.ID))
+	for _, tok := range []string{raw, child} {
+		_, err = s.Authenticate(ctx, tok)
+		require.ErrorIs(t, err, recording.ErrUnauthenticated, "a revoked key's tokens die with it")
+	}
+	_, _, err = s.CreateToken(ctx, tp, time.Hour)
+	require.Error(t, err, "a dead token's principal cannot mint: its key is gone")
+	_, err = s.Authenticate(ctx, other)
+	require.NoError(t, err, "another key's tokens live on")
+
+	k2, _, err := s.CreateAccessKey(ctx, alice, "", false, "disabled")
+	require.NoError(t, err)
+	raw2, _, err := s.CreateToken(ctx, service.PrincipalOf(k2), time.Hour)
+	require.NoError(t, err)
+	require.NoError(t, s.SetAccessKeyDisabled(ctx, alice, k2.ID, true))
+	_, err = s.Authenticate(ctx, raw2)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated, "a disabled key's tokens die")
+	_, _, err = s.KeySecret(ctx, k2.ID)
+	require.ErrorIs(t, err, service.ErrUnknownKey, "a disabled key authenticates nothing")
+	require.NoError(t, s.SetAccessKeyDisabled(ctx, alice, k2.ID, false))
+	_, err = s.Authenticate(ctx, raw2)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated, "enabling the key does not revive its tokens")
+	_, _, err = s.KeySecret(ctx, k2.ID)
+	require.NoError(t, err, "an enabled key works again")
+	requireValidation(t, s.SetAccessKeyDisabled(ctx, service.PrincipalOf(k2), k2.ID, true), "enabled")
+}
+
+// TestTokenCannotOutliveItsParent: a token minted with a token expires no later than it.
+func TestTokenCannotOutliveItsParent(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newServiceWithKeys(t)
+	clk := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	s.Now = clk.now
+	raw, parent, err := s.CreateToken(ctx, alice, time.Hour)
+	require.NoError(t, err)
+	tp, err := s.Authenticate(ctx, raw)
+	require.NoError(t, err)
+	_, child, err := s.CreateToken(ctx, tp, service.MaxTokenTTL)
+	require.NoError(t, err)
+	require.Equal(t, parent.ExpiresAt, child.ExpiresAt, "capped at the parent's expiry")
+	_, short, err := s.CreateToken(ctx, tp, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, clk.t.Add(time.Minute), short.ExpiresAt, "a shorter ttl is kept")
+}
+
+// TestTokensAreListedAndRevokedByAnAdmin: a project lists its own live tokens; an admin lists
+// and revokes any project's.
+func TestTokensAreListedAndRevokedByAnAdmin(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newServiceWithKeys(t)
+	raw, tok, err := s.CreateToken(ctx, alice, time.Hour)
+	require.NoError(t, err)
+	_, btok, err := s.CreateToken(ctx, bob, time.Hour)
+	require.NoError(t, err)
+
+	ts, err := s.ListTokens(ctx, alice, "")
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	require.Equal(t, tok.ID, ts[0].ID)
+	require.Equal(t, alice.AccessKeyID, ts[0].KeyID)
+	_, err = s.ListTokens(ctx, alice, bob.Project)
+	require.ErrorIs(t, err, recording.ErrForbidden)
+
+	all, err := s.ListTokens(ctx, admin, "*")
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{tok.ID, btok.ID}, []string{all[0].ID, all[1].ID})
+	require.NoError(t, s.DeleteToken(ctx, admin, alice.Project, tok.ID))
+	_, err = s.Authenticate(ctx, raw)
+	require.ErrorIs(t, err, recording.ErrUnauthenticated)
 }

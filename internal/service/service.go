@@ -21,6 +21,12 @@ type Principal struct {
 	Admin bool
 	// KeyID is the access key or token id, for logs.
 	KeyID string
+	// AccessKeyID is the access key behind the request: the key itself, or the key a token
+	// descends from. Tokens minted by this principal descend from it too.
+	AccessKeyID string
+	// Expires is, for a token, when it expires: a token cannot mint one that outlives it.
+	// Zero for an access key.
+	Expires time.Time
 }
 
 // Sealer seals and opens secrets with the master key.

@@ -19,9 +19,9 @@ import (
 
 // Two tenants and an operator. Every tenancy test has bob try what alice owns.
 var (
-	alice = service.Principal{Project: "pa", KeyID: "LRALICE"}
-	bob   = service.Principal{Project: "pb", KeyID: "LRBOB"}
-	admin = service.Principal{Project: "ops", Admin: true, KeyID: "LRADMIN"}
+	alice = service.Principal{Project: "pa", KeyID: "LRALICE", AccessKeyID: "LRALICE"}
+	bob   = service.Principal{Project: "pb", KeyID: "LRBOB", AccessKeyID: "LRBOB"}
+	admin = service.Principal{Project: "ops", Admin: true, KeyID: "LRADMIN", AccessKeyID: "LRADMIN"}
 )
 
 // newService returns a service on a fresh SQLite file (the production driver, so tenancy is
@@ -40,6 +40,17 @@ func newService(t *testing.T) *service.Service {
 		Sealer:         box,
 		EndpointExists: func(name string) bool { return name == "local" || name == "s3" },
 	}
+}
+
+// newServiceWithKeys is newService where the principals' access keys exist, as a real caller's
+// do: tokens live only while their key does.
+func newServiceWithKeys(t *testing.T) *service.Service {
+	t.Helper()
+	s := newService(t)
+	for _, p := range []service.Principal{alice, bob, admin} {
+		require.NoError(t, s.EnsureAccessKey(t.Context(), p.AccessKeyID, "secret of "+p.KeyID, p.Project, p.Admin))
+	}
+	return s
 }
 
 // clock is a settable Service.Now.

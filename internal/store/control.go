@@ -39,17 +39,26 @@ type Control interface {
 	AccessKeyGet(ctx context.Context, id string) (*recording.AccessKey, error)
 	// AccessKeyList returns a project's keys in creation order (every project's when empty).
 	AccessKeyList(ctx context.Context, project string) ([]recording.AccessKey, error)
-	// AccessKeyRevoke sets RevokedAt of a project's key; recording.ErrNotFound.
+	// AccessKeyRevoke sets RevokedAt of a project's key and deletes the key's tokens, in one
+	// transaction; recording.ErrNotFound.
 	AccessKeyRevoke(ctx context.Context, project, id string, at time.Time) error
+	// AccessKeySetDisabled disables or enables a project's key; disabling also deletes the key's
+	// tokens, in the same transaction, so enabling it again does not bring them back.
+	// recording.ErrNotFound.
+	AccessKeySetDisabled(ctx context.Context, project, id string, disabled bool) error
 	// AccessKeyUpdateSecret replaces the sealed secret (and un-revokes) a key: used when
 	// LIVEREC_ACCESS_KEY_* are set at start.
 	AccessKeyUpdateSecret(ctx context.Context, id string, sealed []byte) error
 
 	// TokenInsert stores a token (ID prefix TokenPrefix when empty).
 	TokenInsert(ctx context.Context, t *recording.Token) error
-	// TokenByHash returns the token with that hash; recording.ErrNotFound (also once expired:
-	// a token is valid while now is before ExpiresAt).
+	// TokenByHash returns the token with that hash; recording.ErrNotFound also once expired (a
+	// token is valid while now is before ExpiresAt) and when its key (KeyID) is gone, revoked
+	// or disabled.
 	TokenByHash(ctx context.Context, hash []byte, now time.Time) (*recording.Token, error)
+	// TokenList returns a project's tokens (every project's when empty) that have not expired at
+	// now, oldest first, without their hashes' meaning anything to a caller.
+	TokenList(ctx context.Context, project string, now time.Time) ([]recording.Token, error)
 	// TokenDelete deletes a project's token; recording.ErrNotFound.
 	TokenDelete(ctx context.Context, project, id string) error
 

@@ -25,7 +25,9 @@ type Change struct {
 // implements it beside Store and Control, and storetest covers it.
 type Outbox interface {
 	// Apply writes a Change in one transaction (ErrNotFound/ErrConflict as the single-row
-	// methods give them; nothing is written then).
+	// methods give them; nothing is written then). An event of a recording (Data.RecordingID
+	// set) with Data.Seq 0 is numbered in the same transaction, after the recording's stored
+	// events, so a recording's numbers keep increasing across restarts and nodes.
 	Apply(ctx context.Context, c Change) error
 	// DeliveryClaim returns up to limit pending deliveries due at now, with their events, that
 	// head their OrderKey: no earlier (lower Seq) delivery of the same key is still pending

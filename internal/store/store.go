@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 
 	"github.com/liverec/liverec/internal/recording"
 )
@@ -58,6 +59,11 @@ type Store interface {
 	// FileList returns a page of files in creation order and the number matching the filter.
 	FileList(ctx context.Context, f FileFilter) ([]recording.File, int, error)
 
+	// Seed writes the default rule r, unless this database was seeded before, and marks the
+	// database seeded, in one transaction: a first start that failed half-way seeds at the
+	// next one, and a seeded database is never seeded again. It reports whether it seeded.
+	Seed(ctx context.Context, r *recording.Rule) (bool, error)
+
 	// Ping checks that the database answers (/readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -106,6 +112,10 @@ type FileFilter struct {
 	Limit     int
 	OrderDesc bool
 }
+
+// ErrNoSpace is what a driver's write error wraps when the database's disk is full: the write
+// may succeed once space returns (or a reserve is released), unlike a conflict.
+var ErrNoSpace = errors.New("no space left for the database")
 
 // ID prefixes, so an id tells what it names.
 const (

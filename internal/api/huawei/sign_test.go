@@ -69,10 +69,15 @@ func TestSDKVectorThroughTheHandler(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	token, _, err := e.svc.CreateToken(t.Context(), service.Principal{Project: projectA}, time.Hour)
-	require.NoError(t, err)
-	tokenB, _, err := e.svc.CreateToken(t.Context(), service.Principal{Project: projectB}, time.Hour)
-	require.NoError(t, err)
+	// Tokens descend from access keys: mint them with keys of each project.
+	mint := func(project string) string {
+		k, _, err := e.svc.CreateAccessKey(t.Context(), service.Principal{Project: project}, "", false, "")
+		require.NoError(t, err)
+		token, _, err := e.svc.CreateToken(t.Context(), service.PrincipalOf(k), time.Hour)
+		require.NoError(t, err)
+		return token
+	}
+	token, tokenB := mint(projectA), mint(projectB)
 	revoked, revokedSecret, err := e.svc.CreateAccessKey(t.Context(), service.Principal{Project: projectA}, "", false, "")
 	require.NoError(t, err)
 	require.NoError(t, e.svc.RevokeAccessKey(t.Context(), service.Principal{Project: projectA}, revoked.ID))

@@ -53,7 +53,7 @@ func TestCredentialsThatWork(t *testing.T) {
 	p1 := service.Principal{Project: "p1"}
 	k, secret, err := c.svc.CreateAccessKey(t.Context(), p1, "", false, "")
 	require.NoError(t, err)
-	token, _, err := c.svc.CreateToken(t.Context(), p1, time.Hour)
+	token, _, err := c.svc.CreateToken(t.Context(), service.PrincipalOf(k), time.Hour)
 	require.NoError(t, err)
 	for name, a := range map[string]auth{
 		"Bearer":          bearer(token),

@@ -83,7 +83,17 @@ func (failingService) RevokeAccessKey(context.Context, service.Principal, string
 func (failingService) CreateToken(context.Context, service.Principal, time.Duration) (string, *recording.Token, error) {
 	return "", nil, errSecret
 }
-func (failingService) DeleteToken(context.Context, service.Principal, string) error { return errSecret }
+func (failingService) DeleteToken(context.Context, service.Principal, string, string) error {
+	return errSecret
+}
+
+func (failingService) ListTokens(context.Context, service.Principal, string) ([]recording.Token, error) {
+	return nil, errSecret
+}
+
+func (failingService) SetAccessKeyDisabled(context.Context, service.Principal, string, bool) error {
+	return errSecret
+}
 func (failingService) ListDomains(context.Context, service.Principal) ([]recording.DomainClaim, error) {
 	return nil, errSecret
 }
@@ -114,6 +124,8 @@ func validBody(pattern string) string {
 		return `{"domain":"a.com","url":"https://hooks.example/liverec"}`
 	case strings.HasPrefix(pattern, "/api/v1/domains"):
 		return `{"project":"p2"}`
+	case strings.HasPrefix(pattern, "/api/v1/access-keys/"):
+		return `{"enabled":false}`
 	}
 	return ""
 }

@@ -33,9 +33,11 @@ type Service interface {
 	CreateAccessKey(ctx context.Context, p service.Principal, project string, admin bool, desc string) (*recording.AccessKey, string, error)
 	ListAccessKeys(ctx context.Context, p service.Principal) ([]recording.AccessKey, error)
 	RevokeAccessKey(ctx context.Context, p service.Principal, id string) error
+	SetAccessKeyDisabled(ctx context.Context, p service.Principal, id string, disabled bool) error
 
 	CreateToken(ctx context.Context, p service.Principal, ttl time.Duration) (string, *recording.Token, error)
-	DeleteToken(ctx context.Context, p service.Principal, id string) error
+	ListTokens(ctx context.Context, p service.Principal, project string) ([]recording.Token, error)
+	DeleteToken(ctx context.Context, p service.Principal, project, id string) error
 
 	ListDomains(ctx context.Context, p service.Principal) ([]recording.DomainClaim, error)
 	AssignDomain(ctx context.Context, p service.Principal, domain, project string) error

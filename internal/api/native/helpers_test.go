@@ -66,6 +66,13 @@ func newServer(t *testing.T) *client {
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	svc := &service.Service{Store: db, Sealer: box, Now: clk.Now}
 	c := serve(t, svc, clk, func(p service.Principal) string {
+		// A token descends from a key: make the principal's key first.
+		if p.AccessKeyID == "" {
+			k, _, err := svc.CreateAccessKey(t.Context(), service.Principal{Project: p.Project, Admin: true},
+				p.Project, p.Admin, "test principal")
+			require.NoError(t, err)
+			p.AccessKeyID = k.ID
+		}
 		token, _, err := svc.CreateToken(t.Context(), p, time.Hour)
 		require.NoError(t, err)
 		return token

@@ -79,3 +79,39 @@ func (h *handler) revokeAccessKey(w http.ResponseWriter, r *http.Request, p serv
 	h.log.Info("access key revoked", "id", id, "project", p.Project, "by", p.KeyID)
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// accessKeyUpdate is the body of PATCH /access-keys/{id}.
+type accessKeyUpdate struct {
+	Enabled *bool `json:"enabled"`
+}
+
+// updateAccessKey disables or enables a key; disabling ends its tokens.
+func (h *handler) updateAccessKey(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var req accessKeyUpdate
+	if err := readJSON(w, r, &req, false); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.Enabled == nil {
+		h.fail(w, r, invalidArgument("enabled", "enabled (true or false) is required"))
+		return
+	}
+	id := r.PathValue("id")
+	if err := h.svc.SetAccessKeyDisabled(r.Context(), p, id, !*req.Enabled); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("access key updated", "id", id, "project", p.Project, "enabled", *req.Enabled, "by", p.KeyID)
+	ks, err := h.svc.ListAccessKeys(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, k := range ks {
+		if k.ID == id {
+			writeJSON(w, http.StatusOK, k)
+			return
+		}
+	}
+	h.fail(w, r, recording.ErrNotFound)
+}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/recording"
 )
 
 func TestAccessKeysShowTheirSecretOnce(t *testing.T) {
@@ -29,8 +31,9 @@ func TestAccessKeysShowTheirSecretOnce(t *testing.T) {
 
 	r = c.json("p1", http.MethodGet, "/api/v1/access-keys", "")
 	l := decode[accessKeyList](t, r, http.StatusOK)
-	require.Equal(t, 2, l.Total)
-	require.Equal(t, []string{k.ID, k2.ID}, []string{l.AccessKeys[0].ID, l.AccessKeys[1].ID})
+	// The caller's own key (its token descends from it) comes first.
+	require.Equal(t, 3, l.Total)
+	require.Equal(t, []string{k.ID, k2.ID}, []string{l.AccessKeys[1].ID, l.AccessKeys[2].ID})
 	require.NotContains(t, string(r.body), "secret")
 
 	// Revoked keys stop working and are listed as revoked.
@@ -38,8 +41,8 @@ func TestAccessKeysShowTheirSecretOnce(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, r.status, string(r.body))
 	c.send(basicAuth(k.ID, k.Secret), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusUnauthorized, codeUnauthenticated, "")
 	l = decode[accessKeyList](t, c.json("p1", http.MethodGet, "/api/v1/access-keys", ""), http.StatusOK)
-	require.NotNil(t, l.AccessKeys[0].RevokedAt)
-	require.Nil(t, l.AccessKeys[1].RevokedAt)
+	require.NotNil(t, l.AccessKeys[1].RevokedAt)
+	require.Nil(t, l.AccessKeys[2].RevokedAt)
 
 	// The secrets were shown in the two creation answers and nowhere else.
 	c.mu.Lock()
@@ -77,4 +80,44 @@ func TestAccessKeysOfOtherProjectsOrAdminNeedAnAdmin(t *testing.T) {
 	}
 	c.do("p1", http.MethodPost, "/api/v1/access-keys", "text/plain", `{}`).
 		requireError(t, http.StatusUnsupportedMediaType, codeUnsupportedMedia, "")
+}
+
+// TestTokensEndWithTheirKeyOverHTTP: a token minted with a key through the API dies when the
+// key is disabled or revoked; the token list shows live tokens only and never the tokens.
+func TestTokensEndWithTheirKeyOverHTTP(t *testing.T) {
+	t.Parallel()
+	c := newServer(t)
+	k := decode[accessKeyCreated](t, c.json("p1", http.MethodPost, "/api/v1/access-keys", `{}`), http.StatusCreated)
+	mint := func(a auth) tokenCreated {
+		t.Helper()
+		return decode[tokenCreated](t, c.send(a, http.MethodPost, "/api/v1/tokens", "application/json", `{"ttl_s":3600}`),
+			http.StatusCreated)
+	}
+	tok := mint(basicAuth(k.ID, k.Secret))
+	child := mint(bearer(tok.Token))
+	require.False(t, child.ExpiresAt.After(tok.ExpiresAt), "a token's token expires no later than it")
+	for _, tk := range []string{tok.Token, child.Token} {
+		require.Equal(t, http.StatusOK, c.send(bearer(tk), http.MethodGet, "/api/v1/rules", "", "").status)
+	}
+	r := c.json("p1", http.MethodGet, "/api/v1/tokens", "")
+	l := decode[tokenList](t, r, http.StatusOK)
+	require.Equal(t, 3, l.Total, "the caller's own token and the two minted")
+	require.NotContains(t, string(r.body), tok.Token)
+	c.json("p2", http.MethodGet, "/api/v1/tokens?project=p1", "").requireError(t, http.StatusForbidden, codeForbidden, "")
+
+	r = c.json("p1", http.MethodPatch, "/api/v1/access-keys/"+k.ID, `{"enabled":false}`)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.True(t, decode[recording.AccessKey](t, r, http.StatusOK).Disabled)
+	for _, tk := range []string{tok.Token, child.Token} {
+		c.send(bearer(tk), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusUnauthorized, codeUnauthenticated, "")
+	}
+	c.send(basicAuth(k.ID, k.Secret), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusUnauthorized, codeUnauthenticated, "")
+	require.Equal(t, 1, decode[tokenList](t, c.json("p1", http.MethodGet, "/api/v1/tokens", ""), http.StatusOK).Total)
+
+	require.Equal(t, http.StatusOK, c.json("p1", http.MethodPatch, "/api/v1/access-keys/"+k.ID, `{"enabled":true}`).status)
+	c.send(bearer(tok.Token), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusUnauthorized, codeUnauthenticated, "")
+	again := mint(basicAuth(k.ID, k.Secret))
+	require.Equal(t, http.StatusNoContent, c.json("p1", http.MethodDelete, "/api/v1/access-keys/"+k.ID, "").status)
+	c.send(bearer(again.Token), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusUnauthorized, codeUnauthenticated, "")
+	c.json("p1", http.MethodPatch, "/api/v1/access-keys/"+k.ID, `{}`).requireError(t, http.StatusBadRequest, codeInvalidArgument, "enabled")
 }

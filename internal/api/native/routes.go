@@ -36,8 +36,10 @@ func routes() []route {
 
 		{method: http.MethodGet, pattern: "/api/v1/access-keys", serve: (*handler).listAccessKeys},
 		{method: http.MethodPost, pattern: "/api/v1/access-keys", serve: (*handler).createAccessKey},
+		{method: http.MethodPatch, pattern: "/api/v1/access-keys/{id}", serve: (*handler).updateAccessKey},
 		{method: http.MethodDelete, pattern: "/api/v1/access-keys/{id}", serve: (*handler).revokeAccessKey},
 
+		{method: http.MethodGet, pattern: "/api/v1/tokens", serve: (*handler).listTokens},
 		{method: http.MethodPost, pattern: "/api/v1/tokens", serve: (*handler).createToken},
 		{method: http.MethodDelete, pattern: "/api/v1/tokens/{id}", serve: (*handler).deleteToken},
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
 )
 
@@ -44,8 +45,24 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, p service.
 	writeJSON(w, http.StatusCreated, tokenCreated{ID: t.ID, Token: token, ExpiresAt: t.ExpiresAt})
 }
 
+type tokenList struct {
+	Total  int               `json:"total"`
+	Tokens []recording.Token `json:"tokens"`
+}
+
+// listTokens lists live tokens: the caller's project's, or for an admin another project's
+// (?project=) or every project's (?project=*).
+func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	ts, err := h.svc.ListTokens(r.Context(), p, r.URL.Query().Get("project"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokenList{Total: len(ts), Tokens: ts})
+}
+
 func (h *handler) deleteToken(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	if err := h.svc.DeleteToken(r.Context(), p, r.PathValue("id")); err != nil {
+	if err := h.svc.DeleteToken(r.Context(), p, r.URL.Query().Get("project"), r.PathValue("id")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

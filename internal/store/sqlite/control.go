@@ -11,7 +11,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-const accessKeyCols = `id, project, admin, description, secret_sealed, created_at, revoked_at`
+const accessKeyCols = `id, project, admin, description, secret_sealed, created_at, revoked_at, disabled`
 
 // AccessKeyInsert implements store.Control. A zero CreatedAt is set to now.
 func (db *DB) AccessKeyInsert(ctx context.Context, k *recording.AccessKey) error {
@@ -24,8 +24,9 @@ func (db *DB) AccessKeyInsert(ctx context.Context, k *recording.AccessKey) error
 	k.CreatedAt = normTime(k.CreatedAt)
 	normTimePtr(&k.RevokedAt)
 	_, err := db.write.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		k.ID, k.Project, k.Admin, k.Description, k.SecretSealed, fmtTime(k.CreatedAt), fmtTimePtr(k.RevokedAt))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, k.Project, k.Admin, k.Description, k.SecretSealed, fmtTime(k.CreatedAt), fmtTimePtr(k.RevokedAt),
+		k.Disabled)
 	if err != nil {
 		return fmt.Errorf("insert access key %s: %w", k.ID, mapErr(err))
 	}
@@ -68,10 +69,34 @@ func (db *DB) AccessKeyList(ctx context.Context, project string) ([]recording.Ac
 // AccessKeyRevoke implements store.Control. Revoking a revoked key keeps its first
 // revocation time: that is when it stopped working.
 func (db *DB) AccessKeyRevoke(ctx context.Context, project, id string, at time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE access_keys SET revoked_at = COALESCE(revoked_at, $3)
-		WHERE project = $1 AND id = $2`, project, id, fmtTime(at))
-	if err = affectedOne(res, err); err != nil {
-		return fmt.Errorf("revoke access key %s: %w", id, err)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET revoked_at = COALESCE(revoked_at, $3)
+			WHERE project = $1 AND id = $2`, project, id, fmtTime(at))
+		if err = affectedOne(res, err); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE key_id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("revoke access key %s: %w", id, mapErr(err))
+	}
+	return nil
+}
+
+// AccessKeySetDisabled implements store.Control.
+func (db *DB) AccessKeySetDisabled(ctx context.Context, project, id string, disabled bool) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET disabled = $3 WHERE project = $1 AND id = $2`,
+			project, id, disabled)
+		if err = affectedOne(res, err); err != nil || !disabled {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE key_id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set access key %s disabled: %w", id, mapErr(err))
 	}
 	return nil
 }
@@ -92,7 +117,8 @@ func scanAccessKey(s scanner) (*recording.AccessKey, error) {
 		created string
 		revoked sql.NullString
 	)
-	if err := s.Scan(&k.ID, &k.Project, &k.Admin, &k.Description, &k.SecretSealed, &created, &revoked); err != nil {
+	if err := s.Scan(&k.ID, &k.Project, &k.Admin, &k.Description, &k.SecretSealed, &created, &revoked,
+		&k.Disabled); err != nil {
 		return nil, err
 	}
 	var err error
@@ -105,7 +131,7 @@ func scanAccessKey(s scanner) (*recording.AccessKey, error) {
 	return &k, nil
 }
 
-const tokenCols = `id, project, admin, hash, created_at, expires_at`
+const tokenCols = `id, project, admin, key_id, hash, created_at, expires_at`
 
 // TokenInsert implements store.Control. A zero CreatedAt is set to now; recording.ErrConflict
 // for an existing ID or hash.
@@ -117,30 +143,68 @@ func (db *DB) TokenInsert(ctx context.Context, t *recording.Token) error {
 		t.CreatedAt = db.dbNow()
 	}
 	t.CreatedAt, t.ExpiresAt = normTime(t.CreatedAt), normTime(t.ExpiresAt)
-	_, err := db.write.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.Project, t.Admin, t.Hash, fmtTime(t.CreatedAt), fmtTime(t.ExpiresAt))
+	_, err := db.write.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.Project, t.Admin, t.KeyID, t.Hash, fmtTime(t.CreatedAt), fmtTime(t.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("insert token: %w", mapErr(err))
 	}
 	return nil
 }
 
-// TokenByHash implements store.Control. A token is valid while now is before ExpiresAt.
+// TokenByHash implements store.Control. A token is valid while now is before ExpiresAt and its
+// key is active: revoking or disabling a key deletes its tokens, and the join here holds
+// even for a token inserted after its key went.
 func (db *DB) TokenByHash(ctx context.Context, hash []byte, now time.Time) (*recording.Token, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT t.id, t.project, t.admin, t.key_id, t.hash, t.created_at,
+		t.expires_at FROM tokens t JOIN access_keys k ON k.id = t.key_id
+		WHERE t.hash = $1 AND t.expires_at > $2 AND k.revoked_at IS NULL AND NOT k.disabled`,
+		hash, fmtTime(now))
+	t, err := scanToken(row)
+	if err != nil {
+		return nil, fmt.Errorf("get token: %w", mapErr(err))
+	}
+	return t, nil
+}
+
+// TokenList implements store.Control.
+func (db *DB) TokenList(ctx context.Context, project string, now time.Time) ([]recording.Token, error) {
+	w := &where{}
+	w.eq("project", project)
+	w.cmp("expires_at", ">", fmtTime(now))
+	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens`+w.String()+
+		` ORDER BY created_at, id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	ts := []recording.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		ts = append(ts, *t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return ts, nil
+}
+
+func scanToken(s scanner) (*recording.Token, error) {
 	var (
 		t                recording.Token
 		created, expires string
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1 AND expires_at > $2`,
-		hash, fmtTime(now)).Scan(&t.ID, &t.Project, &t.Admin, &t.Hash, &created, &expires)
-	if err != nil {
-		return nil, fmt.Errorf("get token: %w", mapErr(err))
+	if err := s.Scan(&t.ID, &t.Project, &t.Admin, &t.KeyID, &t.Hash, &created, &expires); err != nil {
+		return nil, err
 	}
+	var err error
 	if t.CreatedAt, err = parseTime(created); err != nil {
-		return nil, fmt.Errorf("get token: %w", err)
+		return nil, err
 	}
 	if t.ExpiresAt, err = parseTime(expires); err != nil {
-		return nil, fmt.Errorf("get token: %w", err)
+		return nil, err
 	}
 	return &t, nil
 }

@@ -18,7 +18,7 @@ var _ store.Outbox = (*DB)(nil)
 // and parsing the SQL anew was about a third of the cost (BenchmarkOutbox). Transactions use
 // them through Tx.StmtContext, which reuses the connection's prepared statement.
 type outboxStmts struct {
-	insertEvent, insertDelivery, claim, lease, record, insertAttempt *sql.Stmt
+	insertEvent, insertDelivery, claim, lease, record, insertAttempt, lastSeq *sql.Stmt
 }
 
 func prepareOutbox(ctx context.Context, write *sql.DB) (*outboxStmts, error) {
@@ -29,7 +29,7 @@ func prepareOutbox(ctx context.Context, write *sql.DB) (*outboxStmts, error) {
 	}{
 		{&s.insertEvent, insertEventSQL}, {&s.insertDelivery, insertDeliverySQL},
 		{&s.claim, claimSQL}, {&s.lease, leaseSQL},
-		{&s.record, recordSQL}, {&s.insertAttempt, insertAttemptSQL},
+		{&s.record, recordSQL}, {&s.insertAttempt, insertAttemptSQL}, {&s.lastSeq, lastSeqSQL},
 	} {
 		st, err := write.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -42,7 +42,7 @@ func prepareOutbox(ctx context.Context, write *sql.DB) (*outboxStmts, error) {
 
 func (s *outboxStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.claim, s.lease, s.record, s.insertAttempt} {
+	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.claim, s.lease, s.record, s.insertAttempt, s.lastSeq} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -96,10 +96,13 @@ func (db *DB) Apply(ctx context.Context, c store.Change) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("apply: %w", err)
+		return fmt.Errorf("apply: %w", mapErr(err))
 	}
 	return nil
 }
+
+// lastSeqSQL reads a recording's last event number off the events_recording index.
+const lastSeqSQL = `SELECT COALESCE(MAX(event_seq), 0) FROM events WHERE recording_id = $1`
 
 const insertEventSQL = `INSERT INTO events (id, type, data, project, recording_id, domain, app,
 	stream, event_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
@@ -117,6 +120,14 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *recording.OutboxE
 	normTimePtr(&ev.Data.EndTime)
 	if len(ev.Data.PushArgs) == 0 {
 		ev.Data.PushArgs = nil // omitempty: an empty map reads back as nil
+	}
+	if ev.Data.RecordingID != "" && ev.Data.Seq == 0 {
+		// Numbered from the stored events, not from memory: a restart or another node carries on.
+		if err := tx.StmtContext(ctx, db.outbox.lastSeq).QueryRowContext(ctx, ev.Data.RecordingID).
+			Scan(&ev.Data.Seq); err != nil {
+			return fmt.Errorf("number event: %w", mapErr(err))
+		}
+		ev.Data.Seq++
 	}
 	data, err := json.Marshal(ev.Data)
 	if err != nil {

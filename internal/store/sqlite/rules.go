@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
@@ -16,6 +17,31 @@ const ruleCols = `id, project, dialect, domain, app, stream, mode, formats,
 
 // RuleInsert implements store.Store.
 func (db *DB) RuleInsert(ctx context.Context, r *recording.Rule) error {
+	return insertRule(ctx, db.write, r, db.dbNow())
+}
+
+// Seed implements store.Store.
+func (db *DB) Seed(ctx context.Context, r *recording.Rule) (bool, error) {
+	seeded := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ('seeded', $1)
+			ON CONFLICT (name) DO NOTHING`, fmtTime(db.dbNow()))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		seeded = true
+		return insertRule(ctx, tx, r, db.dbNow())
+	})
+	if err != nil {
+		return false, fmt.Errorf("seed: %w", mapErr(err))
+	}
+	return seeded, nil
+}
+
+func insertRule(ctx context.Context, q querier, r *recording.Rule, now time.Time) error {
 	if r.ID == "" {
 		r.ID = store.NewID(store.RulePrefix)
 	}
@@ -23,10 +49,9 @@ func (db *DB) RuleInsert(ctx context.Context, r *recording.Rule) error {
 	if err != nil {
 		return fmt.Errorf("insert rule: %w", err)
 	}
-	now := db.dbNow()
 	normTimePtr(&r.StartTime)
 	normTimePtr(&r.EndTime)
-	_, err = db.write.ExecContext(ctx, `INSERT INTO rules (`+ruleCols+`)
+	_, err = q.ExecContext(ctx, `INSERT INTO rules (`+ruleCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		r.ID, r.Project, r.Dialect, r.Domain, r.App, r.Stream, r.Mode, string(formats),
 		r.Storage.Endpoint, r.Storage.Bucket, r.Storage.BasePath,

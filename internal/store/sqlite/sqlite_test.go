@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
@@ -85,4 +88,40 @@ func TestNonceUsePrunesExpiredNonces(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Equal(t, []string{"live", "new"}, nonces)
+}
+
+// TestMigrationMarksEarlierDatabasesSeeded: a database an earlier version seeded (it holds a
+// rule) is not seeded again after the migration that added the marker, and one whose first
+// start failed before seeding (migrated, empty) is.
+func TestMigrationMarksEarlierDatabasesSeeded(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		withRule bool
+		want     bool
+	}{{"SeededBefore", true, false}, {"FailedBeforeSeeding", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, path := t.Context(), filepath.Join(t.TempDir(), "liverec.db")
+			raw, err := sql.Open("sqlite", path)
+			require.NoError(t, err)
+			fsys, err := fs.Sub(migrations, "migrations")
+			require.NoError(t, err)
+			p, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys)
+			require.NoError(t, err)
+			_, err = p.UpTo(ctx, 3)
+			require.NoError(t, err)
+			if tc.withRule {
+				def := recording.DefaultRule()
+				require.NoError(t, insertRule(ctx, raw, &def, time.Now()))
+			}
+			require.NoError(t, raw.Close())
+
+			db := open(t, path)
+			def := recording.DefaultRule()
+			seeded, err := db.Seed(ctx, &def)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, seeded)
+		})
+	}
 }

@@ -133,14 +133,27 @@ func hash(s string) []byte {
 	return h[:]
 }
 
+// newToken is a token of project descending from the key "LRKEY-"+project, which the tokens
+// tests insert first (a token lives only while its key does).
 func newToken(project, raw string) *recording.Token {
-	return &recording.Token{Project: project, Hash: hash(raw), CreatedAt: odd(0), ExpiresAt: odd(time.Hour)}
+	return &recording.Token{Project: project, KeyID: "LRKEY-" + project, Hash: hash(raw), CreatedAt: odd(0),
+		ExpiresAt: odd(time.Hour)}
+}
+
+// tokenStore is a fresh store holding the keys of newToken's tokens for projects p1 and p2.
+func tokenStore(t *testing.T, newStore func(t *testing.T) store.Control) store.Control {
+	t.Helper()
+	s := newStore(t)
+	for _, p := range []string{"p1", "p2"} {
+		insertAccessKey(t.Context(), t, s, "LRKEY-"+p, p)
+	}
+	return s
 }
 
 func exerciseTokens(t *testing.T, newStore func(t *testing.T) store.Control) {
 	t.Run("InsertAssignsIDAndByHashFindsIt", func(t *testing.T) {
 		t.Parallel()
-		ctx, s := t.Context(), newStore(t)
+		ctx, s := t.Context(), tokenStore(t, newStore)
 		tok := newToken("p1", "secret-1")
 		tok.Admin = true
 		require.NoError(t, s.TokenInsert(ctx, tok))
@@ -157,7 +170,7 @@ func exerciseTokens(t *testing.T, newStore func(t *testing.T) store.Control) {
 
 	t.Run("ByHashIsNotFoundOnceExpired", func(t *testing.T) {
 		t.Parallel()
-		ctx, s := t.Context(), newStore(t)
+		ctx, s := t.Context(), tokenStore(t, newStore)
 		require.NoError(t, s.TokenInsert(ctx, newToken("p1", "secret-1")))
 		cases := []struct {
 			name  string
@@ -181,7 +194,7 @@ func exerciseTokens(t *testing.T, newStore func(t *testing.T) store.Control) {
 
 	t.Run("InsertDuplicateHashOrIDConflicts", func(t *testing.T) {
 		t.Parallel()
-		ctx, s := t.Context(), newStore(t)
+		ctx, s := t.Context(), tokenStore(t, newStore)
 		tok := newToken("p1", "secret-1")
 		require.NoError(t, s.TokenInsert(ctx, tok))
 		require.ErrorIs(t, s.TokenInsert(ctx, newToken("p2", "secret-1")), recording.ErrConflict)
@@ -192,7 +205,7 @@ func exerciseTokens(t *testing.T, newStore func(t *testing.T) store.Control) {
 
 	t.Run("DeleteRemovesOnlyWithinTheProject", func(t *testing.T) {
 		t.Parallel()
-		ctx, s := t.Context(), newStore(t)
+		ctx, s := t.Context(), tokenStore(t, newStore)
 		tok := newToken("p1", "secret-1")
 		require.NoError(t, s.TokenInsert(ctx, tok))
 		require.ErrorIs(t, s.TokenDelete(ctx, "p2", tok.ID), recording.ErrNotFound)
@@ -203,5 +216,67 @@ func exerciseTokens(t *testing.T, newStore func(t *testing.T) store.Control) {
 		_, err = s.TokenByHash(ctx, tok.Hash, odd(0))
 		require.ErrorIs(t, err, recording.ErrNotFound)
 		require.ErrorIs(t, s.TokenDelete(ctx, "p1", tok.ID), recording.ErrNotFound)
+	})
+
+	t.Run("ByHashIsNotFoundOnceItsKeyIsRevokedOrDisabled", func(t *testing.T) {
+		t.Parallel()
+		ctx, s := t.Context(), tokenStore(t, newStore)
+		a, b := newToken("p1", "secret-a"), newToken("p1", "secret-b")
+		other := newToken("p2", "secret-other")
+		for _, tok := range []*recording.Token{a, b, other} {
+			require.NoError(t, s.TokenInsert(ctx, tok))
+		}
+		require.ErrorIs(t, s.AccessKeySetDisabled(ctx, "p2", "LRKEY-p1", true), recording.ErrNotFound)
+		require.NoError(t, s.AccessKeySetDisabled(ctx, "p1", "LRKEY-p1", true))
+		_, err := s.TokenByHash(ctx, a.Hash, odd(0))
+		require.ErrorIs(t, err, recording.ErrNotFound, "a disabled key's token")
+		k, err := s.AccessKeyGet(ctx, "LRKEY-p1")
+		require.NoError(t, err)
+		require.True(t, k.Disabled)
+
+		// A token inserted while its key is disabled is not valid either (the join, not only the
+		// delete, holds), and enabling the key brings back only that one.
+		require.NoError(t, s.TokenInsert(ctx, newToken("p1", "secret-late")))
+		_, err = s.TokenByHash(ctx, hash("secret-late"), odd(0))
+		require.ErrorIs(t, err, recording.ErrNotFound)
+		require.NoError(t, s.AccessKeySetDisabled(ctx, "p1", "LRKEY-p1", false))
+		_, err = s.TokenByHash(ctx, b.Hash, odd(0))
+		require.ErrorIs(t, err, recording.ErrNotFound, "disabling deleted the key's tokens")
+		_, err = s.TokenByHash(ctx, hash("secret-late"), odd(0))
+		require.NoError(t, err)
+
+		require.NoError(t, s.AccessKeyRevoke(ctx, "p1", "LRKEY-p1", odd(time.Minute)))
+		_, err = s.TokenByHash(ctx, hash("secret-late"), odd(0))
+		require.ErrorIs(t, err, recording.ErrNotFound, "a revoked key's token")
+		_, err = s.TokenByHash(ctx, other.Hash, odd(0))
+		require.NoError(t, err, "another key's token lives on")
+
+		orphan := newToken("p1", "secret-orphan")
+		orphan.KeyID = "LRNOSUCHKEY"
+		require.NoError(t, s.TokenInsert(ctx, orphan))
+		_, err = s.TokenByHash(ctx, orphan.Hash, odd(0))
+		require.ErrorIs(t, err, recording.ErrNotFound, "a token without a key")
+	})
+
+	t.Run("ListShowsLiveTokensPerProject", func(t *testing.T) {
+		t.Parallel()
+		ctx, s := t.Context(), tokenStore(t, newStore)
+		a, b := newToken("p1", "secret-a"), newToken("p2", "secret-b")
+		short := newToken("p1", "secret-short")
+		short.ExpiresAt = odd(time.Minute)
+		for _, tok := range []*recording.Token{a, b, short} {
+			require.NoError(t, s.TokenInsert(ctx, tok))
+		}
+		id := func(tk recording.Token) string { return tk.ID }
+		got, err := s.TokenList(ctx, "p1", odd(0))
+		require.NoError(t, err)
+		require.ElementsMatch(t, []string{a.ID, short.ID}, ids(got, id))
+		got, err = s.TokenList(ctx, "p1", odd(2*time.Minute))
+		require.NoError(t, err)
+		require.Equal(t, []string{a.ID}, ids(got, id), "expired tokens are not listed")
+		require.Equal(t, *a, got[0])
+		got, err = s.TokenList(ctx, "", odd(0))
+		require.NoError(t, err)
+		require.Len(t, got, 3)
 	})
 }

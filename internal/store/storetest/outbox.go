@@ -218,6 +218,38 @@ func exerciseOutbox(t *testing.T, newStore func(t *testing.T) Driver) {
 		require.Equal(t, []recording.OutboxEvent{}, evs)
 	})
 
+	t.Run("ApplyNumbersARecordingsEventsAfterTheStoredOnes", func(t *testing.T) {
+		t.Parallel()
+		ctx, s := t.Context(), newStore(t)
+		rec := insertRecording(ctx, t, s, "p1", "s1")
+		other := insertRecording(ctx, t, s, "p1", "s2")
+		apply := func(r *recording.Recording, seq int64, n int) []int64 {
+			t.Helper()
+			c := store.Change{}
+			for range n {
+				c.Events = append(c.Events, newEvent(r, recording.EventFileStarted, seq, t0))
+			}
+			require.NoError(t, s.Apply(ctx, c))
+			got := make([]int64, n)
+			for i, ev := range c.Events {
+				got[i] = ev.Data.Seq
+			}
+			return got
+		}
+		require.Equal(t, []int64{1, 2}, apply(rec, 0, 2), "numbered within one change")
+		require.Equal(t, []int64{1}, apply(other, 0, 1), "each recording has its own numbers")
+		require.Equal(t, []int64{3}, apply(rec, 0, 1), "a later change carries on (a restart holds nothing in memory)")
+		require.Equal(t, []int64{7}, apply(rec, 7, 1), "a given number is kept")
+		require.Equal(t, []int64{8}, apply(rec, 0, 1))
+		evs, err := s.EventsOf(ctx, rec.ID)
+		require.NoError(t, err)
+		seqs := make([]int64, len(evs))
+		for i, ev := range evs {
+			seqs[i] = ev.Data.Seq
+		}
+		require.Equal(t, []int64{1, 2, 3, 7, 8}, seqs, "stored as numbered")
+	})
+
 	t.Run("CallbackDisableKeepsAReason", func(t *testing.T) {
 		t.Parallel()
 		ctx, s := t.Context(), newStore(t)

@@ -35,6 +35,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Run("RuleList", func(t *testing.T) { exerciseRuleList(t, base) })
 	t.Run("Recording", func(t *testing.T) { exerciseRecordings(t, base) })
 	t.Run("File", func(t *testing.T) { exerciseFiles(t, base) })
+	t.Run("Seed", func(t *testing.T) { exerciseSeed(t, base) })
 
 	control := func(t *testing.T) store.Control { return newStore(t) }
 	t.Run("Callback", func(t *testing.T) { exerciseCallbacks(t, control) })
