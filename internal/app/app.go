@@ -72,6 +72,15 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	if err := os.MkdirAll(c.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	var roots []string
+	for _, e := range c.Storage.Endpoints {
+		if e.Type == "local" {
+			roots = append(roots, e.Root)
+		}
+	}
+	if err := record.CheckSpoolPlacement(c.Storage.Spool, c.Data, filepath.Join(c.Data, "liverec.db"), roots); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}

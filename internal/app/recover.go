@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
@@ -13,21 +15,39 @@ import (
 
 // recoverSpool finishes what a previous run left (§6 crash recovery): every file in the spool
 // is recovered, stored and reported like a completed one, and every recording still marked
-// live is ended with an event that says why. It runs before publishers are accepted.
+// live is ended with an event that says why. It runs before publishers are accepted. It
+// deletes only empty recording directories; what it cannot read goes to quarantine, and the
+// recording it belonged to ends failed.
 func (a *App) recoverSpool(ctx context.Context) error {
 	spool := a.conf.Storage.Spool
-	ms, orphans, err := record.ReadSpool(spool)
+	sc, err := record.ReadSpool(spool)
 	if err != nil {
 		return err
 	}
-	for _, dir := range orphans {
-		// A recording dir without a manifest was never recorded into.
-		if err := os.RemoveAll(dir); err != nil {
+	for _, dir := range sc.Empty {
+		if err := removeEmptyDir(dir); err != nil {
 			a.log.Warn("removing an empty spool dir", "dir", dir, "err", err)
 		}
 	}
+	if len(sc.Foreign) > 0 {
+		a.log.Warn("the spool holds entries liverec did not write; they are left alone",
+			"spool", spool, "count", len(sc.Foreign), "first", sc.Foreign[0])
+	}
+	quarantined := map[string]error{}
+	for _, dir := range sc.Unreadable {
+		dst, err := record.Quarantine(spool, dir, time.Now())
+		if err != nil {
+			a.log.Error("moving an unreadable spool dir to quarantine failed; it stays where it is", "dir", dir, "err", err)
+			continue
+		}
+		a.recMet.Quarantined()
+		a.log.Error("a spool dir has no readable manifest: its media cannot be recovered and were moved to quarantine",
+			"dir", dir, "quarantine", dst)
+		quarantined[filepath.Base(dir)] = fmt.Errorf("its spool could not be read (no readable manifest): "+
+			"the media were not recovered and were moved to %s", dst)
+	}
 	seen := map[string]bool{}
-	for _, m := range ms {
+	for _, m := range sc.Manifests {
 		seen[m.RecordingID] = true
 		log := a.log.With("recording", m.RecordingID, "domain", m.Key.Domain, "app", m.Key.App, "stream", m.Key.Stream)
 		rec, err := a.store.RecordingGet(ctx, m.Rule.Project, m.RecordingID)
@@ -48,7 +68,8 @@ func (a *App) recoverSpool(ctx context.Context) error {
 		a.fin.Enqueue(&record.Job{Kind: record.JobEnd, RecordingID: m.RecordingID,
 			SpoolPath: filepath.Join(spool, m.RecordingID), Recovered: true})
 	}
-	// Recordings marked live whose files had all been stored before the crash.
+	// Recordings marked live whose files had all been stored before the crash, or whose spool
+	// went to quarantine.
 	for _, st := range []recording.RecordingState{recording.RecordingActive, recording.RecordingPaused} {
 		recs, _, err := a.store.RecordingList(ctx, store.RecordingFilter{State: st})
 		if err != nil {
@@ -60,7 +81,33 @@ func (a *App) recoverSpool(ctx context.Context) error {
 				continue
 			}
 			a.events.adopt(&rec, a.log.With("recording", rec.ID))
-			a.fin.Enqueue(&record.Job{Kind: record.JobEnd, RecordingID: rec.ID, Recovered: true})
+			a.fin.Enqueue(&record.Job{Kind: record.JobEnd, RecordingID: rec.ID, Recovered: true,
+				Err: quarantined[rec.ID]})
+		}
+	}
+	return nil
+}
+
+// removeEmptyDir removes a directory tree that holds no file, refusing if one appeared.
+func removeEmptyDir(dir string) error {
+	var dirs []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return errors.New("it holds a file")
+		}
+		dirs = append(dirs, p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Deepest first; os.Remove refuses a directory that is not empty.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Remove(dirs[i]); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -51,30 +51,6 @@ func (r *Recorder) writeManifest() error {
 	return nil
 }
 
-// ReadSpool lists the recordings a previous run left in the spool: their manifests, and the
-// directories without a readable manifest (a crash before the first file; nothing to recover).
-func ReadSpool(spoolDir string) ([]Manifest, []string, error) {
-	ents, err := os.ReadDir(spoolDir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read spool: %w", err)
-	}
-	var ms []Manifest
-	var orphans []string
-	for _, e := range ents {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(spoolDir, e.Name())
-		m, err := readManifest(dir)
-		if err != nil || m.RecordingID != e.Name() {
-			orphans = append(orphans, dir)
-			continue
-		}
-		ms = append(ms, m)
-	}
-	return ms, orphans, nil
-}
-
 func readManifest(dir string) (Manifest, error) {
 	var m Manifest
 	f, err := os.Open(filepath.Join(dir, ManifestName))

@@ -23,6 +23,8 @@ type Metrics struct {
 	backlogBytes   prometheus.Gauge
 	uploadLag      prometheus.Histogram
 	storeFailures  prometheus.Counter
+	quarantined    prometheus.Counter
+	panics         *prometheus.CounterVec
 }
 
 // NewMetrics registers the recording metrics.
@@ -55,8 +57,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600}}),
 		storeFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_store_failures_total",
 			Help: "Failed attempts to store a completed file."}),
+		quarantined: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_spool_quarantined_total",
+			Help: "Spool directories recovery could not read and moved to the spool's .quarantine folder."}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "liverec_panics_total",
+			Help: "Panics contained to one recording, upload job or delivery, by component."}, []string{"component"}),
 	}
-	reg.MustRegister(m.active, m.paused, m.recovered, units, m.droppedFrames, m.filesCompleted, m.bytesWritten, m.failures, m.backlogFiles, m.backlogBytes, m.uploadLag, m.storeFailures)
+	reg.MustRegister(m.active, m.paused, m.recovered, units, m.droppedFrames, m.filesCompleted, m.bytesWritten,
+		m.failures, m.backlogFiles, m.backlogBytes, m.uploadLag, m.storeFailures, m.quarantined, m.panics)
 	return m
 }
 
@@ -69,6 +76,20 @@ func (m *Metrics) recordingStarted() {
 func (m *Metrics) pausedBy(d int) {
 	if m != nil {
 		m.paused.Add(float64(d))
+	}
+}
+
+// Quarantined counts a spool directory moved to quarantine.
+func (m *Metrics) Quarantined() {
+	if m != nil {
+		m.quarantined.Inc()
+	}
+}
+
+// Panicked counts a panic contained within component ("recorder", "uploader", "notifier").
+func (m *Metrics) Panicked(component string) {
+	if m != nil {
+		m.panics.WithLabelValues(component).Inc()
 	}
 }
 
