@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -40,8 +40,9 @@ type Stored struct {
 
 // Finisher completes jobs off the recorders' goroutines: it syncs and closes spool files,
 // turns fragmented MP4 into regular MP4, names objects from the rule's templates and stores
-// them. Jobs of one recording are handled in order by one worker; recordings spread over
-// Workers workers. A job that cannot be stored is retried; its file stays in the spool.
+// them. Jobs of one recording are handled in order, one at a time; recordings share Workers
+// workers. A job that cannot be stored is retried with backoff while the worker moves on to
+// other recordings; its file stays in the spool. Enqueue never blocks.
 type Finisher struct {
 	// Storage resolves a rule's storage endpoint name.
 	Storage func(endpoint string) (ObjectStore, error)
@@ -54,19 +55,18 @@ type Finisher struct {
 	// FailAfter is how long a job may keep failing before its recording is reported failed
 	// through OnFailed (§6); the job is still retried. Default 10 min.
 	FailAfter time.Duration
-	// OnFailed is called once per recording whose job kept failing for FailAfter.
+	// OnFailed is called once per recording whose job kept failing for FailAfter, or panicked.
 	OnFailed func(recordingID string, err error)
 	Logger   *slog.Logger
 	Metrics  *Metrics
 
 	once    sync.Once
-	queues  []chan *Job
+	sched   *schedule
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	slices  map[string]*livePlaylist // playlist id → its slices stored so far
 	failed  map[string]bool          // recordings reported through OnFailed
 	pending sync.WaitGroup
-	closing chan struct{}
 }
 
 func (f *Finisher) init() {
@@ -88,43 +88,64 @@ func (f *Finisher) init() {
 		}
 		f.slices = make(map[string]*livePlaylist)
 		f.failed = make(map[string]bool)
-		f.closing = make(chan struct{})
-		for range f.Workers {
-			f.queues = append(f.queues, make(chan *Job, 4096))
-		}
+		f.sched = newSchedule()
 	})
 }
 
-// Enqueue queues a job. It is safe for concurrent use.
+// Enqueue queues a job. It never blocks, and is safe for concurrent use.
 func (f *Finisher) Enqueue(j *Job) {
 	f.init()
-	h := fnv.New32a()
-	h.Write([]byte(j.RecordingID))
 	f.pending.Add(1)
 	j.queuedAt, j.queuedBytes = time.Now(), j.Stats.Bytes
 	f.Metrics.backlog(1, j.queuedBytes)
-	f.queues[int(h.Sum32())%len(f.queues)] <- j
+	f.sched.push(j)
 }
 
 // Run handles jobs until ctx is cancelled. Call Drain before cancelling to finish the queue.
 func (f *Finisher) Run(ctx context.Context) error {
 	f.init()
-	for _, q := range f.queues {
+	for range f.Workers {
 		f.wg.Go(func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case j := <-q:
-					f.handle(ctx, j)
-					f.Metrics.backlog(-1, -j.queuedBytes)
-					f.pending.Done()
-				}
+			for q, j := f.sched.next(ctx); q != nil; q, j = f.sched.next(ctx) {
+				f.work(ctx, q, j)
 			}
 		})
 	}
 	f.wg.Wait()
+	f.sched.stop()
 	return nil
+}
+
+// work makes one attempt at q's head job: done, or back in line after its backoff.
+func (f *Finisher) work(ctx context.Context, q *recQueue, j *Job) {
+	if j.Kind == JobSlice {
+		// After an outage a recording's slices queue up: rewriting its live playlist for each
+		// one would double the uploads, when the last one queued rewrites it with them all.
+		j.liveLater = f.sched.followedBy(q, func(next *Job) bool {
+			return next.Format == j.Format && (next.Kind == JobSlice && next.PlaylistSeq == j.PlaylistSeq ||
+				next.Kind == JobPlaylist && next.Seq == j.PlaylistSeq)
+		})
+	}
+	err := f.attempt(ctx, j)
+	if err == nil || errors.Is(err, errDropped) || errors.Is(err, errPanicked) {
+		f.Metrics.backlog(-1, -j.queuedBytes)
+		f.sched.done(q)
+		f.pending.Done()
+		return
+	}
+	now := time.Now()
+	if q.since.IsZero() {
+		q.since, q.backoff = now, f.RetryMin
+	}
+	f.Metrics.storeFailed()
+	f.Logger.Warn("storing file failed, will retry", "recording", j.RecordingID, "path", j.SpoolPath,
+		"retry_in", q.backoff, "err", err)
+	if now.Sub(q.since) >= f.FailAfter {
+		f.reportFailed(j.RecordingID, err)
+	}
+	wait := q.backoff
+	q.backoff = min(q.backoff*2, f.RetryMax)
+	f.sched.retryLater(q, wait)
 }
 
 // Drain waits until every queued job was handled or ctx ends.
@@ -140,60 +161,46 @@ func (f *Finisher) Drain(ctx context.Context) error {
 	}
 }
 
-func (f *Finisher) handle(ctx context.Context, j *Job) {
-	switch j.Kind {
-	case JobEnd:
-		f.end(j)
-		return
-	case JobRecover:
-		f.recover(ctx, j)
-		return
+// errPanicked ends a job whose attempt panicked: a second attempt would likely panic again,
+// so the job is given up and its file stays in the spool for the next start.
+var errPanicked = errors.New("panicked")
+
+// attempt runs one attempt at j. A panic is contained to the job: logged with its stack,
+// counted, and its recording reported failed.
+func (f *Finisher) attempt(ctx context.Context, j *Job) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.Metrics.Panicked("uploader")
+			f.Logger.Error("panic while completing a file; the job is given up and its file stays in the spool",
+				"recording", j.RecordingID, "path", j.SpoolPath, "panic", p, "stack", string(debug.Stack()))
+			f.reportFailed(j.RecordingID, fmt.Errorf("internal error while storing %s: %v", filepath.Base(j.SpoolPath), p))
+			err = errPanicked
+		}
+	}()
+	if j.attempt == nil {
+		j.attempt = f.attemptOf(ctx, j)
 	}
-	f.prepareAndStore(ctx, j)
+	return j.attempt()
 }
 
-// prepareAndStore makes a completed file final in the spool and stores it, retrying both.
-func (f *Finisher) prepareAndStore(ctx context.Context, j *Job) {
-	f.retry(ctx, j, func() error {
+// attemptOf returns the attempt function of a job; it keeps what earlier attempts did.
+func (f *Finisher) attemptOf(ctx context.Context, j *Job) func() error {
+	switch j.Kind {
+	case JobEnd:
+		return func() error { f.end(j); return nil }
+	case JobRecover:
+		return f.recover(ctx, j)
+	}
+	return func() error {
 		if err := f.prepare(j); err != nil {
 			return err
 		}
 		return f.store(ctx, j)
-	})
+	}
 }
 
 // errDropped stops retrying a job whose spool file held nothing to keep.
 var errDropped = errors.New("nothing to store")
-
-// retry runs attempt until it succeeds, with backoff; the spool file stays meanwhile (§8: a
-// spool file is deleted only after its upload is confirmed). After FailAfter of failures the
-// recording is reported failed, and the attempts go on.
-func (f *Finisher) retry(ctx context.Context, j *Job, attempt func() error) {
-	backoff := f.RetryMin
-	var since time.Time
-	for {
-		err := attempt()
-		if err == nil || errors.Is(err, errDropped) {
-			return
-		}
-		now := time.Now()
-		if since.IsZero() {
-			since = now
-		}
-		f.Metrics.storeFailed()
-		f.Logger.Warn("storing file failed, will retry", "recording", j.RecordingID, "path", j.SpoolPath,
-			"retry_in", backoff, "err", err)
-		if now.Sub(since) >= f.FailAfter {
-			f.reportFailed(j.RecordingID, err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, f.RetryMax)
-	}
-}
 
 func (f *Finisher) reportFailed(id string, err error) {
 	f.mu.Lock()

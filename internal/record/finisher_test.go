@@ -104,3 +104,72 @@ func TestFinisherReportsFailureAndStoresLater(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "recorded", string(b))
 }
+
+// endpointStores serves endpoint "down" from a store that refuses everything and every other
+// endpoint from root.
+func endpointStores(root string) func(string) (ObjectStore, error) {
+	var down atomic.Bool
+	down.Store(true)
+	return func(name string) (ObjectStore, error) {
+		if name == "down" {
+			return flakyStore{&down, &blob.Local{Root: root}}, nil
+		}
+		return &blob.Local{Root: root}, nil
+	}
+}
+
+// TestFinisherOutageHoldsOnlyItsOwnJobs is defect 6 of the hardening issue: jobs for an endpoint
+// that keeps failing must neither block Enqueue (the recorders call it on their goroutines) nor
+// hold up other recordings' jobs, even with a single worker.
+func TestFinisherOutageHoldsOnlyItsOwnJobs(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	stored := make(chan Stored, 16)
+	f := &Finisher{Storage: endpointStores(root), Workers: 1, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond,
+		OnStored: func(s Stored) {
+			if s.Job.Kind == JobFile {
+				stored <- s
+			}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	spool := t.TempDir()
+	job := func(id, endpoint string, n int) *Job {
+		p := filepath.Join(spool, fmt.Sprintf("%s_%d.flv", id, n))
+		require.NoError(t, os.WriteFile(p, []byte("recorded"), 0o644))
+		return &Job{Kind: JobFile, RecordingID: id, Format: recording.FormatFLV, SpoolPath: p,
+			Config:  recording.FormatConfig{ObjectTemplate: fmt.Sprintf("%s/%d", id, n)},
+			Storage: recording.Storage{Endpoint: endpoint, Bucket: "b"}}
+	}
+	// Far more completed files than any channel buffer held, all for the failing endpoint:
+	// queuing them must return at once.
+	const backlog = 5000
+	jobs := make([]*Job, backlog)
+	for i := range jobs {
+		jobs[i] = job(fmt.Sprintf("rec_down%d", i%50), "down", i)
+	}
+	queued := make(chan struct{})
+	go func() {
+		for _, j := range jobs {
+			f.Enqueue(j)
+		}
+		close(queued)
+	}()
+	select {
+	case <-queued:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Enqueue blocked behind a failing endpoint")
+	}
+
+	f.Enqueue(job("rec_up", "up", 1))
+	select {
+	case s := <-stored:
+		require.Equal(t, "rec_up/1.flv", s.ObjectKey)
+	case <-time.After(10 * time.Second):
+		t.Fatal("a healthy endpoint's job waited behind the failing one")
+	}
+	require.FileExists(t, jobs[0].SpoolPath, "the failing endpoint's files stay in the spool")
+}

@@ -52,7 +52,9 @@ type Job struct {
 	// Recovered is, for JobEnd, set when a restart ends a recording a crash interrupted.
 	Recovered bool
 
-	sink        *sink.File // still open: the Finisher syncs and closes it off the recorder's goroutine
+	sink        *sink.File   // still open: the Finisher syncs and closes it off the recorder's goroutine
+	attempt     func() error // the Finisher's attempt at the job; it keeps what earlier ones did
+	liveLater   bool         // a slice followed in the queue by its playlist's next job: no live rewrite
 	finalizeMP4 bool
 	fragmented  string    // the fragmented MP4 a stored regular one was made from
 	recovered   bool      // the stats come from recovery, not from the writer

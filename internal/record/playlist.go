@@ -30,7 +30,8 @@ func liveVars(v NameVars) NameVars {
 
 // sliceStored notes a stored slice and rewrites the live playlist at its provisional key, so
 // the bucket always holds a playable playlist referencing only stored slices (§8). A failed
-// rewrite is logged: the next slice rewrites it again.
+// rewrite is logged: the next slice rewrites it again. A slice whose playlist's next job is
+// already queued leaves the rewrite to that job.
 func (f *Finisher) sliceStored(ctx context.Context, st ObjectStore, j *Job, key string) {
 	id := playlistID(j.RecordingID, j.Format, j.PlaylistSeq)
 	f.mu.Lock()
@@ -41,6 +42,10 @@ func (f *Finisher) sliceStored(ctx context.Context, st ObjectStore, j *Job, key 
 	}
 	lp.keys = append(lp.keys, key)
 	lp.slices = append(lp.slices, j.Slice)
+	if j.liveLater {
+		f.mu.Unlock()
+		return
+	}
 	keys, slices := append([]string(nil), lp.keys...), append([]hls.Slice(nil), lp.slices...)
 	f.mu.Unlock()
 	liveKey := objectKey(j.Storage, j.Config.ObjectTemplate, liveVars(j.PlaylistVars), ".m3u8")

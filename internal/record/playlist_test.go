@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,4 +70,66 @@ func TestLivePlaylistFollowsStoredSlices(t *testing.T) {
 	require.True(t, strings.HasSuffix(string(b), "#EXT-X-ENDLIST\n"))
 	require.NoFileExists(t, filepath.Join(root, "b", liveKey), "the live playlist goes once the final one is stored")
 	require.NoDirExists(t, dir, "the spool's playlist dir goes too")
+}
+
+// countingStore counts live playlist rewrites.
+type countingStore struct {
+	ObjectStore
+	replaces atomic.Int32
+}
+
+func (c *countingStore) Replace(ctx context.Context, bucket, key string, data []byte) error {
+	c.replaces.Add(1)
+	return c.ObjectStore.Replace(ctx, bucket, key, data)
+}
+
+// TestQueuedSlicesRewriteTheLivePlaylistOnce: slices that queued up (after an outage) are
+// stored one by one, but the live playlist is rewritten only by the last one queued — here not
+// at all, since the final playlist is queued behind them.
+func TestQueuedSlicesRewriteTheLivePlaylistOnce(t *testing.T) {
+	t.Parallel()
+	root, spool := t.TempDir(), t.TempDir()
+	st := &countingStore{ObjectStore: &blob.Local{Root: root}}
+	f := &Finisher{Storage: func(string) (ObjectStore, error) { return st, nil }}
+	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	cfg := recording.FormatConfig{Format: recording.FormatHLS, ObjectTemplate: "{AppName}/{StreamName}",
+		SliceTemplate: "{AppName}/ts/{Sequence}"}
+	storage := recording.Storage{Endpoint: "local", Bucket: "b"}
+	vars := NameVars{App: "live", Stream: "s", Format: "hls", Start: start}
+	dir := filepath.Join(spool, "hls", "0_0")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	var slices []hls.Slice
+	enqueueSlice := func(i int) {
+		s := hls.Slice{Seq: i, Path: filepath.Join(dir, strconv.Itoa(i)+".ts"), Duration: 2 * time.Second,
+			Start: time.Duration(i) * 2 * time.Second}
+		require.NoError(t, os.WriteFile(s.Path, []byte("slice "+strconv.Itoa(i)), 0o644))
+		slices = append(slices, s)
+		v := vars
+		v.Sequence, v.Start, v.End = i, start.Add(s.Start), start.Add(s.Start+s.Duration)
+		f.Enqueue(&Job{Kind: JobSlice, RecordingID: "rec_q", Format: recording.FormatHLS, Seq: i, SpoolPath: s.Path,
+			Config: cfg, Storage: storage, Vars: v, Slice: s, PlaylistVars: vars})
+	}
+	for i := range 5 {
+		enqueueSlice(i) // queued before the Finisher runs: an outage's backlog
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	require.NoError(t, f.Drain(ctx))
+	require.Equal(t, int32(1), st.replaces.Load(), "only the last queued slice rewrites the live playlist")
+	b, err := os.ReadFile(filepath.Join(root, "b", "live", "s.m3u8"))
+	require.NoError(t, err)
+	require.Equal(t, 5, strings.Count(string(b), "#EXTINF:"), "and it lists every stored slice")
+
+	enqueueSlice(5)
+	f.Enqueue(&Job{Kind: JobPlaylist, RecordingID: "rec_q", Format: recording.FormatHLS, Seq: 0, SpoolPath: dir,
+		Config: cfg, Storage: storage, Vars: vars, Slices: slices})
+	require.NoError(t, f.Drain(ctx))
+	b, err = os.ReadFile(filepath.Join(root, "b", "live", "s.m3u8"))
+	require.NoError(t, err)
+	require.Equal(t, 6, strings.Count(string(b), "#EXTINF:"), "the final playlist lists all six")
+	// Slice 5 rewrites it unless the playlist was queued before a worker took it; the final
+	// playlist replaces it.
+	require.Contains(t, []int32{2, 3}, st.replaces.Load())
 }

@@ -97,23 +97,28 @@ func (f *Finisher) recover(ctx context.Context, j *Job) {
 				f.Metrics.fileRecovered()
 			}
 			return f.store(ctx, j)
-		})
+		}
 	case ".fmp4":
 		j.Kind, j.finalizeMP4 = JobFile, true
-		f.prepareAndStore(ctx, j)
-	default:
-		f.recoverPlaylist(ctx, j)
+		return func() error {
+			if err := f.prepare(j); err != nil {
+				return err
+			}
+			return f.store(ctx, j)
+		}
 	}
+	return f.recoverPlaylist(ctx, j)
 }
 
-// recoverPlaylist closes an HLS playlist over its complete slices plus the partial one cut to
-// its last complete frame, stores the slices not stored yet and then the final playlist.
-func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) {
+// recoverPlaylist returns the attempt that closes an HLS playlist over its complete slices plus
+// the partial one cut to its last complete frame, stores the slices not stored yet and then the
+// final playlist.
+func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) func() error {
 	dir := j.SpoolPath
 	var slices []hls.Slice
 	keys := map[int]string{}
 	listed := false
-	f.retry(ctx, j, func() error {
+	return func() error {
 		if !listed {
 			var err error
 			if slices, err = recoverSlices(dir, f.Logger.Warn); err != nil {
@@ -181,7 +186,7 @@ func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) {
 			f.OnStored(Stored{Job: pj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
 		}
 		return nil
-	})
+	}
 }
 
 // sliceJob describes slice s of the playlist job j for storing.
