@@ -143,6 +143,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Workers: c.Callbacks.Workers,
 		Logger:  log.With("component", "notify"),
 		Metrics: notify.NewMetrics(a.reg),
+		OnPanic: func() { a.recMet.Panicked("notifier") },
 	}
 	a.events.notify = a.notif.Notify
 	a.events.url = a.downloadURL

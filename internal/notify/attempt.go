@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,38 @@ const (
 	// ReasonGone disables a configuration whose receiver answered 410 (§7).
 	ReasonGone = "410 Gone from receiver"
 )
+
+// ReasonPanic starts the error of a delivery whose attempt panicked: it is failed rather than
+// retried (the same event would panic again), and can be redelivered from the API.
+const ReasonPanic = "internal error while delivering"
+
+// safeAttempt is attempt with a panic contained to the delivery: logged with its stack,
+// counted, and the delivery recorded failed. Should recording panic too, the claim's lease
+// brings the delivery back.
+func (n *Notifier) safeAttempt(ctx context.Context, d *recording.Delivery) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if n.OnPanic != nil {
+			n.OnPanic()
+		}
+		log := n.Logger.With("delivery", d.ID, "callback", d.CallbackID)
+		log.Error("panic while delivering; the delivery is failed, others go on", "panic", p,
+			"stack", string(debug.Stack()))
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic while recording a panicked delivery; its lease brings it back", "panic", p)
+			}
+		}()
+		now := n.Now()
+		msg := fmt.Sprintf("%s: %v", ReasonPanic, p)
+		n.record(ctx, log, recording.Attempt{DeliveryID: d.ID, At: now, Error: msg}, recording.DeliveryFailed, now,
+			msg, OutcomeFailed)
+	}()
+	n.attempt(ctx, d)
+}
 
 // attempt makes one attempt of d and records it with d's new state (§7).
 func (n *Notifier) attempt(ctx context.Context, d *recording.Delivery) {

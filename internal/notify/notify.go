@@ -84,6 +84,8 @@ type Notifier struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// OnPanic, when set, counts a panic contained to one delivery.
+	OnPanic func()
 
 	once       sync.Once
 	wake       chan struct{}
@@ -251,7 +253,7 @@ func (n *Notifier) claim(ctx, attemptCtx context.Context, wg *sync.WaitGroup, sl
 			n.Metrics.addBacklog(1)
 		}
 		wg.Go(func() {
-			n.attempt(attemptCtx, d)
+			n.safeAttempt(attemptCtx, d)
 			n.mu.Lock()
 			delete(n.inflight, d.ID)
 			n.mu.Unlock()

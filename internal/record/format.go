@@ -172,6 +172,9 @@ func (fs *formatState) open(u *media.Unit) error {
 	if err != nil {
 		return fmt.Errorf("open %s file %d: %w", fs.cfg.Format, fs.seq, err)
 	}
+	if r.wrapWriter != nil {
+		w = r.wrapWriter(w)
+	}
 	of.w = w
 	fs.cur = of
 	fs.seq++

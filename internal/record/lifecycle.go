@@ -349,6 +349,7 @@ func (r *Recorder) finish() {
 	if !r.resolved || r.skip {
 		// The publisher left before a decision, or the stream is not recorded.
 		r.releasePending()
+		r.endSent = true
 		if r.OnEnd != nil {
 			r.OnEnd(errNotRecorded)
 		}
@@ -370,6 +371,7 @@ func (r *Recorder) finish() {
 	err := errors.Join(errs...)
 	// The end job follows every file job of the recording through the Finisher, so its
 	// handler runs after each file was stored (§6: "over" only after every file event).
+	r.endSent = true
 	r.Complete(&Job{Kind: JobEnd, RecordingID: r.RecordingID, SpoolPath: r.dir(), Err: err})
 	if r.OnEnd != nil {
 		r.OnEnd(err)

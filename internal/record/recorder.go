@@ -5,8 +5,10 @@ package record
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -122,6 +124,10 @@ type Recorder struct {
 	taken        []item // the queue's items being handled
 	formats      []*formatState
 	failed       error
+	// endSent: the end job and OnEnd went out (a panic while ending must not send them twice).
+	endSent bool
+	// wrapWriter, for tests, wraps every file writer the recorder opens.
+	wrapWriter func(fileWriter) fileWriter
 }
 
 // item is what the recorder's queue carries: a batch of the attached publication, or a mark
@@ -313,20 +319,7 @@ func (r *Recorder) run() {
 	t := time.NewTimer(untilMultiple(time.Now(), r.FlushInterval))
 	defer t.Stop()
 	for !r.done {
-		select {
-		case <-r.wake:
-			r.handleQueued()
-		case now := <-t.C:
-			r.tick(now)
-			t.Reset(untilMultiple(time.Now(), r.FlushInterval))
-		case c := <-r.cmds:
-			c.reply <- r.command(c.project, c.c)
-		case <-r.quit:
-			r.shutdown()
-		}
-		if r.failed != nil {
-			r.finish()
-		}
+		r.step(t)
 	}
 	r.mu.Lock()
 	r.over = true
@@ -335,6 +328,62 @@ func (r *Recorder) run() {
 		it.release()
 	}
 	r.taken = nil
+}
+
+// step runs one round of the loop. A panic in it (a muxer bug on odd input) is contained to
+// this recording: it ends failed and every other stream goes on.
+func (r *Recorder) step(t *time.Timer) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.contain(p)
+		}
+	}()
+	select {
+	case <-r.wake:
+		r.handleQueued()
+	case now := <-t.C:
+		r.tick(now)
+		t.Reset(untilMultiple(time.Now(), r.FlushInterval))
+	case c := <-r.cmds:
+		c.reply <- r.command(c.project, c.c)
+	case <-r.quit:
+		r.shutdown()
+	}
+	if r.failed != nil {
+		r.finish()
+	}
+}
+
+// contain ends the recording failed after a panic: its open files go to recovery like after a
+// write error. Should ending panic too, the files stay in the spool for the next start.
+func (r *Recorder) contain(p any) {
+	r.Metrics.Panicked("recorder")
+	r.Logger.Error("panic while recording: the recording ends failed, other streams go on",
+		"panic", p, "stack", string(debug.Stack()))
+	err := fmt.Errorf("internal error while recording: %v", p)
+	defer func() {
+		if p2 := recover(); p2 != nil {
+			r.Logger.Error("panic while ending a recording after a panic; its files stay in the spool",
+				"panic", p2, "stack", string(debug.Stack()))
+			r.done = true
+			r.mu.Lock()
+			r.over = true
+			r.mu.Unlock()
+			if !r.endSent {
+				r.endSent = true
+				r.Complete(&Job{Kind: JobEnd, RecordingID: r.RecordingID, Err: err})
+				if r.OnEnd != nil {
+					r.OnEnd(err)
+				}
+			}
+		}
+	}()
+	if !r.resolved || r.skip {
+		r.finish() // nothing recorded: the end says so
+		return
+	}
+	r.fail(err)
+	r.finish()
 }
 
 func (r *Recorder) handleItem(it item) {
