@@ -19,6 +19,7 @@ import (
 
 	"github.com/liverec/liverec/internal/blob"
 	"github.com/liverec/liverec/internal/conf"
+	"github.com/liverec/liverec/internal/diskspace"
 	"github.com/liverec/liverec/internal/ingest/rtmp"
 	"github.com/liverec/liverec/internal/netguard"
 	"github.com/liverec/liverec/internal/notify"
@@ -52,7 +53,9 @@ type App struct {
 	httpLn net.Listener
 	rtmpLn net.Listener
 	stores map[string]blob.Store // storage endpoints by name
-	alias  map[string]string     // endpoint alias → name
+	// reserve holds disk space for the records of a full disk (writes.go).
+	reserve *diskspace.Reserve
+	alias   map[string]string // endpoint alias → name
 	// linkKey signs the download links of local objects (derived from the master key).
 	linkKey []byte
 	svc     *service.Service
@@ -89,7 +92,13 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a.store = db
-	a.events = &events{store: db, log: log, live: map[string]*live{}}
+	a.reserve = &diskspace.Reserve{Path: filepath.Join(c.Data, "reserve"), Size: c.Storage.DiskReserve}
+	if err := a.reserve.Hold(); err != nil {
+		log.Warn("the disk reserve cannot be held: a full disk may lose failure records until it can", "err", err)
+	}
+	a.events = &events{store: db, log: log, live: map[string]*live{},
+		w: newWriter(db, a.reserve, c.Data, c.Recording.StoreRetryMin.D(), c.Recording.StoreRetryMax.D(),
+			log.With("component", "events"))}
 	if err := a.seedRules(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -145,7 +154,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Metrics: notify.NewMetrics(a.reg),
 		OnPanic: func() { a.recMet.Panicked("notifier") },
 	}
-	a.events.notify = a.notif.Notify
+	a.events.w.notify = a.notif.Notify
 	a.events.url = a.downloadURL
 	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder}
 	a.rtmp = &rtmp.Server{
@@ -191,6 +200,7 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 4)
 	wg.Go(func() { errc <- a.fin.Run(finCtx) })
 	wg.Go(func() { errc <- a.notif.Run(finCtx) })
+	wg.Go(func() { a.events.w.run(finCtx) })
 	if err := a.recoverSpool(ctx); err != nil {
 		a.log.Error("recovering the spool", "err", err)
 	}
@@ -218,6 +228,10 @@ func (a *App) Run(ctx context.Context) error {
 	waitGroup(deadline, &a.recorders)
 	if err := a.fin.Drain(deadline); err != nil {
 		a.log.Error("shutdown: files left in the spool", "err", err)
+	}
+	if !a.events.w.flush(deadline) {
+		a.log.Error("shutdown: state changes could not be written; the next start recovers the recordings they belong to",
+			"why", a.events.w.health())
 	}
 	finStop()
 	shutdownErr := srv.Shutdown(deadline)

@@ -35,8 +35,9 @@ type events struct {
 		store.Control
 		store.Outbox
 	}
-	notify func()
-	log    *slog.Logger
+	// w writes the changes: at once, or kept and retried when the disk is full (writes.go).
+	w   *writer
+	log *slog.Logger
 	// url makes an object's download_url (§8); nil: none.
 	url func(ctx context.Context, endpoint, bucket, key string) string
 
@@ -82,13 +83,7 @@ func (e *events) write(ctx context.Context, l *live, t recording.Event, data rec
 	}
 	change.Events = append(change.Events, ev)
 	change.Deliveries = append(change.Deliveries, ds)
-	if err := e.store.Apply(ctx, change); err != nil {
-		return fmt.Errorf("write %s event: %w", t, err)
-	}
-	if len(ds) > 0 && e.notify != nil {
-		e.notify()
-	}
-	return nil
+	return e.w.apply(ctx, r.ID, change, len(ds) > 0, string(t)+" event")
 }
 
 // targets picks, per dialect, the best-matching enabled configuration of the recording's
@@ -277,7 +272,7 @@ func (e *events) adopt(rec *recording.Recording, log *slog.Logger) {
 // the decision failed (§5: visible through the API).
 func (e *events) notRecorded(ctx context.Context, rec *recording.Recording, log *slog.Logger) error {
 	if !strings.HasPrefix(rec.Reason, "on-demand decision failed") && !strings.HasPrefix(rec.Reason, "record_config:") {
-		return e.store.RecordingInsert(ctx, rec)
+		return e.w.apply(ctx, rec.ID, store.Change{RecordingInsert: rec}, false, "not recorded")
 	}
 	l := &live{rec: rec, log: log}
 	return e.write(ctx, l, recording.EventOnDemandFailed, recording.EventData{Reason: rec.Reason},

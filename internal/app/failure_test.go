@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,9 +55,12 @@ func TestSpoolFullFailsRecordingsAndKeepsWhatWasWritten(t *testing.T) {
 	failure := waitHuaweiEvent(t, hw, "RECORD_FAILED")
 	require.Contains(t, failure["error_message"], "no space left on device")
 
-	// The server stays up and answers while the spool is full.
-	code, _ := get(t, ta.base+"/readyz")
-	require.Equal(t, http.StatusOK, code)
+	// The server stays up and answers while the spool is full. (Whether it is ready depends on
+	// whether recovering the failed files freed room already; TestDataDiskFullKeepsEveryRecord
+	// checks the not-ready answer on a disk that stays full.)
+	code, body := get(t, ta.base+"/readyz")
+	require.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, code, body)
+	require.Contains(t, body, `"spool":`)
 	resp := ta.apiRequest(t, http.MethodGet, "/api/v1/rules", nil)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -86,8 +90,70 @@ func TestSpoolFullFailsRecordingsAndKeepsWhatWasWritten(t *testing.T) {
 	require.Equal(t, 3, strings.Count(types, "RECORD_FILE_COMPLETE"), types)
 	require.NotContains(t, types, "RECORD_OVER", "a failed recording does not also end as over")
 
-	// New streams record again.
+	// New streams record again, and the service is ready.
+	waitReady(t, ta)
 	publishFFmpeg(t, short, ta.rtmpURL("full/cam2"))
 	files := ta.waitFiles(t, "cam2", 3)
 	ta.requireOneCleanFilePerFormat(t, files, 120, -1)
+}
+
+// TestDataDiskFullKeepsEveryRecord is defect 3 of the hardening issue: the data disk (database,
+// spool and bucket on one filesystem) fills up mid-recording. The failure and its event are
+// still written (the disk reserve is released for them), /readyz says not ready while the disk
+// is full, nothing stays stuck in "recording", and once space is back every file is stored
+// with its record and event and the reserve is held again.
+func TestDataDiskFullKeepsEveryRecord(t *testing.T) {
+	t.Parallel()
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 20})
+	data := mountTmpfs(t, "32m")
+	ta := startAppIn(t, data, "storage:\n  disk_reserve: 2097152\nrecording:\n  store_retry_min: 100ms\n"+
+		"  store_retry_max: 500ms\n", "30s")
+	ta.putRule(t, mergeRule("disk", 0))
+	_, hw := addCallbacks(t, ta, "disk")
+	waitReady(t, ta)
+	reserve, err := os.Stat(filepath.Join(data, "reserve"))
+	require.NoError(t, err)
+	require.Equal(t, int64(2<<20), reserve.Size())
+
+	// Leave about 1.5 MiB besides the reserve: a few seconds of the stream in three formats.
+	var st syscall.Statfs_t
+	require.NoError(t, syscall.Statfs(data, &st))
+	free := int64(st.Bavail) * int64(st.Bsize)
+	filler := filepath.Join(data, "filler")
+	require.NoError(t, os.WriteFile(filler, make([]byte, free-3<<19), 0o644))
+
+	pub := ffmpegPublisher(t, src, ta.rtmpURL("disk/cam"))
+	require.NoError(t, pub.Start())
+	t.Cleanup(func() { pub.Process.Kill(); pub.Wait() })
+	failure := waitHuaweiEvent(t, hw, "RECORD_FAILED")
+	require.Contains(t, failure["error_message"], "no space left on device")
+	recs, _, err := ta.Store().RecordingList(context.Background(), store.RecordingFilter{App: "disk"})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Equal(t, recording.RecordingFailed, recs[0].State, "the failure is written, not stuck in recording")
+	code, body := get(t, ta.base+"/readyz")
+	require.Equal(t, http.StatusServiceUnavailable, code, body)
+	pub.Process.Kill()
+	pub.Wait()
+
+	// Space is back: every file is stored with its record and event; ready again, reserve held.
+	require.NoError(t, os.Remove(filler))
+	waitHuaweiCount(t, hw, "RECORD_FILE_COMPLETE", 3, 30*time.Second)
+	fs, _, err := ta.Store().FileList(context.Background(), store.FileFilter{RecordingID: recs[0].ID})
+	require.NoError(t, err)
+	require.Len(t, fs, 3)
+	for _, f := range fs {
+		v, _, _ := checkClean(t, ta.objectPath(f), fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
+		require.Positive(t, v, f.Format)
+		require.Equal(t, int64(v), f.VideoFrames, f.Format)
+	}
+	waitReady(t, ta)
+	reserve, err = os.Stat(filepath.Join(data, "reserve"))
+	require.NoError(t, err)
+	require.Equal(t, int64(2<<20), reserve.Size())
+	evs, err := ta.Store().EventsOf(context.Background(), recs[0].ID)
+	require.NoError(t, err)
+	for i, ev := range evs {
+		require.Equal(t, int64(i+1), ev.Data.Seq, "one numbering, no gap or repeat: %v", ev.Type)
+	}
 }

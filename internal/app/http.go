@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"time"
@@ -67,16 +69,39 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 			checks["storage:"+name] = "ok"
 		}
 	}
-	if _, err := os.Stat(a.conf.Storage.Spool); err != nil {
+	if err := probeWrite(a.conf.Storage.Spool); err != nil {
 		checks["spool"], ok = err.Error(), false
 	} else {
 		checks["spool"] = "ok"
+	}
+	// The database answered; it must also take writes: none kept waiting, the reserve held.
+	if why := a.events.w.health(); why != "" {
+		checks["database_writes"], ok = why, false
+	} else {
+		checks["database_writes"] = "ok"
 	}
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, map[string]any{"ready": ok, "checks": checks})
+}
+
+// probeSize is what the spool's write check writes: a page, as a recorder's flush would need.
+const probeSize = 4096
+
+// probeWrite checks that dir takes a small write (a full disk refuses it).
+func probeWrite(dir string) error {
+	f, err := os.CreateTemp(dir, ".readyz-*")
+	if err != nil {
+		return fmt.Errorf("spool not writable: %w", err)
+	}
+	_, err = f.Write(make([]byte, probeSize))
+	err = errors.Join(err, f.Close(), os.Remove(f.Name()))
+	if err != nil {
+		return fmt.Errorf("spool not writable: %w", err)
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

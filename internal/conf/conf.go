@@ -71,6 +71,10 @@ type Storage struct {
 	DownloadBaseURL string `yaml:"download_base_url"`
 	// LinkExpiry is how long a download_url stays valid. Default 24h.
 	LinkExpiry Duration `yaml:"link_expiry"`
+	// DiskReserve is how many bytes a file beside the database (DATA/reserve) holds, to be
+	// given back when the disk fills so that failures can still be recorded. Default 64 MiB;
+	// -1 disables it.
+	DiskReserve int64 `yaml:"disk_reserve"`
 }
 
 // Endpoint is a named storage endpoint: "local" (a directory) or "s3" (any S3-compatible
@@ -267,6 +271,12 @@ func (c *Config) setDefaults() {
 	if c.Storage.PartSize == 0 {
 		c.Storage.PartSize = 16 << 20
 	}
+	switch c.Storage.DiskReserve {
+	case 0:
+		c.Storage.DiskReserve = 64 << 20
+	case -1:
+		c.Storage.DiskReserve = 0
+	}
 	def(&c.Storage.LinkExpiry, 24*time.Hour)
 	def(&c.Ingest.HandshakeTimeout, 10*time.Second)
 	def(&c.Ingest.IdleTimeout, 30*time.Second)
@@ -358,6 +368,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage.PartSize < 5<<20 {
 		bad("storage.part_size", "must be at least 5 MiB (S3's smallest part)")
+	}
+	if c.Storage.DiskReserve < 0 {
+		bad("storage.disk_reserve", "must be a byte count, or -1 for none")
 	}
 	if c.Storage.UploadBandwidth < 0 {
 		bad("storage.upload_bandwidth", "must not be negative")
