@@ -33,7 +33,7 @@ func BenchmarkListRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	token, _, err := svc.CreateToken(b.Context(), p, time.Hour)
+	token, _, err := svc.CreateToken(b.Context(), service.PrincipalOf(k), time.Hour)
 	if err != nil {
 		b.Fatal(err)
 	}
