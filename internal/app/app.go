@@ -156,7 +156,8 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	}
 	a.events.w.notify = a.notif.Notify
 	a.events.url = a.downloadURL
-	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder}
+	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder,
+		Authorizer: a.newPublishAuthorizer()}
 	a.rtmp = &rtmp.Server{
 		Addr:             c.RTMP,
 		Hub:              a.hub,

@@ -54,6 +54,9 @@ type Config struct {
 	// Rules are written into the default project at start (create or replace by key), so a
 	// service can be configured without the API.
 	Rules []recording.Rule `yaml:"rules"`
+
+	// PublishAuth tunes publish authentication (§11).
+	PublishAuth PublishAuth `yaml:"publish_auth"`
 }
 
 // Storage declares the spool and the storage endpoints (§8).
@@ -309,6 +312,7 @@ func (c *Config) setDefaults() {
 	if c.Recording.TimeZone == "" {
 		c.Recording.TimeZone = "UTC"
 	}
+	c.PublishAuth.setDefaults()
 	if c.ProjectID == "" {
 		c.ProjectID = "default"
 	}
@@ -410,6 +414,7 @@ func (c *Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "must be text or json")
 	}
+	errs = append(errs, c.PublishAuth.validate()...)
 	return errors.Join(errs...)
 }
 

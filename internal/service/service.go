@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liverec/liverec/internal/pubauth"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 )
@@ -40,6 +41,7 @@ type Store interface {
 	store.Store
 	store.Control
 	store.Outbox
+	store.PublishAuthStore
 }
 
 // Service implements the management operations. Errors are recording.ErrNotFound,
@@ -57,6 +59,8 @@ type Service struct {
 	Commander Commander
 	// ClaimsAdminOnly makes domain claims an admin's act (§9 config switch).
 	ClaimsAdminOnly bool
+	// PublishAuthOptions are the publish authentication settings that are not per domain (§11).
+	PublishAuthOptions pubauth.Options
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// OnRedeliver, when set, is called after a delivery is made pending again (the app wakes

@@ -6,10 +6,13 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/liverec/liverec/internal/pubauth"
 )
 
 // Key identifies a stream (§1).
@@ -58,6 +61,8 @@ type Hub struct {
 	PublishIdleTimeout time.Duration
 	// Open is called for each accepted publication; nil means media is discarded.
 	Open OpenFunc
+	// Authorizer, when set, decides whether each publisher may publish (see Authorizer).
+	Authorizer Authorizer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// DrainTimeout bounds how long Close waits for publications to hand on what their
@@ -88,8 +93,16 @@ type Publication struct {
 
 // Publish registers a publisher for req.Key. It refuses with ErrBusy while another publisher
 // of the key sent media within PublishIdleTimeout, and otherwise replaces that publisher.
-// The returned Publication's Context is cancelled when it is replaced or the hub closes.
+// The returned Publication's Context is cancelled when it is replaced or the hub closes. The
+// Authorizer, when set, is asked first: its refusal is ErrUnauthorized.
 func (h *Hub) Publish(ctx context.Context, req PublishRequest) (*Publication, error) {
+	if h.Authorizer != nil {
+		if err := h.Authorizer.Authorize(ctx, req); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnauthorized, err)
+		}
+	}
+	// Credentials are checked; nothing downstream (callbacks, logs, names) may see them.
+	req.Params = pubauth.WithoutAuthParams(req.Params)
 	now := h.now()
 	h.mu.Lock()
 	if h.closed {

@@ -34,6 +34,8 @@ type Service interface {
 	FindCallback(ctx context.Context, p service.Principal, dialect recording.Dialect, domain, app string) (*recording.CallbackConfig, error)
 
 	ListDeliveries(ctx context.Context, p service.Principal, f store.DeliveryFilter) ([]recording.Delivery, int, error)
+
+	PublishAuthService
 }
 
 // Config tunes the handler; zero values get the defaults.
@@ -93,6 +95,10 @@ func NewHandler(svc Service, cfg Config) http.Handler {
 		"DescribeLiveRecordNotifyConfig":  h.describeNotifyConfig,
 		"RealTimeRecordCommand":           h.realTimeRecordCommand,
 		"DescribeLiveRecordNotifyRecords": h.describeNotifyRecords,
+		"BatchSetLiveDomainConfigs":       h.batchSetDomainConfigs,
+		"DescribeLiveDomainConfigs":       h.describeDomainConfigs,
+		"BatchDeleteLiveDomainConfigs":    h.batchDeleteDomainConfigs,
+		"DescribeLiveStreamAuthChecking":  h.describeStreamAuthChecking,
 	}
 	return h
 }

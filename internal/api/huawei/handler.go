@@ -41,6 +41,8 @@ type Service interface {
 	ListCallbacks(ctx context.Context, p service.Principal, f store.CallbackFilter) ([]recording.CallbackConfig, int, error)
 
 	RecordCommand(ctx context.Context, p service.Principal, domain, app, stream string, c recording.Command) error
+
+	PublishAuthService
 }
 
 // Config tunes the handler.
@@ -102,9 +104,14 @@ func NewHandler(svc Service, cfg Config) http.Handler {
 	route("PUT /v1/{project_id}/record/callbacks/{id}", h.updateCallback)
 	route("DELETE /v1/{project_id}/record/callbacks/{id}", h.deleteCallback)
 	route("POST /v1/{project_id}/record/control", h.control)
+	route("PUT /v1/{project_id}/guard/key-chain", h.updateKeyChain)
+	route("GET /v1/{project_id}/guard/key-chain", h.showKeyChain)
+	route("DELETE /v1/{project_id}/guard/key-chain", h.deleteKeyChain)
+	route("POST /v1/{project_id}/auth/chain", h.createAuthChain)
 	// The cloud's own answers instead of the mux's plain-text 404 and 405.
 	for _, p := range []string{"/v1/{project_id}/record/rules", "/v1/{project_id}/record/rules/{id}",
-		"/v1/{project_id}/record/callbacks", "/v1/{project_id}/record/callbacks/{id}", "/v1/{project_id}/record/control"} {
+		"/v1/{project_id}/record/callbacks", "/v1/{project_id}/record/callbacks/{id}", "/v1/{project_id}/record/control",
+		"/v1/{project_id}/guard/key-chain", "/v1/{project_id}/auth/chain"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, errMethod(r.Method))
 		})

@@ -118,6 +118,12 @@ func (failingService) Redeliver(context.Context, service.Principal, string) erro
 // validBodies are bodies each write route accepts, so a request reaches the service.
 func validBody(pattern string) string {
 	switch {
+	case strings.HasSuffix(pattern, "/publish-auth"):
+		return `{"method":"none"}`
+	case pattern == "/api/v1/publish-auth/check":
+		return `{"domain":"a.com","url":"rtmp://a.com/live/s"}`
+	case pattern == "/api/v1/publish-auth/sign":
+		return `{"domain":"a.com","app":"live","stream":"s"}`
 	case strings.HasPrefix(pattern, "/api/v1/rules"):
 		return minimalRule
 	case strings.HasPrefix(pattern, "/api/v1/callbacks"):

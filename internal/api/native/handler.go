@@ -46,6 +46,8 @@ type Service interface {
 	GetDelivery(ctx context.Context, p service.Principal, id string) (*recording.Delivery, error)
 	DeliveryAttempts(ctx context.Context, p service.Principal, id string) ([]recording.Attempt, error)
 	Redeliver(ctx context.Context, p service.Principal, id string) error
+
+	PublishAuthService
 }
 
 // Config tunes the handler; the zero value works.

@@ -45,6 +45,11 @@ func routes() []route {
 
 		{method: http.MethodGet, pattern: "/api/v1/domains", serve: (*handler).listDomains},
 		{method: http.MethodPut, pattern: "/api/v1/domains/{domain}", serve: (*handler).assignDomain},
+		{method: http.MethodGet, pattern: "/api/v1/domains/{domain}/publish-auth", serve: (*handler).getPublishAuth},
+		{method: http.MethodPut, pattern: "/api/v1/domains/{domain}/publish-auth", serve: (*handler).putPublishAuth},
+		{method: http.MethodDelete, pattern: "/api/v1/domains/{domain}/publish-auth", serve: (*handler).deletePublishAuth},
+		{method: http.MethodPost, pattern: "/api/v1/publish-auth/check", serve: (*handler).checkPublishURL},
+		{method: http.MethodPost, pattern: "/api/v1/publish-auth/sign", serve: (*handler).signPublishURL},
 
 		{method: http.MethodGet, pattern: "/api/v1/deliveries", serve: (*handler).listDeliveries},
 		{method: http.MethodGet, pattern: "/api/v1/deliveries/{id}", serve: (*handler).getDelivery},

@@ -214,6 +214,8 @@ func (c *conn) publish(ctx context.Context, cmd *command) error {
 		c.s.Metrics.reject(reasonBusy)
 		c.refuse(cmd, "NetStream.Publish.BadName", "stream already publishing")
 		return withReason(reasonBusy, err)
+	case errors.Is(err, stream.ErrUnauthorized):
+		return c.refuseUnauthorized(cmd, err)
 	case err != nil:
 		c.s.Metrics.reject(reasonError)
 		c.refuse(cmd, "NetStream.Publish.Failed", "publish refused")

@@ -20,6 +20,7 @@ type Driver interface {
 	store.Store
 	store.Control
 	store.Outbox
+	store.PublishAuthStore
 }
 
 // Exercise runs the whole contract against the driver behind newStore. newStore must return a
@@ -48,6 +49,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Run("Outbox", func(t *testing.T) { exerciseOutbox(t, newStore) })
 	t.Run("Claim", func(t *testing.T) { exerciseClaims(t, newStore) })
 	t.Run("Delivery", func(t *testing.T) { exerciseDeliveries(t, newStore) })
+
+	t.Run("PublishAuth", func(t *testing.T) {
+		exercisePublishAuth(t, func(t *testing.T) store.PublishAuthStore { return newStore(t) })
+	})
 }
 
 var idPattern = map[string]*regexp.Regexp{
