@@ -62,6 +62,7 @@ type App struct {
 	asker   *ondemand.Asker
 	notif   *notify.Notifier
 	odMet   *ondemandMetrics
+	limits  limits
 
 	recorders sync.WaitGroup
 	liveMu    sync.Mutex
@@ -114,6 +115,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	a.recMet = record.NewMetrics(a.reg)
 	a.odMet = newOndemandMetrics(a.reg)
+	a.initLimits()
 	a.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "liverec_upload_bytes_total",
 		Help: "Bytes sent to S3 endpoints (through the upload bandwidth limit)."}, a.uploadedBytes))
 	a.asker = &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D(),
@@ -165,6 +167,8 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		IdleTimeout:      c.Ingest.IdleTimeout.D(),
 		ReadBatch:        c.Ingest.ReadBatch.D(),
 		MaxConns:         c.Ingest.MaxConns,
+		MaxConnsPerIP:    c.Ingest.MaxConnsPerIP,
+		MaxPendingBytes:  c.Ingest.MaxPendingBytes,
 		Logger:           log.With("component", "rtmp"),
 		Metrics:          rtmp.NewMetrics(a.reg),
 	}
@@ -194,7 +198,7 @@ func (a *App) Store() appStore { return a.store }
 // completes every open file, stores what can be stored within the shutdown timeout, and
 // returns.
 func (a *App) Run(ctx context.Context) error {
-	srv := &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := a.httpServer()
 	var wg sync.WaitGroup
 	finCtx, finStop := context.WithCancel(context.Background())
 	rtmpCtx, rtmpStop := context.WithCancel(context.Background())
@@ -207,7 +211,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { errc <- a.rtmp.Run(rtmpCtx) })
 	wg.Go(func() {
-		if err := srv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(a.httpListener()); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("serve http: %w", err)
 		}
 	})

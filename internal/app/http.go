@@ -23,11 +23,12 @@ func (a *App) httpHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
-	mux.Handle("/api/v1/", native.NewHandler(a.svc, native.Config{Logger: a.log.With("component", "api")}))
+	mux.Handle("/api/v1/", native.NewHandler(a.svc, native.Config{Logger: a.log.With("component", "api"),
+		Throttle: a.limits.throttle}))
 	mux.Handle("/v1/", huawei.NewHandler(a.svc, huawei.Config{Logger: a.log.With("component", "api-huawei"),
-		MaxSkew: a.conf.API.SignatureSkew.D()}))
+		MaxSkew: a.conf.API.SignatureSkew.D(), Throttle: a.limits.throttle}))
 	ali := aliyun.NewHandler(a.svc, aliyun.Config{Logger: a.log.With("component", "api-aliyun"),
-		MaxSkew: a.conf.API.SignatureSkew.D()})
+		MaxSkew: a.conf.API.SignatureSkew.D(), Throttle: a.limits.throttle})
 	mux.Handle("/{$}", alibabaOnly(ali))
 	mux.HandleFunc("GET /download/{endpoint}/{bucket}/{key...}", a.serveDownload)
 	return mux

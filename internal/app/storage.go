@@ -181,5 +181,5 @@ func (a *App) serveDownload(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
+	http.ServeContent(a.progressing(w), r, fi.Name(), fi.ModTime(), f) // never cut by api.write_timeout
 }

@@ -114,6 +114,13 @@ type Ingest struct {
 	ReadBatch Duration `yaml:"read_batch"`
 	// MaxConns caps concurrent RTMP connections. Default 1000.
 	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerIP caps the RTMP connections from one source address (an IPv6 address by its
+	// /64), so that one client cannot hold every place. Default 100.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// MaxPendingBytes caps the memory all RTMP connections together hold in messages not yet
+	// complete, beyond the first 1 MiB of each (a publisher's ordinary frames never count). A
+	// connection that would exceed it is closed. Default 256 MiB, at least 10 MiB.
+	MaxPendingBytes int64 `yaml:"max_pending_bytes"`
 }
 
 // Recording holds recorder settings (§4).
@@ -164,6 +171,23 @@ type API struct {
 	ClaimsAdminOnly bool `yaml:"claims_admin_only"`
 	// SignatureSkew is how far a signed request's timestamp may be off. Default 15m.
 	SignatureSkew Duration `yaml:"signature_skew"`
+	// MaxConns caps concurrent HTTP connections, MaxConnsPerIP those from one source address.
+	// Defaults 1000 and 100.
+	MaxConns      int `yaml:"max_conns"`
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// ReadHeaderTimeout bounds reading a request's header, ReadTimeout the whole request, body
+	// included (so slow senders are dropped), WriteTimeout writing the response (a download
+	// gets it afresh as long as it progresses), IdleTimeout a kept-alive connection waiting for
+	// its next request. Defaults 10s, 30s, 30s and 1m.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	WriteTimeout      Duration `yaml:"write_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
+	// AuthFailureLimit failed authentications from one address within AuthFailureWindow refuse
+	// it for AuthFailureCooldown, in every API (see limit.Throttle). Defaults 10, 1m and 5m.
+	AuthFailureLimit    int      `yaml:"auth_failure_limit"`
+	AuthFailureWindow   Duration `yaml:"auth_failure_window"`
+	AuthFailureCooldown Duration `yaml:"auth_failure_cooldown"`
 }
 
 // Log configures logging.
@@ -288,6 +312,27 @@ func (c *Config) setDefaults() {
 	if c.Ingest.MaxConns == 0 {
 		c.Ingest.MaxConns = 1000
 	}
+	if c.Ingest.MaxConnsPerIP == 0 {
+		c.Ingest.MaxConnsPerIP = 100
+	}
+	if c.Ingest.MaxPendingBytes == 0 {
+		c.Ingest.MaxPendingBytes = 256 << 20
+	}
+	if c.API.MaxConns == 0 {
+		c.API.MaxConns = 1000
+	}
+	if c.API.MaxConnsPerIP == 0 {
+		c.API.MaxConnsPerIP = 100
+	}
+	def(&c.API.ReadHeaderTimeout, 10*time.Second)
+	def(&c.API.ReadTimeout, 30*time.Second)
+	def(&c.API.WriteTimeout, 30*time.Second)
+	def(&c.API.IdleTimeout, time.Minute)
+	if c.API.AuthFailureLimit == 0 {
+		c.API.AuthFailureLimit = 10
+	}
+	def(&c.API.AuthFailureWindow, time.Minute)
+	def(&c.API.AuthFailureCooldown, 5*time.Minute)
 	def(&c.API.SignatureSkew, 15*time.Minute)
 	def(&c.Callbacks.DeliveryTimeout, 5*time.Second)
 	def(&c.Callbacks.RetryMin, time.Second)
@@ -385,7 +430,10 @@ func (c *Config) Validate() error {
 		"recording.flush_interval": c.Recording.FlushInterval, "recording.discovery_window": c.Recording.DiscoveryWindow,
 		"recording.store_retry_min": c.Recording.StoreRetryMin, "recording.store_retry_max": c.Recording.StoreRetryMax,
 		"recording.upload_failure_after": c.Recording.UploadFailureAfter, "storage.link_expiry": c.Storage.LinkExpiry,
-		"api.signature_skew":         c.API.SignatureSkew,
+		"api.signature_skew":      c.API.SignatureSkew,
+		"api.read_header_timeout": c.API.ReadHeaderTimeout, "api.read_timeout": c.API.ReadTimeout,
+		"api.write_timeout": c.API.WriteTimeout, "api.idle_timeout": c.API.IdleTimeout,
+		"api.auth_failure_window": c.API.AuthFailureWindow, "api.auth_failure_cooldown": c.API.AuthFailureCooldown,
 		"callbacks.delivery_timeout": c.Callbacks.DeliveryTimeout, "callbacks.retry_min": c.Callbacks.RetryMin,
 		"callbacks.retry_max": c.Callbacks.RetryMax, "callbacks.retry_max_age": c.Callbacks.RetryMaxAge,
 		"callbacks.ondemand_timeout": c.Callbacks.OnDemandTimeout, "callbacks.sign_expiry": c.Callbacks.SignExpiry,
@@ -399,6 +447,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.MaxConns < 0 {
 		bad("ingest.max_conns", "must not be negative")
+	}
+	for key, n := range map[string]int{"ingest.max_conns_per_ip": c.Ingest.MaxConnsPerIP,
+		"api.max_conns": c.API.MaxConns, "api.max_conns_per_ip": c.API.MaxConnsPerIP,
+		"api.auth_failure_limit": c.API.AuthFailureLimit} {
+		if n < 0 {
+			bad(key, "must not be negative")
+		}
+	}
+	if c.Ingest.MaxPendingBytes < 10<<20 {
+		bad("ingest.max_pending_bytes", "must be at least 10 MiB (one message of the largest size)")
 	}
 	if c.Recording.QueueLen < 0 || c.Recording.Workers < 0 {
 		bad("recording", "queue_len and workers must not be negative")

@@ -17,12 +17,28 @@ import (
 // ErrRefused is returned for a connection to a refused address.
 var ErrRefused = errors.New("refused: callback targets on private or loopback addresses are disabled")
 
+// refusedPrefixes are internal ranges the netip predicates do not cover: "this network"
+// (0.0.0.0/8, which Linux dials as the local host) and carrier-grade NAT space (100.64.0.0/10,
+// RFC 6598: a provider's internal network, where cloud metadata services also live).
+var refusedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+}
+
 // Refused tells whether addr must not be dialed: loopback, private (RFC 1918, RFC 4193),
-// link-local, unspecified, or multicast.
+// link-local, unspecified, multicast, "this network" or carrier-grade NAT.
 func Refused(addr netip.Addr) bool {
 	addr = addr.Unmap()
-	return addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() ||
-		addr.IsLinkLocalMulticast() || addr.IsUnspecified() || addr.IsMulticast()
+	if addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() ||
+		addr.IsLinkLocalMulticast() || addr.IsUnspecified() || addr.IsMulticast() {
+		return true
+	}
+	for _, p := range refusedPrefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // control is a net.Dialer Control that refuses internal addresses.

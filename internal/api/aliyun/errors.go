@@ -56,10 +56,17 @@ var (
 	errFormat     = newError(http.StatusBadRequest, "InvalidParameter", "The specified parameter \"Format\" is not valid: only JSON is supported.")
 )
 
+// codeSignatureMismatch is the code of errSignature.
+const codeSignatureMismatch = "SignatureDoesNotMatch"
+
+// errThrottled is the gateway's answer to a caller over its flow control: here an address that
+// failed authentication too often (HTTP 400 as the cloud answers it; the SDK does not retry it).
+var errThrottled = newError(http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.")
+
 // errSignature carries the server's string to sign, as the cloud does: the SDK compares it with
 // its own to tell a wrong secret from a signing bug. It holds no secret.
 func errSignature(toSign string) *apiError {
-	return newError(http.StatusBadRequest, "SignatureDoesNotMatch",
+	return newError(http.StatusBadRequest, codeSignatureMismatch,
 		"Specified signature is not matched with our calculation. server string to sign is:%s", toSign)
 }
 

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
@@ -48,6 +50,8 @@ type Config struct {
 	Logger *slog.Logger
 	// HostID is the HostId of error documents; default "live.aliyuncs.com".
 	HostID string
+	// Throttle refuses addresses that keep failing authentication; nil refuses none.
+	Throttle Throttle
 }
 
 // Version is the API version of the live product.
@@ -62,10 +66,11 @@ const maxNonceLen = 128
 type actionFunc func(ctx context.Context, p service.Principal, q params) (response, error)
 
 type handler struct {
-	svc     Service
-	cfg     Config
-	log     *slog.Logger
-	actions map[string]actionFunc
+	svc      Service
+	cfg      Config
+	log      *slog.Logger
+	actions  map[string]actionFunc
+	throttle Throttle
 }
 
 // NewHandler returns the RPC endpoint. The app routes to it every request on "/" carrying an
@@ -83,7 +88,10 @@ func NewHandler(svc Service, cfg Config) http.Handler {
 	if cfg.HostID == "" {
 		cfg.HostID = "live.aliyuncs.com"
 	}
-	h := &handler{svc: svc, cfg: cfg, log: cfg.Logger}
+	h := &handler{svc: svc, cfg: cfg, log: cfg.Logger, throttle: cfg.Throttle}
+	if h.throttle == nil {
+		h.throttle = noThrottle{}
+	}
 	h.actions = map[string]actionFunc{
 		"AddLiveAppRecordConfig":          h.addRecordConfig,
 		"UpdateLiveAppRecordConfig":       h.updateRecordConfig,
@@ -137,6 +145,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) (response, error
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		return nil, errMethod
 	}
+	src := limit.RemoteAddr(r.RemoteAddr)
+	if wait, refused := h.throttle.Check(src); refused {
+		// Credentials unchecked: guessing gets no answer.
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return nil, errThrottled
+	}
 	q, err := readParams(w, r, maxBodyBytes)
 	if err != nil {
 		return nil, err
@@ -147,6 +161,16 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) (response, error
 	}
 	p, err := h.authenticate(r.Context(), r.Method, q)
 	if err != nil {
+		// An unknown key or a signature that does not match tried credentials: counted. (A
+		// stale timestamp or a spent nonce did not.) The signature is checked after the key
+		// was found, so its key exists.
+		var ae *apiError
+		switch {
+		case errors.Is(err, errUnknownKey):
+			h.throttle.Fail(src, "", "aliyun")
+		case errors.As(err, &ae) && ae.code == codeSignatureMismatch:
+			h.throttle.Fail(src, q[paramAccessKeyID], "aliyun")
+		}
 		return nil, err
 	}
 	return act(r.Context(), p, q)

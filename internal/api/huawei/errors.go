@@ -1,7 +1,6 @@
 package huawei
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/liverec/liverec/internal/api/strictjson"
 	"github.com/liverec/liverec/internal/recording"
 )
 
@@ -117,7 +117,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, fieldN
 }
 
 // decodeBody decodes the (already capped and read) JSON body into v. Unknown fields are
-// refused: v declares every field the SDK sends.
+// refused (v declares every field the SDK sends), and so are duplicated keys.
 func decodeBody(r *http.Request, v any) error {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return &apiError{status: http.StatusBadRequest, Code: codeMediaType, Msg: "Unsupported media type: Content-Type must be application/json"}
@@ -126,15 +126,17 @@ func decodeBody(r *http.Request, v any) error {
 	if err != nil {
 		return fmt.Errorf("read body: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	err = strictjson.Decode(data, v)
+	var de *strictjson.DuplicateKeyError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &de):
+		return badParameter(de.Field(), "duplicate key")
+	case errors.Is(err, strictjson.ErrTrailingData):
 		return badParameter("", "unexpected data after the JSON body")
 	}
-	return nil
+	return jsonError(err)
 }
 
 // jsonError turns encoding/json's errors into LIVE.100011001 naming the field.

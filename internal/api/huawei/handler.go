@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
@@ -53,6 +54,8 @@ type Config struct {
 	MaxSkew time.Duration
 	// Logger receives request failures; nil discards.
 	Logger *slog.Logger
+	// Throttle refuses addresses that keep failing authentication; nil refuses none.
+	Throttle Throttle
 }
 
 // DefaultMaxSkew is the X-Sdk-Date tolerance when Config.MaxSkew is zero.
@@ -68,6 +71,7 @@ type handler struct {
 	maxSkew  time.Duration
 	log      *slog.Logger
 	hostname string
+	throttle Throttle
 }
 
 // handlerFunc is an endpoint reached after authentication, acting as p in the path's project.
@@ -76,7 +80,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p service.Principa
 // NewHandler returns the Huawei-compatible API. Its patterns are absolute (/v1/...), so it is
 // mounted at "/v1/" without stripping the prefix.
 func NewHandler(svc Service, cfg Config) http.Handler {
-	h := &handler{svc: svc, now: cfg.Now, maxSkew: cfg.MaxSkew, log: cfg.Logger}
+	h := &handler{svc: svc, now: cfg.Now, maxSkew: cfg.MaxSkew, log: cfg.Logger, throttle: cfg.Throttle}
+	if h.throttle == nil {
+		h.throttle = noThrottle{}
+	}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -133,10 +140,15 @@ func (h *handler) withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// authed reads the capped body, authenticates the request, checks that the caller may act in
-// the path's project and runs f as that project.
+// authed refuses a throttled address, reads the capped body, authenticates the request,
+// checks that the caller may act in the path's project and runs f as that project.
 func (h *handler) authed(f handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		src := limit.RemoteAddr(r.RemoteAddr)
+		if wait, refused := h.throttle.Check(src); refused {
+			writeThrottled(w, wait) // credentials unchecked: guessing gets no answer
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 		var tooLarge *http.MaxBytesError
 		switch {
@@ -150,6 +162,10 @@ func (h *handler) authed(f handlerFunc) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		p, err := h.authenticate(r, body)
 		if err != nil {
+			var bc *badCredentialsError
+			if errors.As(err, &bc) {
+				h.throttle.Fail(src, bc.keyID, "huawei")
+			}
 			h.fail(w, r, err, nil)
 			return
 		}
@@ -173,7 +189,7 @@ func (h *handler) authenticate(r *http.Request, body []byte) (service.Principal,
 	if tok := r.Header.Get("X-Auth-Token"); tok != "" && r.Header.Get("Authorization") == "" {
 		p, err := h.svc.Authenticate(r.Context(), tok)
 		if err != nil {
-			return service.Principal{}, authError("invalid or expired token", err)
+			return service.Principal{}, authError("invalid or expired token", &badCredentialsError{cause: err})
 		}
 		return p, nil
 	}

@@ -100,12 +100,13 @@ func (h *handler) verifySignature(r *http.Request, body []byte) (service.Princip
 	key, secret, err := h.svc.KeySecret(r.Context(), a.access)
 	if err != nil {
 		if errors.Is(err, recording.ErrUnauthenticated) {
-			return service.Principal{}, authError("verify aksk signature fail", err)
+			return service.Principal{}, authError("verify aksk signature fail", &badCredentialsError{cause: err})
 		}
 		return service.Principal{}, fmt.Errorf("look up access key: %w", err)
 	}
 	if !hmac.Equal(a.signature, signature(secret, stringToSign(t, cr))) {
-		return service.Principal{}, authError("verify aksk signature fail", errors.New("signature mismatch"))
+		return service.Principal{}, authError("verify aksk signature fail",
+			&badCredentialsError{keyID: key.ID, cause: errors.New("signature mismatch")})
 	}
 	// X-Project-Id is how the SDK names the project in AK/SK requests; it must be the path's.
 	if pid := r.Header.Get(headerProjectID); pid != r.PathValue("project_id") {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
 )
@@ -25,14 +26,34 @@ type startKey struct{}
 func (h *handler) authed(next func(h *handler, w http.ResponseWriter, r *http.Request, p service.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), startKey{}, h.now()))
+		src := limit.RemoteAddr(r.RemoteAddr)
+		if wait, refused := h.throttle.Check(src); refused {
+			h.throttled(w, wait) // credentials unchecked: guessing gets no answer
+			return
+		}
 		p, err := h.principal(r)
 		if err != nil {
+			if errors.Is(err, recording.ErrUnauthenticated) && !errors.Is(err, errNoCredentials) {
+				var bs *badSecretError
+				keyID := ""
+				if errors.As(err, &bs) {
+					keyID = bs.keyID
+				}
+				h.throttle.Fail(src, keyID, "native")
+			}
 			h.fail(w, r, err)
 			return
 		}
 		next(h, w, r, p)
 	}
 }
+
+// badSecretError is a Basic secret that does not match its existing access key: the key id is
+// counted by the throttle (ids of keys that do not exist are not).
+type badSecretError struct{ keyID string }
+
+func (e *badSecretError) Error() string { return "access key secret mismatch" }
+func (e *badSecretError) Unwrap() error { return recording.ErrUnauthenticated }
 
 // principal authenticates r by a token (Authorization: Bearer, or X-Auth-Token as Huawei's
 // tools send it) or by HTTP Basic with an access key id and secret, so a newcomer can use the
@@ -71,7 +92,7 @@ func (h *handler) basic(ctx context.Context, id, secret string) (service.Princip
 	// Hashing first gives equal lengths, so the compare's time says nothing about the secret.
 	a, b := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(want))
 	if subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-		return service.Principal{}, fmt.Errorf("access key secret mismatch: %w", recording.ErrUnauthenticated)
+		return service.Principal{}, &badSecretError{keyID: k.ID}
 	}
 	return service.PrincipalOf(k), nil
 }

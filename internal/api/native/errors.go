@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/liverec/liverec/internal/api/strictjson"
 	"github.com/liverec/liverec/internal/recording"
 )
 
@@ -100,18 +101,22 @@ func invalidArgument(field, format string, args ...any) *badRequest {
 	return &badRequest{http.StatusBadRequest, apiError{Code: codeInvalidArgument, Message: fmt.Sprintf(format, args...), Field: field}}
 }
 
-// decodeStrict decodes one JSON value from data into v, refusing unknown fields and trailing
-// data. Errors name the field, prefixed with prefix (the value's path in the request).
+// decodeStrict decodes one JSON value from data into v, refusing duplicated keys, unknown
+// fields and trailing data. Errors name the field, prefixed with prefix (the value's path in
+// the request).
 func decodeStrict(data []byte, v any, prefix string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err, prefix)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	err := strictjson.Decode(data, v)
+	var de *strictjson.DuplicateKeyError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &de):
+		field := prefix + de.Field()
+		return invalidArgument(field, "duplicate key %s", field)
+	case errors.Is(err, strictjson.ErrTrailingData):
 		return invalidArgument(strings.TrimSuffix(prefix, "."), "unexpected data after the JSON value")
 	}
-	return nil
+	return jsonError(err, prefix)
 }
 
 // readJSON decodes a write's JSON body into v. An optional body may be left out entirely:
@@ -125,7 +130,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) erro
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		return err // *http.MaxBytesError → 413
+		return bodyReadError(err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
@@ -140,12 +145,23 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) erro
 func decodeBody(body io.Reader, v any) error {
 	data, err := io.ReadAll(body)
 	if err != nil {
-		return err // *http.MaxBytesError → 413
+		return bodyReadError(err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return invalidArgument("", "empty body")
 	}
 	return decodeStrict(data, v, "")
+}
+
+// bodyReadError is a body too large (413), or one that could not be read: cut, or sent slower
+// than the server's read timeout allows. A client error, not one to log as the server's.
+func bodyReadError(err error) error {
+	var me *http.MaxBytesError
+	if errors.As(err, &me) {
+		return err
+	}
+	return &badRequest{http.StatusBadRequest, apiError{Code: codeInvalidArgument,
+		Message: "the request body could not be read (cut, or sent too slowly)"}}
 }
 
 // jsonError turns encoding/json's errors into 400s naming the field.

@@ -57,26 +57,32 @@ type Config struct {
 	// Now is the clock for request timings in logs; nil is time.Now. Token expiry is the
 	// service's clock, so tests inject both.
 	Now func() time.Time
+	// Throttle refuses addresses that keep failing authentication; nil refuses none.
+	Throttle Throttle
 }
 
 // maxBodyBytes caps request bodies (§11).
 const maxBodyBytes = 1 << 20
 
 type handler struct {
-	svc Service
-	log *slog.Logger
-	now func() time.Time
+	svc      Service
+	log      *slog.Logger
+	now      func() time.Time
+	throttle Throttle
 }
 
 // NewHandler returns the native API. Every route but the OpenAPI document is authenticated
 // (§11); callers see only their own project's objects (§9).
 func NewHandler(svc Service, cfg Config) http.Handler {
-	h := &handler{svc: svc, log: cfg.Logger, now: cfg.Now}
+	h := &handler{svc: svc, log: cfg.Logger, now: cfg.Now, throttle: cfg.Throttle}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.throttle == nil {
+		h.throttle = noThrottle{}
 	}
 	return h.mux()
 }

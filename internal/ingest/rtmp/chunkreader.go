@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/liverec/liverec/internal/limit"
 )
 
 // Limits of the chunk stream reader.
@@ -18,6 +20,10 @@ const (
 	// messages on many chunk streams could otherwise hold gigabytes. Real publishers have
 	// one video message in flight at a time.
 	maxPendingBytes = 24 << 20
+	// freePendingBytes of a connection's buffers are not charged to the server's budget for
+	// all connections (Server.MaxPendingBytes): a publisher's ordinary frames, keyframes
+	// included, fit, so only connections holding more compete for the budget.
+	freePendingBytes = 1 << 20
 	// maxWideChunkStreams bounds the chunk streams with 2- or 3-byte ids (64..65599, §5.3.1.1)
 	// a connection may use: each costs state, and no common encoder uses any.
 	maxWideChunkStreams = 64
@@ -32,7 +38,10 @@ const (
 	extendedTimestamp = 0xffffff
 )
 
-var errTooMuchPending = errors.New("incomplete messages hold too many bytes")
+var (
+	errTooMuchPending = errors.New("incomplete messages hold too many bytes")
+	errPendingBudget  = errors.New("incomplete messages of all connections exceed the server's budget")
+)
 
 // chunkMessage is a message read from the chunk stream. Body is valid until the next Read.
 type chunkMessage struct {
@@ -81,6 +90,10 @@ type chunkReader struct {
 	count     uint32 // bytes read, as the sequence number of an Acknowledgement (§5.4.3)
 	lastAck   uint32
 	held      int // capacity of all chunk streams' buffers
+	// budget is shared by all connections; charged is what this reader holds of it: held
+	// beyond freePendingBytes. Only buffer growth and release touch it, never a steady read.
+	budget  *limit.Budget
+	charged int
 
 	narrow [64]chunkStream // csid 2..63, one-byte basic header
 	wide   map[uint32]*chunkStream
@@ -168,6 +181,7 @@ func (r *chunkReader) readChunk() (bool, error) {
 		body, cs.recv = cs.buf[:cs.length], 0
 		if cap(cs.buf) > maxKeptMessageBuf {
 			r.held -= cap(cs.buf)
+			r.charge(r.held)
 			cs.buf = nil // body keeps the array alive until the caller is done
 		}
 	}
@@ -307,17 +321,43 @@ func (r *chunkReader) reserve(cs *chunkStream, need uint32) error {
 		return nil
 	}
 	size := min(max(int(need), 2*cap(cs.buf), minMessageBuf), int(cs.length))
-	if r.held-cap(cs.buf)+size > maxPendingBytes {
+	growth := size - cap(cs.buf)
+	if r.held+growth > maxPendingBytes || !r.charge(r.held+growth) {
 		r.release(cs)
-		if r.held-cap(cs.buf)+size > maxPendingBytes {
+		if r.held+growth > maxPendingBytes {
 			return errTooMuchPending
+		}
+		if !r.charge(r.held + growth) {
+			return errPendingBudget
 		}
 	}
 	b := make([]byte, size)
 	copy(b, cs.buf[:cs.recv])
-	r.held += size - cap(cs.buf)
+	r.held += growth
 	cs.buf = b
 	return nil
+}
+
+// charge makes the reader's share of the budget what holding held bytes costs: acquiring
+// growth, which may be refused (false, nothing changed), or releasing what was freed.
+func (r *chunkReader) charge(held int) bool {
+	d := max(held-freePendingBytes, 0) - r.charged
+	switch {
+	case d > 0:
+		if !r.budget.Acquire(int64(d)) {
+			return false
+		}
+	case d < 0:
+		r.budget.Release(int64(-d))
+	}
+	r.charged += d
+	return true
+}
+
+// releaseBudget gives the reader's share back when its connection ends (the buffers go with it).
+func (r *chunkReader) releaseBudget() {
+	r.budget.Release(int64(r.charged))
+	r.charged = 0
 }
 
 // release frees the buffers of the chunk streams, other than keep, with no message in
@@ -336,6 +376,7 @@ func (r *chunkReader) release(keep *chunkStream) {
 	for _, cs := range r.wide {
 		free(cs)
 	}
+	r.charge(r.held)
 }
 
 func be24(b []byte) uint32 { return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]) }

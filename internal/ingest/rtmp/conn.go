@@ -109,6 +109,7 @@ func (c *conn) serve(ctx context.Context) error {
 	c.r = newChunkReader(src, uint32(bc.Reader.Count()), func(n uint32) error {
 		return c.w.Write(&message.Acknowledge{Value: n})
 	})
+	c.r.budget = c.s.budget // given back in serveConn
 
 	cmd, err := c.negotiate()
 	if err != nil {

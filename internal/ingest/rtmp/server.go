@@ -12,9 +12,9 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/stream"
 )
 
@@ -42,6 +42,13 @@ type Server struct {
 	ReadBatch time.Duration
 	// MaxConns caps concurrent connections; extra ones are closed at once. Default 1000.
 	MaxConns int
+	// MaxConnsPerIP caps the connections from one source address (an IPv6 /64), so one client
+	// cannot take every place; extra ones are closed at once. Default 100.
+	MaxConnsPerIP int
+	// MaxPendingBytes is the budget of all connections together for messages not yet complete,
+	// beyond the first freePendingBytes of each; a connection that would exceed it is closed.
+	// Default 256 MiB; negative: no budget (each connection keeps its own cap).
+	MaxPendingBytes int64
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Metrics may be nil.
@@ -50,7 +57,7 @@ type Server struct {
 	mu      sync.Mutex
 	ln      net.Listener
 	started bool
-	conns   atomic.Int64
+	budget  *limit.Budget // set by Listen, before the first connection
 	wg      sync.WaitGroup
 	// noRecover lets panics escape a connection, so fuzzing sees them.
 	noRecover bool
@@ -58,11 +65,12 @@ type Server struct {
 
 type config struct {
 	handshakeTimeout, idleTimeout, readBatch time.Duration
-	maxConns                                 int64
+	maxConns, maxConnsPerIP                  int
+	maxPending                               int64
 }
 
 func (s *Server) config() config {
-	c := config{s.HandshakeTimeout, s.IdleTimeout, s.ReadBatch, int64(s.MaxConns)}
+	c := config{s.HandshakeTimeout, s.IdleTimeout, s.ReadBatch, s.MaxConns, s.MaxConnsPerIP, s.MaxPendingBytes}
 	if c.handshakeTimeout <= 0 {
 		c.handshakeTimeout = 10 * time.Second
 	}
@@ -75,6 +83,12 @@ func (s *Server) config() config {
 	if c.maxConns <= 0 {
 		c.maxConns = 1000
 	}
+	if c.maxConnsPerIP <= 0 {
+		c.maxConnsPerIP = 100
+	}
+	if c.maxPending == 0 {
+		c.maxPending = 256 << 20
+	}
 	return c
 }
 
@@ -85,7 +99,8 @@ func (s *Server) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// Listen binds Addr. Run calls it when it was not called before.
+// Listen binds Addr and sets up the budget of MaxPendingBytes. Run calls it when it was not
+// called before.
 func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,7 +112,17 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("rtmp listen: %w", err)
 	}
 	s.ln = ln
+	if n := s.config().maxPending; n > 0 {
+		s.budget = limit.NewBudget(n)
+	}
 	return nil
+}
+
+// PendingBytes returns the bytes of unfinished messages charged to MaxPendingBytes now.
+func (s *Server) PendingBytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.budget.Used()
 }
 
 // BoundAddr returns the listening address once Listen succeeded, else nil. (Addr is the
@@ -135,6 +160,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 	cfg := s.config()
 	log := s.logger()
+	gate := limit.NewGate(limit.GateConfig{Name: "rtmp", Max: cfg.maxConns, MaxPerAddr: cfg.maxConnsPerIP,
+		Refused: s.Metrics.refuse, Logger: log})
+	s.Metrics.setLimits(s.budget, gate)
 	log.Info("rtmp listening", "addr", ln.Addr().String())
 	var err error
 	for backoff := time.Duration(0); ; {
@@ -159,15 +187,12 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		backoff = 0
 		s.Metrics.connection()
-		if s.conns.Add(1) > cfg.maxConns {
-			s.conns.Add(-1)
-			s.Metrics.reject(reasonLimit)
-			log.Warn("rtmp connection refused: too many connections", "remote", nc.RemoteAddr().String(), "max", cfg.maxConns)
-			nc.Close()
+		if gate.Admit(nc.RemoteAddr()) != "" {
+			nc.Close() // counted and logged (rate-limited) by the gate
 			continue
 		}
 		s.wg.Go(func() {
-			defer s.conns.Add(-1)
+			defer gate.Release(nc.RemoteAddr())
 			s.serveConn(ctx, nc, cfg)
 		})
 	}
@@ -184,6 +209,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg config) {
 	err := c.safeServe(ctx)
 	c.finish(ctx, err)
 	c.nio.release()
+	if c.r != nil {
+		c.r.releaseBudget()
+	}
 }
 
 type panicError struct {
@@ -218,7 +246,7 @@ func (c *conn) finish(ctx context.Context, err error) {
 	} else {
 		c.nc.Close()
 	}
-	if reason == reasonMalformed || (reason == reasonLimit && c.pub == nil) {
+	if reason == reasonMalformed || reason == reasonBudget || (reason == reasonLimit && c.pub == nil) {
 		c.s.Metrics.reject(reason)
 	}
 	args := []any{"reason", reason, "error", err, "bytes_in", c.nio.total}
@@ -226,14 +254,18 @@ func (c *conn) finish(ctx context.Context, err error) {
 		args = append(args, "stack", string(pe.stack))
 	}
 	if c.pub == nil {
+		before := c.beforePublish(reason)
+		c.s.Metrics.closedBeforePublish(before)
 		lvl := slog.LevelWarn
-		switch reason {
-		case closedEOF, closedShutdown:
+		switch {
+		case before == beforeHandshake || before == beforeTimeout || before == beforeNoPublish || reason == closedShutdown:
+			// Port scans, probes and idle connections: common, and harmless once closed.
 			lvl = slog.LevelDebug
-		case reasonBusy, reasonBadName, reasonPlay, reasonError:
+		case reason == reasonBusy, reason == reasonBadName, reason == reasonPlay, reason == reasonError,
+			reason == reasonUnauthorized:
 			lvl = slog.LevelInfo
 		}
-		c.log.Log(ctx, lvl, "rtmp connection closed", args...)
+		c.log.Log(ctx, lvl, "rtmp connection closed", append(args, "before_publish", before)...)
 		return
 	}
 	cause := fmt.Errorf("rtmp %s: %w", reason, err)
@@ -266,6 +298,8 @@ func (c *conn) classify(ctx context.Context, err error) string {
 		return closedKicked
 	case errors.Is(err, errTooMuchPending):
 		return reasonLimit
+	case errors.Is(err, errPendingBudget):
+		return reasonBudget
 	case c.nio.sockErr == nil && !errors.Is(err, errUnpublished):
 		return reasonMalformed // the parser failed, not the socket
 	case c.nio.timedOut && c.pub != nil:
@@ -274,6 +308,26 @@ func (c *conn) classify(ctx context.Context, err error) string {
 		return reasonLimit // handshake timeout
 	}
 	return closedEOF
+}
+
+// beforePublish tells how far a connection that ends without publishing got, as a metric label.
+func (c *conn) beforePublish(reason string) string {
+	switch {
+	case reason == closedShutdown, reason == closedPanic:
+		return reason
+	case c.nio.timedOut:
+		return beforeTimeout // HandshakeTimeout: connect to publish took too long
+	case c.r == nil:
+		return beforeHandshake
+	case reason == reasonBusy, reason == reasonBadName, reason == reasonPlay, reason == reasonError,
+		reason == reasonUnauthorized:
+		return beforeRefused
+	case reason == reasonLimit, reason == reasonBudget:
+		return beforeMemory
+	case reason == reasonMalformed:
+		return reasonMalformed
+	}
+	return beforeNoPublish
 }
 
 // lingerClose lets a refused client read the error status: closing a socket with unread
