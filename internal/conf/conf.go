@@ -8,14 +8,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/liverec/liverec/internal/recording"
 )
@@ -242,9 +239,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read config file: %w", err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		if err := c.decodeFile(b); err != nil {
 			return nil, fmt.Errorf("config file %s: %w", c.File, err)
 		}
 	}

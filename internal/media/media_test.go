@@ -118,9 +118,22 @@ func FuzzScanAVCC(f *testing.F) {
 		}
 		info, err := ScanAVCC(codec, au)
 		nalus, serr := SplitAVCC(nil, au)
-		if err == nil {
-			require.NoError(t, serr)
-			require.Len(t, nalus, info.NALUs)
+		if err != nil {
+			require.ErrorIs(t, err, ErrMalformedAU)
+			return
 		}
+		require.NoError(t, serr)
+		require.Len(t, nalus, info.NALUs)
+		// Within the declared limits, the NAL units tile the whole unit, and a keyframe is a
+		// picture.
+		require.LessOrEqual(t, len(au), MaxAccessUnitSize)
+		require.LessOrEqual(t, info.NALUs, MaxNALUsPerAccessUnit)
+		total := 0
+		for _, n := range nalus {
+			require.NotEmpty(t, n)
+			total += 4 + len(n)
+		}
+		require.Equal(t, len(au), total)
+		require.True(t, !info.Keyframe || info.HasPicture)
 	})
 }

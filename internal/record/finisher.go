@@ -304,9 +304,8 @@ func (f *Finisher) objectKey(j *Job, tmpl, ext string) string {
 }
 
 func objectKey(st recording.Storage, tmpl string, v NameVars, ext string) string {
-	name := RenderName(tmpl, v) + ext
-	if st.BasePath != "" {
-		name = path.Join(st.BasePath, name)
-	}
-	return strings.TrimPrefix(name, "/")
+	// Cleaned from the root, the key is relative and clean whatever slashes a valid template
+	// holds ("//x", "a//b"), which the stores refuse (found by FuzzObjectKey). Valid templates
+	// and names make no ".." segment, so the key stays under the base path.
+	return strings.TrimPrefix(path.Join("/", st.BasePath, RenderName(tmpl, v)+ext), "/")
 }

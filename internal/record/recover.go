@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,7 +31,7 @@ func (f *Finisher) putSlice(ctx context.Context, st ObjectStore, j *Job) (string
 	if err != nil {
 		return "", err
 	}
-	line := fmt.Sprintf("%d\t%s\t%d\t%d\t%d\n", j.Seq, key, j.Stats.Bytes, j.Stats.VideoFrames, j.Stats.AudioFrames)
+	line := journalLine(j.Seq, key, j.Stats)
 	jf, err := os.OpenFile(filepath.Join(filepath.Dir(j.SpoolPath), sliceJournal), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err == nil {
 		_, err = jf.WriteString(line)
@@ -47,6 +48,14 @@ type journalEntry struct {
 	stats FileStats
 }
 
+// journalLine is one journal entry. It starts with a newline too: a line a crash cut (the last
+// one) is then ended before the next entry instead of swallowing it (found by FuzzReadJournal).
+func journalLine(seq int, key string, st FileStats) string {
+	return fmt.Sprintf("\n%d\t%s\t%d\t%d\t%d\n", seq, key, st.Bytes, st.VideoFrames, st.AudioFrames)
+}
+
+// readJournal reads the entries of a playlist's journal. Lines that are not whole entries are
+// skipped: the unterminated last one (cut by a crash), over-long ones, malformed ones.
 func readJournal(dir string) map[int]journalEntry {
 	out := map[int]journalEntry{}
 	jf, err := os.Open(filepath.Join(dir, sliceJournal))
@@ -54,34 +63,60 @@ func readJournal(dir string) map[int]journalEntry {
 		return out
 	}
 	defer jf.Close()
-	sc := bufio.NewScanner(jf)
-	sc.Buffer(make([]byte, 0, 256), maxJournalLine)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), "\t")
-		if len(fs) != 5 {
-			continue // a line cut by a crash
-		}
-		seq, err := strconv.Atoi(fs[0])
-		if err != nil {
-			continue
-		}
-		var n [3]int64
-		for i := range n {
-			n[i], _ = strconv.ParseInt(fs[2+i], 10, 64)
-		}
-		out[seq] = journalEntry{key: fs[1], stats: FileStats{Bytes: n[0], VideoFrames: n[1], AudioFrames: n[2]}}
-	}
-	return out
+	return parseJournal(jf)
 }
 
-// recover recovers a file a crash or failure left in the spool, then stores it and reports it
-// like any completed file (§6).
-func (f *Finisher) recover(ctx context.Context, j *Job) {
+func parseJournal(r io.Reader) map[int]journalEntry {
+	out := map[int]journalEntry{}
+	br := bufio.NewReaderSize(r, maxJournalLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// Skip the rest of a line no entry makes, then go on: stopping here would lose
+			// every later entry (found by FuzzReadJournal).
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil {
+				return out
+			}
+			continue
+		}
+		if err != nil {
+			return out // EOF: a last line without its newline was cut
+		}
+		if seq, e, ok := parseJournalLine(strings.TrimSuffix(string(line), "\n")); ok {
+			out[seq] = e
+		}
+	}
+}
+
+func parseJournalLine(line string) (int, journalEntry, bool) {
+	fs := strings.Split(strings.TrimSuffix(line, "\r"), "\t")
+	if len(fs) != 5 {
+		return 0, journalEntry{}, false
+	}
+	seq, err := strconv.Atoi(fs[0])
+	if err != nil || seq < 0 || fs[1] == "" {
+		return 0, journalEntry{}, false
+	}
+	var n [3]int64
+	for i := range n {
+		if n[i], err = strconv.ParseInt(fs[2+i], 10, 64); err != nil || n[i] < 0 {
+			return 0, journalEntry{}, false
+		}
+	}
+	return seq, journalEntry{key: fs[1], stats: FileStats{Bytes: n[0], VideoFrames: n[1], AudioFrames: n[2]}}, true
+}
+
+// recover returns the attempt that recovers a file a crash or failure left in the spool, then
+// stores it and reports it like any completed file (§6).
+func (f *Finisher) recover(ctx context.Context, j *Job) func() error {
 	j.recovered = true
 	switch filepath.Ext(j.SpoolPath) {
 	case ".flv":
 		done := false
-		f.retry(ctx, j, func() error {
+		return func() error {
 			if !done {
 				st, err := flv.Recover(j.SpoolPath)
 				if errors.Is(err, flv.ErrNothingToRecover) {

@@ -159,14 +159,22 @@ func testSign(r *http.Request, body []byte, ak, sk string, date time.Time) {
 	if !strings.HasSuffix(uri.String(), "/") {
 		uri.WriteByte('/')
 	}
+	// As the SDK's canonicalQueryString: names sorted, then each name's values (sorting the
+	// joined pairs differs when a name is a prefix of another: " " and " 0", FuzzVerifySignature).
 	q, _ := url.ParseQuery(r.URL.RawQuery)
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var pairs []string
-	for k, vs := range q {
+	for _, k := range keys {
+		vs := append([]string(nil), q[k]...)
+		sort.Strings(vs)
 		for _, v := range vs {
 			pairs = append(pairs, sdkEscape(k)+"="+sdkEscape(v))
 		}
 	}
-	sort.Strings(pairs)
 	payload := sha256.Sum256(body)
 	canonical := strings.Join([]string{r.Method, uri.String(), strings.Join(pairs, "&"), headers.String(),
 		strings.Join(names, ";"), hex.EncodeToString(payload[:])}, "\n")

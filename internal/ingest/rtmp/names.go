@@ -34,7 +34,16 @@ func identity(app, tcURL, name string) (stream.Key, url.Values, error) {
 	if tcURL != "" {
 		u, err := url.Parse(tcURL)
 		if err != nil {
-			return stream.Key{}, nil, fmt.Errorf("%w: parse tcUrl: %v", errBadName, err)
+			// url.Error quotes the whole URL, which a publisher may make 64 KiB long: log a
+			// truncated URL and reason instead (found by FuzzIdentity).
+			reason := err
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				reason = ue.Err
+			}
+			// Without its query: publish credentials (auth_key, hwSecret…) never reach a log.
+			bare, _, _ := strings.Cut(tcURL, "?")
+			return stream.Key{}, nil, fmt.Errorf("%w: parse tcUrl %q: %s", errBadName, truncate(bare), truncate(reason.Error()))
 		}
 		host = u.Hostname()
 		mergeQuery(params, u.RawQuery)
