@@ -154,14 +154,14 @@ func TestPendingBudget(t *testing.T) {
 	}()
 	good := e.nextSink(t, 2*time.Second)
 
-	// Each holds 3 MiB of three messages: about 12 MiB of buffers (they double as bytes
-	// arrive), about 11 MiB charged. The first fits in the 14 MiB budget; the second does not.
+	// Each holds 3 MiB of three messages: 9 to 12 MiB of buffers (they grow geometrically
+	// with the bytes each read finds buffered), 8 to 11 MiB charged beyond the free MiB. The
+	// first fits in the 14 MiB budget; the second does not. The first has read everything
+	// when its share stops growing; the publisher's steady share comes on top.
 	first := dialFrom(t, "127.0.0.3", e.addr)
 	_, err := first.Write(partialMessages(3, 3, 4, 5))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return e.srv.budget.Used() > 10<<20 }, 10*time.Second, 10*time.Millisecond,
-		"used %d", e.srv.budget.Used())
-	held := e.srv.budget.Used()
+	held := waitSteady(t, e.srv.budget.Used, 8<<20, 300*time.Millisecond, 10*time.Second)
 	second := dialFrom(t, "127.0.0.4", e.addr)
 	_, _ = second.Write(partialMessages(3, 3, 4, 5)) // the server may close it while it writes
 	waitClosed(t, second, 10*time.Second)
@@ -169,7 +169,7 @@ func TestPendingBudget(t *testing.T) {
 	m := e.srv.Metrics
 	require.Equal(t, float64(1), promtest.ToFloat64(m.rejected.WithLabelValues(reasonBudget)))
 	require.Equal(t, float64(1), promtest.ToFloat64(m.early.WithLabelValues(beforeMemory)))
-	require.Equal(t, held, e.srv.budget.Used(), "the refused connection gave its share back")
+	require.Equal(t, held, e.srv.budget.Used(), "the refused connection gave its share back") // released before the close
 	require.Equal(t, float64(held), promtest.ToFloat64(m.pending))
 
 	// The first keeps its place: after the server's handshake it reads nothing, not an EOF.
@@ -185,4 +185,18 @@ func TestPendingBudget(t *testing.T) {
 	require.NoError(t, <-goodErr)
 	good.waitEnd(t, 10*time.Second)
 	require.Len(t, good.snapshot(), len(units), "the publisher was not affected")
+}
+
+// waitSteady waits until value is at least atLeast and has not changed for steady, and returns it.
+func waitSteady(t *testing.T, value func() int64, atLeast int64, steady, timeout time.Duration) int64 {
+	t.Helper()
+	last, since := value(), time.Now()
+	require.Eventually(t, func() bool {
+		v := value()
+		if v != last {
+			last, since = v, time.Now()
+		}
+		return v >= atLeast && time.Since(since) >= steady
+	}, timeout, 10*time.Millisecond, "value %d, want a steady one of at least %d", last, atLeast)
+	return last
 }

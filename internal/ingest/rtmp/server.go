@@ -207,11 +207,13 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg config) {
 	defer stop()
 	c := &conn{s: s, cfg: cfg, nc: nc, nio: newNetIO(nc, s.Metrics), log: s.logger().With("remote", nc.RemoteAddr().String())}
 	err := c.safeServe(ctx)
-	c.finish(ctx, err)
-	c.nio.release()
+	// The budget goes back before the connection is reported closed, so whoever sees it
+	// closed sees its share free.
 	if c.r != nil {
 		c.r.releaseBudget()
 	}
+	c.finish(ctx, err)
+	c.nio.release()
 }
 
 type panicError struct {
