@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 
-	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/media/flv"
 )
 
 // RTMP chunking, written by hand: gortmplib's writer allocates each chunk and flushes (one

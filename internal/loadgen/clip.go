@@ -14,7 +14,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/media/flv"
 )
 
 // maxTags bounds how many tags a clip may hold (about 50 hours of 30 fps video with audio).

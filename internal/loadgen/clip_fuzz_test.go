@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/media/flv"
 	"github.com/liverec/liverec/internal/testutil/fuzzcorpus"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/liverec/liverec/internal/media"
-	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/media/flv"
 )
 
 // LoadFLV reads every media unit of an FLV file. Unit data is copied, so the units can be

@@ -391,7 +391,7 @@ func (c *conn) onStatus(cmd *command, level, code, desc string) error {
 func (c *conn) refuse(cmd *command, code, desc string) {
 	c.refused = true
 	if err := c.onStatus(cmd, "error", code, desc); err != nil {
-		c.log.Debug("rtmp refusal not delivered", "error", err)
+		c.log.Debug("rtmp refusal not delivered", "err", err)
 	}
 }
 

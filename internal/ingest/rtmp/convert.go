@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
-	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/media/flv"
 	"github.com/liverec/liverec/internal/stream"
 )
 
@@ -249,7 +249,7 @@ func (c *converter) inBandParams(codec media.Codec, au []byte) {
 		t, err = media.NewH265Track(vps, sps, pps)
 	}
 	if err != nil {
-		c.note(noteBadInBand, "ignoring unusable in-band parameter sets", "error", err)
+		c.note(noteBadInBand, "ignoring unusable in-band parameter sets", "err", err)
 		return
 	}
 	c.hasVideo = videoYes

@@ -175,7 +175,7 @@ func (s *Server) Run(ctx context.Context) error {
 			if errors.As(aerr, &ne) && !errors.Is(aerr, net.ErrClosed) {
 				// Out of file descriptors and the like: wait instead of spinning.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				log.Warn("rtmp accept failed", "error", aerr, "retry_in", backoff)
+				log.Warn("rtmp accept failed", "err", aerr, "retry_in", backoff)
 				select {
 				case <-time.After(backoff):
 				case <-ctx.Done():
@@ -251,7 +251,7 @@ func (c *conn) finish(ctx context.Context, err error) {
 	if reason == reasonMalformed || reason == reasonBudget || (reason == reasonLimit && c.pub == nil) {
 		c.s.Metrics.reject(reason)
 	}
-	args := []any{"reason", reason, "error", err, "bytes_in", c.nio.total}
+	args := []any{"reason", reason, "err", err, "bytes_in", c.nio.total}
 	if panicked {
 		args = append(args, "stack", string(pe.stack))
 	}

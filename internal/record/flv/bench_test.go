@@ -10,6 +10,7 @@ import (
 	"github.com/liverec/liverec/internal/media"
 	"github.com/liverec/liverec/internal/record/flv"
 	"github.com/liverec/liverec/internal/record/sink"
+	"github.com/liverec/liverec/internal/testutil"
 )
 
 // Shape of the §14 reference stream: 720p30 H.264 at 2 Mbit/s with a keyframe every 2 s, AAC
@@ -40,13 +41,13 @@ func benchGOPUnits(tracks media.Tracks) []media.Unit {
 			size = benchKeySize
 		}
 		units = append(units, media.Unit{Track: tracks.Video, DTS: dts, PTS: dts, Keyframe: i == 0,
-			Data: fakeAU(media.CodecH264, i == 0, size)})
+			Data: testutil.FakeAU(media.CodecH264, i == 0, size)})
 	}
 	return units
 }
 
 func BenchmarkWriteUnit(b *testing.B) {
-	tracks := refTracks(b, media.CodecH264)
+	tracks := testutil.RefTracks(b, media.CodecH264)
 	gop := benchGOPUnits(tracks)
 	gopDur := benchGOP * time.Second / 30
 	var bytesPerGOP int64
@@ -105,7 +106,7 @@ func BenchmarkWriteUnit(b *testing.B) {
 // TestWriteUnitAllocs pins the steady state of BenchmarkWriteUnit: once the sink's batch buffer
 // has grown, writing a unit allocates nothing.
 func TestWriteUnitAllocs(t *testing.T) {
-	tracks := refTracks(t, media.CodecH264)
+	tracks := testutil.RefTracks(t, media.CodecH264)
 	gop := benchGOPUnits(tracks)
 	f, err := sink.Create(tempPath(t, "allocs.flv"))
 	require.NoError(t, err)

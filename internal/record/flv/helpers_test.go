@@ -3,7 +3,6 @@ package flv_test
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,64 +15,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/media"
+	mediaflv "github.com/liverec/liverec/internal/media/flv"
 	"github.com/liverec/liverec/internal/record/flv"
 	"github.com/liverec/liverec/internal/record/sink"
+	"github.com/liverec/liverec/internal/testutil"
 )
 
-// Parameter sets of the reference streams (ffmpeg 5.1, x264 ultrafast and x265 ultrafast,
-// 1280x720) and its AAC config, for tests that need valid tracks without running ffmpeg.
-const (
-	refH264SPS = "6742c01fda014016ec0440000003004000000f03c60ca8"
-	refH264PPS = "68ce3c80"
-	refH265VPS = "40010c01ffff01600000030090000003000003005dba0240"
-	refH265SPS = "42010101600000030090000003000003005da00280802d165ba4a4c2f0168080000003008000000f04"
-	refH265PPS = "4401c073c189"
-	refAAC     = "1208"
-)
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
+// smallFile writes a short file of a codec with both tracks, B-frame-like offsets included.
+func smallFile(t testing.TB, codec media.Codec) []byte {
+	tracks := testutil.RefTracks(t, codec)
+	var units []media.Unit
+	for i := range 4 {
+		dts := time.Duration(i) * 33 * time.Millisecond
+		units = append(units,
+			media.Unit{Track: tracks.Video, DTS: dts, PTS: dts + time.Duration(i%2)*66*time.Millisecond,
+				Keyframe: i == 0, Data: testutil.FakeAU(codec, i == 0, 12+i)},
+			media.Unit{Track: tracks.Audio, DTS: dts, PTS: dts, Keyframe: true, Data: []byte{0x21, byte(i)}})
+	}
+	path := tempPath(t, "seed.flv")
+	writeFile(t, path, tracks, units)
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
-}
-
-// refTracks returns an H.264 or H.265 video track and the AAC track of the reference stream.
-func refTracks(t testing.TB, codec media.Codec) media.Tracks {
-	t.Helper()
-	var (
-		v   *media.Track
-		err error
-	)
-	if codec == media.CodecH265 {
-		v, err = media.NewH265Track(unhex(t, refH265VPS), unhex(t, refH265SPS), unhex(t, refH265PPS))
-	} else {
-		v, err = media.NewH264Track(unhex(t, refH264SPS), unhex(t, refH264PPS))
-	}
-	require.NoError(t, err)
-	a, err := media.ParseAACConfig(unhex(t, refAAC))
-	require.NoError(t, err)
-	return media.Tracks{Video: v, Audio: a}
-}
-
-// fakeAU returns an AVCC access unit of one slice NAL unit of n bytes in total.
-func fakeAU(codec media.Codec, key bool, n int) []byte {
-	au := make([]byte, n)
-	binary.BigEndian.PutUint32(au, uint32(n-4))
-	switch {
-	case codec == media.CodecH265 && key:
-		au[4], au[5] = 19<<1, 1 // IDR_W_RADL
-	case codec == media.CodecH265:
-		au[4], au[5] = 1<<1, 1 // TRAIL_R
-	case key:
-		au[4] = 0x65 // IDR
-	default:
-		au[4] = 0x41 // non-IDR
-	}
-	for i := 6; i < n; i++ {
-		au[i] = byte(i)
-	}
-	return au
 }
 
 // writeFile writes units with a Writer into a new sink file and closes everything.
@@ -93,12 +56,12 @@ func writeFile(t testing.TB, path string, tracks media.Tracks, units []media.Uni
 	return st
 }
 
-// readBack reads every unit of an FLV file with flv.Reader (data copied) and its metadata.
+// readBack reads every unit of an FLV file with mediaflv.Reader (data copied) and its metadata.
 func readBack(t testing.TB, path string) (media.Tracks, []media.Unit, map[string]any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	r, err := flv.NewReader(bytes.NewReader(b))
+	r, err := mediaflv.NewReader(bytes.NewReader(b))
 	require.NoError(t, err)
 	var units []media.Unit
 	for {
@@ -135,7 +98,7 @@ func videoFrameKeys(t testing.TB, path string) []bool {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	r, err := flv.NewReader(bytes.NewReader(b))
+	r, err := mediaflv.NewReader(bytes.NewReader(b))
 	require.NoError(t, err)
 	var keys []bool
 	for {
@@ -144,7 +107,7 @@ func videoFrameKeys(t testing.TB, path string) []bool {
 			return keys
 		}
 		require.NoError(t, err)
-		if tag.Type != flv.TagVideo {
+		if tag.Type != mediaflv.TagVideo {
 			continue
 		}
 		pkt := tag.Data[1] // legacy AVCPacketType

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
+	mediaflv "github.com/liverec/liverec/internal/media/flv"
 )
 
 // ErrNothingToRecover is wrapped by Recover's error when the file ends before its headers
@@ -21,7 +22,7 @@ var ErrNothingToRecover = errors.New("nothing to recover")
 // bytes.
 const maxMetadataSize = 64 << 10
 
-// maxDataOffset is the largest FLV header DataOffset accepted, as Reader does.
+// maxDataOffset is the largest FLV header DataOffset accepted, as mediaflv.Reader does.
 const maxDataOffset = 1024
 
 // scanBufSize is the read buffer of the sequential scan: only tag headers are kept, the
@@ -70,7 +71,7 @@ func recoverFile(path string) (Stats, error) {
 		_, err := f.WriteAt(p, off)
 		return err
 	}
-	if err := patchMetadata(writeAt, metaAt, meta, st); err != nil {
+	if err := meta.Patch(writeAt, metaAt, st.Duration, st.Bytes); err != nil {
 		return Stats{}, err
 	}
 	if err := f.Sync(); err != nil {
@@ -85,36 +86,36 @@ func recoverFile(path string) (Stats, error) {
 // scanFile reads the headers and every complete frame tag. It returns the stats of the file as
 // it is to be kept (Bytes is where to cut it), and where onMetaData's body starts with the
 // positions of its doubles.
-func (s *tagScanner) scanFile() (Stats, int64, metadata, error) {
+func (s *tagScanner) scanFile() (Stats, int64, mediaflv.Metadata, error) {
 	var st Stats
 	var h [fileHeaderSize]byte
 	if _, err := io.ReadFull(s.r, h[:]); err != nil {
-		return st, 0, metadata{}, s.nothing("FLV header", err)
+		return st, 0, mediaflv.Metadata{}, s.nothing("FLV header", err)
 	}
 	s.pos = fileHeaderSize
 	if string(h[:3]) != "FLV" || h[3] != 1 {
-		return st, 0, metadata{}, errors.New("not an FLV file")
+		return st, 0, mediaflv.Metadata{}, errors.New("not an FLV file")
 	}
 	off := binary.BigEndian.Uint32(h[5:])
 	if off < fileHeaderSize || off > maxDataOffset {
-		return st, 0, metadata{}, fmt.Errorf("bad FLV data offset %d", off)
+		return st, 0, mediaflv.Metadata{}, fmt.Errorf("bad FLV data offset %d", off)
 	}
 	skip := int(off) - fileHeaderSize + prevTagSizeSize
 	if _, err := s.r.Discard(skip); err != nil {
-		return st, 0, metadata{}, s.nothing("FLV header", err)
+		return st, 0, mediaflv.Metadata{}, s.nothing("FLV header", err)
 	}
 	s.pos += int64(skip)
 
 	tag, err := s.next(maxMetadataSize)
 	if err != nil {
-		return st, 0, metadata{}, s.nothing("onMetaData", err)
+		return st, 0, mediaflv.Metadata{}, s.nothing("onMetaData", err)
 	}
-	if tag.typ != TagScript || tag.size > maxMetadataSize {
-		return st, 0, metadata{}, errors.New("first tag is not onMetaData")
+	if tag.typ != mediaflv.TagScript || tag.size > maxMetadataSize {
+		return st, 0, mediaflv.Metadata{}, errors.New("first tag is not onMetaData")
 	}
-	meta, err := parseMetadata(tag.head)
+	meta, err := mediaflv.ParseMetadata(tag.head)
 	if err != nil {
-		return st, 0, metadata{}, err
+		return st, 0, mediaflv.Metadata{}, err
 	}
 	metaAt := tag.bodyAt
 
@@ -123,22 +124,22 @@ func (s *tagScanner) scanFile() (Stats, int64, metadata, error) {
 	if h[4]&flagVideo != 0 {
 		tag, err := s.next(maxMediaHeaderSize)
 		if err != nil {
-			return st, 0, metadata{}, s.nothing("video sequence header", err)
+			return st, 0, mediaflv.Metadata{}, s.nothing("video sequence header", err)
 		}
-		vh, err := ParseVideoHeader(tag.head)
-		if tag.typ != TagVideo || err != nil || vh.Kind != PacketConfig {
-			return st, 0, metadata{}, errors.New("no video sequence header after onMetaData where the header flags announce one")
+		vh, err := mediaflv.ParseVideoHeader(tag.head)
+		if tag.typ != mediaflv.TagVideo || err != nil || vh.Kind != mediaflv.PacketConfig {
+			return st, 0, mediaflv.Metadata{}, errors.New("no video sequence header after onMetaData where the header flags announce one")
 		}
 		vcodec = vh.Codec
 	}
 	if h[4]&flagAudio != 0 {
 		tag, err := s.next(maxMediaHeaderSize)
 		if err != nil {
-			return st, 0, metadata{}, s.nothing("audio sequence header", err)
+			return st, 0, mediaflv.Metadata{}, s.nothing("audio sequence header", err)
 		}
-		ah, err := ParseAudioHeader(tag.head)
-		if tag.typ != TagAudio || err != nil || ah.Kind != PacketConfig {
-			return st, 0, metadata{}, errors.New("no audio sequence header where the header flags announce one")
+		ah, err := mediaflv.ParseAudioHeader(tag.head)
+		if tag.typ != mediaflv.TagAudio || err != nil || ah.Kind != mediaflv.PacketConfig {
+			return st, 0, mediaflv.Metadata{}, errors.New("no audio sequence header where the header flags announce one")
 		}
 	}
 
@@ -151,7 +152,7 @@ func (s *tagScanner) scanFile() (Stats, int64, metadata, error) {
 			break
 		}
 		if err != nil {
-			return st, 0, metadata{}, err
+			return st, 0, mediaflv.Metadata{}, err
 		}
 		dts := time.Duration(tag.ts) * time.Millisecond
 		idx, pts, ok := frameOf(tag, vcodec, h[4])
@@ -174,15 +175,15 @@ func (s *tagScanner) scanFile() (Stats, int64, metadata, error) {
 // them, and returns its track index (0 audio, 1 video) and composition time.
 func frameOf(tag scannedTag, vcodec media.Codec, flags byte) (int, time.Duration, bool) {
 	switch {
-	case tag.typ == TagVideo && flags&flagVideo != 0:
-		vh, err := ParseVideoHeader(tag.head)
-		if err != nil || vh.Kind != PacketFrame || vh.Codec != vcodec {
+	case tag.typ == mediaflv.TagVideo && flags&flagVideo != 0:
+		vh, err := mediaflv.ParseVideoHeader(tag.head)
+		if err != nil || vh.Kind != mediaflv.PacketFrame || vh.Codec != vcodec {
 			return 0, 0, false
 		}
 		return 1, vh.CompositionTime, true
-	case tag.typ == TagAudio && flags&flagAudio != 0:
-		ah, err := ParseAudioHeader(tag.head)
-		if err != nil || ah.Kind != PacketFrame {
+	case tag.typ == mediaflv.TagAudio && flags&flagAudio != 0:
+		ah, err := mediaflv.ParseAudioHeader(tag.head)
+		if err != nil || ah.Kind != mediaflv.PacketFrame {
 			return 0, 0, false
 		}
 		return 0, 0, true
@@ -227,7 +228,7 @@ func (s *tagScanner) next(keep int) (scannedTag, error) {
 		ts:     uint32(h[4])<<16 | uint32(h[5])<<8 | uint32(h[6]) | uint32(h[7])<<24,
 		bodyAt: s.pos + tagHeaderSize,
 	}
-	if (tag.typ != TagAudio && tag.typ != TagVideo && tag.typ != TagScript) || h[8]|h[9]|h[10] != 0 {
+	if (tag.typ != mediaflv.TagAudio && tag.typ != mediaflv.TagVideo && tag.typ != mediaflv.TagScript) || h[8]|h[9]|h[10] != 0 {
 		return scannedTag{}, errIncomplete
 	}
 	n := min(tag.size, keep)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/media"
+	mediaflv "github.com/liverec/liverec/internal/media/flv"
 	"github.com/liverec/liverec/internal/record/flv"
 	"github.com/liverec/liverec/internal/testutil"
 )
@@ -125,7 +126,7 @@ func synthUnits(tracks media.Tracks, n int) []media.Unit {
 			key := i%10 == 0
 			units = append(units, media.Unit{Track: tracks.Video, DTS: dts,
 				PTS: dts + time.Duration(i%4)*40*time.Millisecond, Keyframe: key,
-				Data: fakeAU(tracks.Video.Codec, key, 8+i%13)})
+				Data: testutil.FakeAU(tracks.Video.Codec, key, 8+i%13)})
 		} else {
 			units = append(units, media.Unit{Track: tracks.Audio, DTS: dts, PTS: dts, Keyframe: true,
 				Data: []byte{0x21, byte(i), 3}})
@@ -136,7 +137,7 @@ func synthUnits(tracks media.Tracks, n int) []media.Unit {
 
 // Every cut of small files, at every byte, leaves exactly the complete tags.
 func TestRecoverEveryByte(t *testing.T) {
-	h264, h265 := refTracks(t, media.CodecH264), refTracks(t, media.CodecH265)
+	h264, h265 := testutil.RefTracks(t, media.CodecH264), testutil.RefTracks(t, media.CodecH265)
 	for name, tracks := range map[string]media.Tracks{
 		"h264+aac":   h264,
 		"h265+aac":   h265,
@@ -197,7 +198,7 @@ func TestRecoverReferenceStream(t *testing.T) {
 }
 
 func TestRecoverMalformed(t *testing.T) {
-	tracks := refTracks(t, media.CodecH264)
+	tracks := testutil.RefTracks(t, media.CodecH264)
 	cf, _ := writeCutFile(t, tracks, synthUnits(tracks, 12))
 	last := cf.ends[len(cf.ends)-2] // start of the last tag
 	mid := cf.ends[4]               // start of the sixth unit's tag
@@ -216,13 +217,13 @@ func TestRecoverMalformed(t *testing.T) {
 		{"wrong size after a middle tag", with(func(b []byte) []byte { b[cf.ends[5]-1]++; return b }), 5, nil},
 		{"last tag longer than the file", with(func(b []byte) []byte { b[last+3]++; return b }), 11, nil},
 		{"zeros after the last tag", append(bytes.Clone(cf.data), make([]byte, 100)...), 12, nil},
-		{"script tag among frames", with(func(b []byte) []byte { b[mid] = flv.TagScript; return b }), 5, nil},
+		{"script tag among frames", with(func(b []byte) []byte { b[mid] = mediaflv.TagScript; return b }), 5, nil},
 		{"stream id set", with(func(b []byte) []byte { b[mid+10] = 1; return b }), 5, nil},
 		// Unit 2 is the first audio frame: made a sequence header, it ends the file.
 		{"audio sequence header among frames", with(func(b []byte) []byte { b[cf.ends[1]+12] = 0; return b }), 2, nil},
 		{"not FLV", with(func(b []byte) []byte { b[0] = 'X'; return b }), -1, nil},
 		{"bad data offset", with(func(b []byte) []byte { b[8] = 3; return b }), -1, nil},
-		{"no onMetaData first", with(func(b []byte) []byte { b[13] = flv.TagVideo; return b }), -1, nil},
+		{"no onMetaData first", with(func(b []byte) []byte { b[13] = mediaflv.TagVideo; return b }), -1, nil},
 		{"no video sequence header", with(func(b []byte) []byte { b[4] = 0x04; return b }), -1, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,7 +288,7 @@ func FuzzRecover(f *testing.F) {
 		}
 		require.LessOrEqual(t, diff, 16)
 
-		r, err := flv.NewReader(bytes.NewReader(got))
+		r, err := mediaflv.NewReader(bytes.NewReader(got))
 		require.NoError(t, err)
 		var frames int64
 		for {
@@ -296,7 +297,7 @@ func FuzzRecover(f *testing.F) {
 				break
 			}
 			require.NoError(t, err)
-			if tag.Type != flv.TagScript {
+			if tag.Type != mediaflv.TagScript {
 				frames++
 			}
 		}

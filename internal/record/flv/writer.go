@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/media"
+	mediaflv "github.com/liverec/liverec/internal/media/flv"
 	"github.com/liverec/liverec/internal/record/sink"
 )
 
@@ -52,7 +53,7 @@ const (
 // Audio tag fields (§E.4.2.1): for AAC the rate/size/type flags are always 44 kHz, 16-bit,
 // stereo; the AudioSpecificConfig carries the real values.
 const (
-	audioHeaderAACByte = codecIDAAC<<4 | 3<<2 | 1<<1 | 1
+	audioHeaderAACByte = mediaflv.CodecIDAAC<<4 | 3<<2 | 1<<1 | 1
 	aacSequenceHeader  = 0
 	aacRaw             = 1
 )
@@ -74,7 +75,7 @@ type Writer struct {
 	f      *sink.File
 	tracks media.Tracks
 	base   int64 // file offset of the FLV header
-	meta   metadata
+	meta   mediaflv.Metadata
 	metaAt int64 // file offset of the onMetaData tag body
 
 	// hdr is scratch for a tag header and its media header, so WriteUnit allocates nothing.
@@ -97,7 +98,7 @@ func NewWriter(f *sink.File, tracks media.Tracks) (*Writer, error) {
 	if a := tracks.Audio; a != nil && a.Codec != media.CodecAAC {
 		return nil, fmt.Errorf("create flv writer: audio track has codec %v", a.Codec)
 	}
-	w := &Writer{f: f, tracks: tracks, base: f.Size(), meta: buildMetadata(tracks)}
+	w := &Writer{f: f, tracks: tracks, base: f.Size(), meta: mediaflv.BuildMetadata(tracks)}
 
 	var flags byte
 	if tracks.Audio != nil {
@@ -111,22 +112,22 @@ func NewWriter(f *sink.File, tracks media.Tracks) (*Writer, error) {
 		return nil, fmt.Errorf("write flv header: %w", err)
 	}
 	w.metaAt = w.base + int64(len(h)) + tagHeaderSize
-	if err := w.writeTag(TagScript, 0, nil, w.meta.body); err != nil {
+	if err := w.writeTag(mediaflv.TagScript, 0, nil, w.meta.Body); err != nil {
 		return nil, fmt.Errorf("write onMetaData: %w", err)
 	}
 	if v := tracks.Video; v != nil {
-		conf, err := DecoderConfig(v)
+		conf, err := mediaflv.DecoderConfig(v)
 		if err != nil {
 			return nil, err
 		}
 		var mh []byte
 		if v.Codec == media.CodecH265 {
 			mh = append(w.hdr[tagHeaderSize:tagHeaderSize], exHeaderFlag|frameKey<<4|exSequenceStart)
-			mh = append(mh, fourCCHEVC...)
+			mh = append(mh, mediaflv.FourCCHEVC...)
 		} else {
-			mh = append(w.hdr[tagHeaderSize:tagHeaderSize], frameKey<<4|codecIDAVC, avcSequenceHeader, 0, 0, 0)
+			mh = append(w.hdr[tagHeaderSize:tagHeaderSize], frameKey<<4|mediaflv.CodecIDAVC, avcSequenceHeader, 0, 0, 0)
 		}
-		if err := w.writeTag(TagVideo, 0, mh, conf); err != nil {
+		if err := w.writeTag(mediaflv.TagVideo, 0, mh, conf); err != nil {
 			return nil, fmt.Errorf("write video sequence header: %w", err)
 		}
 	}
@@ -135,7 +136,7 @@ func NewWriter(f *sink.File, tracks media.Tracks) (*Writer, error) {
 			return nil, errors.New("write audio sequence header: empty AudioSpecificConfig")
 		}
 		mh := append(w.hdr[tagHeaderSize:tagHeaderSize], audioHeaderAACByte, aacSequenceHeader)
-		if err := w.writeTag(TagAudio, 0, mh, a.AudioConfig); err != nil {
+		if err := w.writeTag(mediaflv.TagAudio, 0, mh, a.AudioConfig); err != nil {
 			return nil, fmt.Errorf("write audio sequence header: %w", err)
 		}
 	}
@@ -167,22 +168,22 @@ func (w *Writer) WriteUnit(u *media.Unit) error {
 	dts := u.DTS / time.Millisecond
 	cts := min(max(u.PTS/time.Millisecond-dts, 0), maxCompositionTime)
 	mh := w.hdr[tagHeaderSize:tagHeaderSize]
-	typ := uint8(TagAudio)
+	typ := uint8(mediaflv.TagAudio)
 	if idx == 1 {
-		typ = TagVideo
+		typ = mediaflv.TagVideo
 		frame := byte(frameInter)
 		if u.Keyframe {
 			frame = frameKey
 		}
 		switch {
 		case u.Track.Codec == media.CodecH264:
-			mh = append(mh, frame<<4|codecIDAVC, avcNALU, byte(cts>>16), byte(cts>>8), byte(cts))
+			mh = append(mh, frame<<4|mediaflv.CodecIDAVC, avcNALU, byte(cts>>16), byte(cts>>8), byte(cts))
 		case cts == 0:
 			mh = append(mh, exHeaderFlag|frame<<4|exCodedFramesX)
-			mh = append(mh, fourCCHEVC...)
+			mh = append(mh, mediaflv.FourCCHEVC...)
 		default:
 			mh = append(mh, exHeaderFlag|frame<<4|exCodedFrames)
-			mh = append(mh, fourCCHEVC...)
+			mh = append(mh, mediaflv.FourCCHEVC...)
 			mh = append(mh, byte(cts>>16), byte(cts>>8), byte(cts))
 		}
 	} else {
@@ -224,8 +225,8 @@ func (t *timeline) add(idx int, dts, pts time.Duration) {
 // header, or be nil), the payload and the PreviousTagSize (§E.3, §E.4.1).
 func (w *Writer) writeTag(typ uint8, ts uint32, mh, payload []byte) error {
 	size := len(mh) + len(payload)
-	if size > MaxTagSize {
-		return fmt.Errorf("tag body of %d bytes exceeds %d", size, MaxTagSize)
+	if size > mediaflv.MaxTagSize {
+		return fmt.Errorf("tag body of %d bytes exceeds %d", size, mediaflv.MaxTagSize)
 	}
 	h := w.hdr[:tagHeaderSize]
 	h[0] = typ
@@ -252,7 +253,7 @@ func (w *Writer) Close() (Stats, error) {
 	w.closed = true
 	w.stats.Duration = w.tl.end
 	w.stats.Bytes = w.f.Size() - w.base
-	if err := patchMetadata(w.f.WriteAt, w.metaAt, w.meta, w.stats); err != nil {
+	if err := w.meta.Patch(w.f.WriteAt, w.metaAt, w.stats.Duration, w.stats.Bytes); err != nil {
 		return w.stats, err
 	}
 	return w.stats, nil

@@ -1,10 +1,7 @@
 package flv_test
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/media"
+	mediaflv "github.com/liverec/liverec/internal/media/flv"
 	"github.com/liverec/liverec/internal/record/flv"
 	"github.com/liverec/liverec/internal/record/sink"
 	"github.com/liverec/liverec/internal/testutil"
@@ -143,7 +141,7 @@ func TestWriterH265(t *testing.T) {
 	f, err := os.Open(out)
 	require.NoError(t, err)
 	defer f.Close()
-	r, err := flv.NewReader(f)
+	r, err := mediaflv.NewReader(f)
 	require.NoError(t, err)
 	var pktTypes []byte
 	for {
@@ -151,7 +149,7 @@ func TestWriterH265(t *testing.T) {
 		if err != nil {
 			break
 		}
-		if tag.Type != flv.TagVideo {
+		if tag.Type != mediaflv.TagVideo {
 			continue
 		}
 		require.Equal(t, byte(0x80), tag.Data[0]&0x80)
@@ -182,14 +180,14 @@ func requireHEVCRecord(t *testing.T, tr *media.Track, rec []byte) {
 }
 
 func TestWriterExtendedTimestamp(t *testing.T) {
-	tracks := refTracks(t, media.CodecH264)
+	tracks := testutil.RefTracks(t, media.CodecH264)
 	// Cross 2^24 ms (4.66 h), where the extended byte takes over, and reach 2^32-1 ms.
 	start := (1<<24 - 2000) * time.Millisecond
 	var units []media.Unit
 	for i := range 200 {
 		dts := start + time.Duration(i)*33333*time.Microsecond
 		units = append(units, media.Unit{Track: tracks.Video, DTS: dts, PTS: dts + 66*time.Millisecond,
-			Keyframe: i%60 == 0, Data: fakeAU(media.CodecH264, i%60 == 0, 100+i)})
+			Keyframe: i%60 == 0, Data: testutil.FakeAU(media.CodecH264, i%60 == 0, 100+i)})
 		adts := start + time.Duration(i)*23220*time.Microsecond
 		units = append(units, media.Unit{Track: tracks.Audio, DTS: adts, PTS: adts, Keyframe: true, Data: []byte{1, 2, byte(i)}})
 	}
@@ -212,7 +210,7 @@ func TestWriterExtendedTimestamp(t *testing.T) {
 }
 
 func TestWriterRejects(t *testing.T) {
-	tracks := refTracks(t, media.CodecH264)
+	tracks := testutil.RefTracks(t, media.CodecH264)
 	f, err := sink.Create(tempPath(t, "x.flv"))
 	require.NoError(t, err)
 	defer f.Close()
@@ -224,7 +222,7 @@ func TestWriterRejects(t *testing.T) {
 
 	w, err := flv.NewWriter(f, media.Tracks{Audio: tracks.Audio})
 	require.NoError(t, err)
-	vu := media.Unit{Track: tracks.Video, Data: fakeAU(media.CodecH264, true, 50), Keyframe: true}
+	vu := media.Unit{Track: tracks.Video, Data: testutil.FakeAU(media.CodecH264, true, 50), Keyframe: true}
 	require.ErrorContains(t, w.WriteUnit(&vu), "does not belong")
 	au := media.Unit{Track: tracks.Audio, DTS: time.Second, PTS: time.Second, Data: []byte{1}}
 	require.NoError(t, w.WriteUnit(&au))
@@ -241,54 +239,4 @@ func TestWriterRejects(t *testing.T) {
 	require.ErrorIs(t, w.WriteUnit(&au), flv.ErrClosed)
 	_, err = w.Close()
 	require.ErrorIs(t, err, flv.ErrClosed)
-}
-
-// The AVC record must match the one ffmpeg's FLV muxer writes for the same parameter sets: the
-// reference stream (x264 ultrafast signals Constrained Baseline) and a High profile stream, whose
-// record carries the chroma format and bit depth extension.
-func TestDecoderConfigMatchesFFmpeg(t *testing.T) {
-	dir := t.TempDir()
-	high := filepath.Join(dir, "high.flv")
-	out, err := exec.Command(testutil.RequireTool(t, "ffmpeg"), "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1", "-c:v", "libx264",
-		"-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p", high).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	for _, path := range []string{testutil.RefStream(t, dir, testutil.RefOptions{Seconds: 1, NoAudio: true}), high} {
-		conf := firstVideoTag(t, path)[5:]
-		tr, err := flv.ParseDecoderConfig(media.CodecH264, conf)
-		require.NoError(t, err)
-		ours, err := flv.DecoderConfig(tr)
-		require.NoError(t, err)
-		require.True(t, bytes.Equal(conf, ours), "ffmpeg %x\nours   %x", conf, ours)
-	}
-}
-
-func firstVideoTag(t *testing.T, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	r, err := flv.NewReader(f)
-	require.NoError(t, err)
-	for {
-		tag, err := r.ReadTag()
-		require.NoError(t, err)
-		if tag.Type == flv.TagVideo {
-			require.Equal(t, byte(0), tag.Data[1], "first video tag is the sequence header")
-			return tag.Data
-		}
-	}
-}
-
-func TestDecoderConfigRoundTrip(t *testing.T) {
-	for _, codec := range []media.Codec{media.CodecH264, media.CodecH265} {
-		tr := refTracks(t, codec).Video
-		conf, err := flv.DecoderConfig(tr)
-		require.NoError(t, err)
-		got, err := flv.ParseDecoderConfig(codec, conf)
-		require.NoError(t, err)
-		require.True(t, got.SameParams(tr), "%v", codec)
-		_, err = flv.DecoderConfig(&media.Track{Codec: codec, SPS: tr.SPS})
-		require.Error(t, err, "%v without PPS", codec)
-	}
 }

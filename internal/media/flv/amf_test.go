@@ -9,20 +9,20 @@ import (
 	"github.com/liverec/liverec/internal/media"
 )
 
-// parseMetadata finds the doubles buildMetadata placed, for every track combination, and
+// ParseMetadata finds the doubles BuildMetadata placed, for every track combination, and
 // refuses every truncation of the body without panicking.
 func TestParseMetadata(t *testing.T) {
 	v := &media.Track{Codec: media.CodecH265, Width: 1280, Height: 720}
 	a := &media.Track{Codec: media.CodecAAC, SampleRate: 44100, Channels: 2}
 	for _, tracks := range []media.Tracks{{Video: v, Audio: a}, {Video: v}, {Audio: a}} {
-		m := buildMetadata(tracks)
-		got, err := parseMetadata(m.body)
+		m := BuildMetadata(tracks)
+		got, err := ParseMetadata(m.Body)
 		require.NoError(t, err)
-		require.Equal(t, m.durationAt, got.durationAt)
-		require.Equal(t, m.filesizeAt, got.filesizeAt)
-		for n := range len(m.body) {
-			_, err := parseMetadata(m.body[:n])
-			require.Error(t, err, "body cut to %d of %d bytes", n, len(m.body))
+		require.Equal(t, m.DurationAt, got.DurationAt)
+		require.Equal(t, m.FilesizeAt, got.FilesizeAt)
+		for n := range len(m.Body) {
+			_, err := ParseMetadata(m.Body[:n])
+			require.Error(t, err, "body cut to %d of %d bytes", n, len(m.Body))
 		}
 	}
 
@@ -35,9 +35,9 @@ func TestParseMetadata(t *testing.T) {
 	durAt := len(b) + 1
 	b = binary.BigEndian.AppendUint64(append(b, amfNumber), 0)
 	b = append(b, 0, 0, amfObjectEnd)
-	got, err := parseMetadata(b)
+	got, err := ParseMetadata(b)
 	require.NoError(t, err)
-	require.Equal(t, durAt, got.durationAt)
+	require.Equal(t, durAt, got.DurationAt)
 
 	for name, body := range map[string][]byte{
 		"other name":   amfStr([]byte{amfString}, "onCuePoint"),
@@ -46,7 +46,7 @@ func TestParseMetadata(t *testing.T) {
 		"not an array": append(amfStr([]byte{amfString}, "onMetaData"), amfNumber),
 		"no end":       append(amfStr(append(amfStr([]byte{amfString}, "onMetaData"), amfObject), "x"), amfBoolean, 1, 0, 0, 5),
 	} {
-		_, err := parseMetadata(body)
+		_, err := ParseMetadata(body)
 		require.Error(t, err, name)
 	}
 }

@@ -2,14 +2,14 @@ package flv_test
 
 import (
 	"bytes"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/media"
-	"github.com/liverec/liverec/internal/record/flv"
+	"github.com/liverec/liverec/internal/media/flv"
+	"github.com/liverec/liverec/internal/testutil"
 )
 
 // maxFuzzUnits bounds the units read per input; a file of empty tags is cheap but long.
@@ -17,20 +17,16 @@ const maxFuzzUnits = 1000
 
 // smallFile writes a short file of a codec with both tracks, B-frame-like offsets included.
 func smallFile(t testing.TB, codec media.Codec) []byte {
-	tracks := refTracks(t, codec)
+	tracks := testutil.RefTracks(t, codec)
 	var units []media.Unit
 	for i := range 4 {
 		dts := time.Duration(i) * 33 * time.Millisecond
 		units = append(units,
 			media.Unit{Track: tracks.Video, DTS: dts, PTS: dts + time.Duration(i%2)*66*time.Millisecond,
-				Keyframe: i == 0, Data: fakeAU(codec, i == 0, 12+i)},
+				Keyframe: i == 0, Data: testutil.FakeAU(codec, i == 0, 12+i)},
 			media.Unit{Track: tracks.Audio, DTS: dts, PTS: dts, Keyframe: true, Data: []byte{0x21, byte(i)}})
 	}
-	path := tempPath(t, "seed.flv")
-	writeFile(t, path, tracks, units)
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return b
+	return writeFile(t, tracks, units)
 }
 
 func FuzzReader(f *testing.F) {
@@ -65,7 +61,7 @@ func FuzzReader(f *testing.F) {
 // the same parameters.
 func FuzzParseDecoderConfig(f *testing.F) {
 	for i, codec := range []media.Codec{media.CodecH264, media.CodecH265} {
-		conf, err := flv.DecoderConfig(refTracks(f, codec).Video)
+		conf, err := flv.DecoderConfig(testutil.RefTracks(f, codec).Video)
 		require.NoError(f, err)
 		f.Add(byte(i), conf)
 		f.Add(byte(i), conf[:len(conf)-3])

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/liverec/liverec/internal/media"
 )
@@ -19,31 +20,32 @@ const (
 	amfObjectEnd = 0x09
 )
 
-// FLV codec ids written to onMetaData (FLV spec v10.1 §E.4.2.1, §E.4.3.1).
+// FLV codec ids, as tag headers and onMetaData carry them (FLV spec v10.1 §E.4.2.1
+// SoundFormat, §E.4.3.1 CodecID).
 const (
-	codecIDAVC = 7
-	codecIDAAC = 10
+	CodecIDAVC = 7
+	CodecIDAAC = 10
 )
 
-// fourCCHEVC is the Enhanced RTMP FourCC of H.265. Enhanced RTMP v1 ("Enhancing onMetaData")
+// FourCCHEVC is the Enhanced RTMP FourCC of H.265. Enhanced RTMP v1 ("Enhancing onMetaData")
 // puts the FourCC, read as a big-endian number, into videocodecid for the new codecs.
-const fourCCHEVC = "hvc1"
+const FourCCHEVC = "hvc1"
 
 // encoderName is onMetaData's encoder property.
 const encoderName = "liverec"
 
-// metadata is an encoded onMetaData script tag body with the positions of the two doubles
-// Close and Recover patch.
-type metadata struct {
-	body       []byte
-	durationAt int // offset of the duration double inside body
-	filesizeAt int // offset of the filesize double inside body
+// Metadata is an encoded onMetaData script tag body with the positions of the two doubles a
+// writer patches once the file is complete (see Patch).
+type Metadata struct {
+	Body       []byte
+	DurationAt int // offset of the duration double inside Body
+	FilesizeAt int // offset of the filesize double inside Body
 }
 
-// buildMetadata encodes the onMetaData script tag body: the AMF0 string "onMetaData" and an
+// BuildMetadata encodes the onMetaData script tag body: the AMF0 string "onMetaData" and an
 // ECMA array of properties (FLV spec v10.1 §E.5). Duration and filesize are zero placeholders.
-func buildMetadata(tracks media.Tracks) metadata {
-	var m metadata
+func BuildMetadata(tracks media.Tracks) Metadata {
+	var m Metadata
 	b := make([]byte, 0, 256)
 	b = amfStr(append(b, amfString), "onMetaData")
 	b = append(b, amfECMAArray, 0, 0, 0, 0)
@@ -57,19 +59,19 @@ func buildMetadata(tracks media.Tracks) metadata {
 		b = binary.BigEndian.AppendUint64(b, math.Float64bits(v))
 		return at
 	}
-	m.durationAt = num("duration", 0)
-	m.filesizeAt = num("filesize", 0)
+	m.DurationAt = num("duration", 0)
+	m.FilesizeAt = num("filesize", 0)
 	if v := tracks.Video; v != nil {
 		num("width", float64(v.Width))
 		num("height", float64(v.Height))
-		id := float64(codecIDAVC)
+		id := float64(CodecIDAVC)
 		if v.Codec == media.CodecH265 {
-			id = float64(binary.BigEndian.Uint32([]byte(fourCCHEVC)))
+			id = float64(binary.BigEndian.Uint32([]byte(FourCCHEVC)))
 		}
 		num("videocodecid", id)
 	}
 	if a := tracks.Audio; a != nil {
-		num("audiocodecid", codecIDAAC)
+		num("audiocodecid", CodecIDAAC)
 		num("audiosamplerate", float64(a.SampleRate))
 		n++
 		b = amfStr(b, "stereo")
@@ -84,7 +86,7 @@ func buildMetadata(tracks media.Tracks) metadata {
 	b = amfStr(append(b, amfString), encoderName)
 	b = append(b, 0, 0, amfObjectEnd)
 	binary.BigEndian.PutUint32(b[countAt:], uint32(n))
-	m.body = b
+	m.Body = b
 	return m
 }
 
@@ -94,11 +96,11 @@ func amfStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// parseMetadata finds the duration and filesize doubles in an onMetaData script tag body as
-// buildMetadata writes it (numbers, booleans and strings in an ECMA array or object), so
-// Recover patches the same bytes Close would. body is not kept.
-func parseMetadata(b []byte) (metadata, error) {
-	m := metadata{durationAt: -1, filesizeAt: -1}
+// ParseMetadata finds the duration and filesize doubles in an onMetaData script tag body as
+// BuildMetadata writes it (numbers, booleans and strings in an ECMA array or object), so a
+// recovered file is patched at the same bytes a closed one is. b is not kept: Body is nil.
+func ParseMetadata(b []byte) (Metadata, error) {
+	m := Metadata{DurationAt: -1, FilesizeAt: -1}
 	p := 0
 	str := func() (string, error) {
 		if p+2 > len(b) || p+2+int(binary.BigEndian.Uint16(b[p:])) > len(b) {
@@ -146,9 +148,9 @@ func parseMetadata(b []byte) (metadata, error) {
 			}
 			switch key {
 			case "duration":
-				m.durationAt = p
+				m.DurationAt = p
 			case "filesize":
-				m.filesizeAt = p
+				m.FilesizeAt = p
 			}
 			p += 8
 		case amfBoolean:
@@ -161,22 +163,22 @@ func parseMetadata(b []byte) (metadata, error) {
 			return m, fmt.Errorf("parse onMetaData: unsupported AMF0 type %#x of %q", typ, key)
 		}
 	}
-	if m.durationAt < 0 || m.filesizeAt < 0 || p > len(b) {
+	if m.DurationAt < 0 || m.FilesizeAt < 0 || p > len(b) {
 		return m, errors.New("parse onMetaData: no duration or filesize number")
 	}
 	return m, nil
 }
 
-// patchMetadata writes st's duration and size into the doubles of m, whose body starts at
+// Patch writes a file's duration and size in bytes into the doubles of m, whose body starts at
 // file offset metaAt, through writeAt.
-func patchMetadata(writeAt func(p []byte, off int64) error, metaAt int64, m metadata, st Stats) error {
+func (m Metadata) Patch(writeAt func(p []byte, off int64) error, metaAt int64, duration time.Duration, size int64) error {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], math.Float64bits(st.Duration.Seconds()))
-	if err := writeAt(b[:], metaAt+int64(m.durationAt)); err != nil {
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(duration.Seconds()))
+	if err := writeAt(b[:], metaAt+int64(m.DurationAt)); err != nil {
 		return fmt.Errorf("patch flv duration: %w", err)
 	}
-	binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(st.Bytes)))
-	if err := writeAt(b[:], metaAt+int64(m.filesizeAt)); err != nil {
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(size)))
+	if err := writeAt(b[:], metaAt+int64(m.FilesizeAt)); err != nil {
 		return fmt.Errorf("patch flv filesize: %w", err)
 	}
 	return nil
