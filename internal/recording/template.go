@@ -23,11 +23,6 @@ var templateVariables = [...]string{
 	"Domain",
 }
 
-// KnownTemplateVariables returns the names (without braces) of the variables templates may use.
-func KnownTemplateVariables() []string {
-	return slices.Clone(templateVariables[:])
-}
-
 // IsTemplateVariable reports whether name (without braces) is a known template variable.
 func IsTemplateVariable(name string) bool {
 	return slices.Contains(templateVariables[:], name)

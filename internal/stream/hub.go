@@ -139,17 +139,6 @@ func (h *Hub) Publish(ctx context.Context, req PublishRequest) (*Publication, er
 	return p, nil
 }
 
-// Active returns a snapshot of the active publications.
-func (h *Hub) Active() []*Publication {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]*Publication, 0, len(h.active))
-	for _, p := range h.active {
-		out = append(out, p)
-	}
-	return out
-}
-
 // Close stops accepting publishers and ends every active publication. It cancels them first
 // and waits (up to DrainTimeout) for each to end by itself: its connection reads what the
 // socket still holds and hands it on, so a stop right after a publisher's last frame keeps
@@ -242,6 +231,3 @@ func (p *Publication) end(reason error) {
 		close(p.done)
 	}
 }
-
-// LastMedia returns when media last arrived.
-func (p *Publication) LastMedia() time.Time { return time.Unix(0, p.lastMedia.Load()) }

@@ -75,8 +75,12 @@ func TestHubBusyAndIdleTakeover(t *testing.T) {
 	first.WriteBatch(unitBatch()) // late write of the kicked publisher is dropped
 	require.Equal(t, 1, sinks[first.ID].units)
 	first.Close(errors.New("gone")) // its own close must not remove the newcomer
-	require.Len(t, h.Active(), 1)
-	require.Equal(t, second, h.Active()[0])
+	_, err = h.Publish(context.Background(), PublishRequest{Key: key})
+	require.ErrorIs(t, err, ErrBusy, "the newcomer still holds the key")
+	require.NoError(t, second.Context().Err())
+	again, err := h.Publish(context.Background(), PublishRequest{Key: Key{"a.com", "live", "other"}})
+	require.NoError(t, err, "a closed publication no longer holds its key, though it started 2 s ago")
+	again.Close(nil)
 
 	h.Close()
 	require.ErrorIs(t, sinks[second.ID].ended, ErrClosed)
