@@ -20,6 +20,7 @@ import (
 	"github.com/liverec/liverec/internal/blob"
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/diskspace"
+	"github.com/liverec/liverec/internal/events"
 	"github.com/liverec/liverec/internal/ingest/rtmp"
 	"github.com/liverec/liverec/internal/netguard"
 	"github.com/liverec/liverec/internal/notify"
@@ -31,6 +32,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/sqlite"
 	"github.com/liverec/liverec/internal/stream"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 // appStore is everything the app persists through.
@@ -44,24 +46,22 @@ type App struct {
 	conf   *conf.Config
 	log    *slog.Logger
 	store  appStore
-	events *events
+	events *events.Emitter
 	reg    *prometheus.Registry
 	hub    *stream.Hub
 	rtmp   *rtmp.Server
-	fin    *record.Finisher
+	up     *upload.Uploader
+	upMet  *upload.Metrics
 	recMet *record.Metrics
 	httpLn net.Listener
 	rtmpLn net.Listener
 	stores map[string]blob.Store // storage endpoints by name
-	// reserve holds disk space for the records of a full disk (writes.go).
-	reserve *diskspace.Reserve
-	alias   map[string]string // endpoint alias → name
+	alias  map[string]string     // endpoint alias → name
 	// linkKey signs the download links of local objects (derived from the master key).
 	linkKey []byte
 	svc     *service.Service
-	asker   *ondemand.Asker
+	decider *ondemand.Decider
 	notif   *notify.Notifier
-	odMet   *ondemandMetrics
 	limits  limits
 
 	recorders sync.WaitGroup
@@ -82,7 +82,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 			roots = append(roots, e.Root)
 		}
 	}
-	if err := record.CheckSpoolPlacement(c.Storage.Spool, c.Data, filepath.Join(c.Data, "liverec.db"), roots); err != nil {
+	if err := upload.CheckSpoolPlacement(c.Storage.Spool, c.Data, filepath.Join(c.Data, "liverec.db"), roots); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
@@ -93,13 +93,11 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a.store = db
-	a.reserve = &diskspace.Reserve{Path: filepath.Join(c.Data, "reserve"), Size: c.Storage.DiskReserve}
-	if err := a.reserve.Hold(); err != nil {
+	// The disk reserve keeps space for the records of a full disk (internal/events).
+	reserve := &diskspace.Reserve{Path: filepath.Join(c.Data, "reserve"), Size: c.Storage.DiskReserve}
+	if err := reserve.Hold(); err != nil {
 		log.Warn("the disk reserve cannot be held: a full disk may lose failure records until it can", "err", err)
 	}
-	a.events = &events{store: db, log: log, live: map[string]*live{},
-		w: newWriter(db, a.reserve, c.Data, c.Recording.StoreRetryMin.D(), c.Recording.StoreRetryMax.D(),
-			log.With("component", "events"))}
 	if err := a.seedRules(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -113,31 +111,29 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		return nil, err
 	}
 	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	a.recMet = record.NewMetrics(a.reg)
-	a.odMet = newOndemandMetrics(a.reg)
+	a.upMet = upload.NewMetrics(a.reg)
+	a.recMet = record.NewMetrics(a.reg, a.upMet)
 	a.initLimits()
 	a.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "liverec_upload_bytes_total",
 		Help: "Bytes sent to S3 endpoints (through the upload bandwidth limit)."}, a.uploadedBytes))
-	a.asker = &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D(),
-		Client: netguard.Client(c.Callbacks.OnDemandTimeout.D(), c.Callbacks.RefusePrivateTargets)}
-	a.fin = &record.Finisher{
-		Storage:  a.objectStore,
-		Workers:  c.Recording.Workers,
-		RetryMin: c.Recording.StoreRetryMin.D(),
-		RetryMax: c.Recording.StoreRetryMax.D(),
-		OnStored: func(s record.Stored) {
-			ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-			defer cancel()
-			a.events.stored(ctx, s)
-		},
+	a.decider = &ondemand.Decider{
+		Callbacks: db,
+		Asker: &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D(),
+			Client: netguard.Client(c.Callbacks.OnDemandTimeout.D(), c.Callbacks.RefusePrivateTargets)},
+		Metrics: ondemand.NewMetrics(a.reg),
+		Logger:  log,
+	}
+	a.up = &upload.Uploader{
+		Storage:   a.objectStore,
+		Workers:   c.Recording.Workers,
+		RetryMin:  c.Recording.StoreRetryMin.D(),
+		RetryMax:  c.Recording.StoreRetryMax.D(),
+		OnStored:  a.stored,
 		FailAfter: c.Recording.UploadFailureAfter.D(),
-		OnFailed: func(id string, err error) {
-			ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-			defer cancel()
-			a.events.failed(ctx, id, err)
-		},
-		Logger:  log.With("component", "finisher"),
-		Metrics: a.recMet,
+		OnFailed:  a.recordingFailed,
+		Location:  c.Location(),
+		Logger:    log.With("component", "uploader"),
+		Metrics:   a.upMet,
 	}
 	enc := dialect.Encoder{HuaweiExpiry: c.Callbacks.SignExpiry.D()}
 	a.notif = &notify.Notifier{
@@ -154,10 +150,11 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Workers: c.Callbacks.Workers,
 		Logger:  log.With("component", "notify"),
 		Metrics: notify.NewMetrics(a.reg),
-		OnPanic: func() { a.recMet.Panicked("notifier") },
+		OnPanic: func() { a.upMet.Panicked("notifier") },
 	}
-	a.events.w.notify = a.notif.Notify
-	a.events.url = a.downloadURL
+	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data,
+		RetryMin: c.Recording.StoreRetryMin.D(), RetryMax: c.Recording.StoreRetryMax.D(),
+		Notify: a.notif.Notify, DownloadURL: a.downloadURL, Logger: log.With("component", "events")})
 	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder,
 		Authorizer: a.newPublishAuthorizer()}
 	a.rtmp = &rtmp.Server{
@@ -203,9 +200,9 @@ func (a *App) Run(ctx context.Context) error {
 	finCtx, finStop := context.WithCancel(context.Background())
 	rtmpCtx, rtmpStop := context.WithCancel(context.Background())
 	errc := make(chan error, 4)
-	wg.Go(func() { errc <- a.fin.Run(finCtx) })
+	wg.Go(func() { errc <- a.up.Run(finCtx) })
 	wg.Go(func() { errc <- a.notif.Run(finCtx) })
-	wg.Go(func() { a.events.w.run(finCtx) })
+	wg.Go(func() { _ = a.events.Run(finCtx) })
 	if err := a.recoverSpool(ctx); err != nil {
 		a.log.Error("recovering the spool", "err", err)
 	}
@@ -231,12 +228,12 @@ func (a *App) Run(ctx context.Context) error {
 	a.shutdownRecorders()
 	rtmpStop()
 	waitGroup(deadline, &a.recorders)
-	if err := a.fin.Drain(deadline); err != nil {
+	if err := a.up.Drain(deadline); err != nil {
 		a.log.Error("shutdown: files left in the spool", "err", err)
 	}
-	if !a.events.w.flush(deadline) {
+	if !a.events.Flush(deadline) {
 		a.log.Error("shutdown: state changes could not be written; the next start recovers the recordings they belong to",
-			"why", a.events.w.health())
+			"why", a.events.Health())
 	}
 	finStop()
 	shutdownErr := srv.Shutdown(deadline)

@@ -76,7 +76,7 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		checks["spool"] = "ok"
 	}
 	// The database answered; it must also take writes: none kept waiting, the reserve held.
-	if why := a.events.w.health(); why != "" {
+	if why := a.events.Health(); why != "" {
 		checks["database_writes"], ok = why, false
 	} else {
 		checks["database_writes"] = "ok"

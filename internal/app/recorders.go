@@ -33,45 +33,25 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	id := store.NewID(store.RecordingPrefix)
 	log := a.log.With("domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream,
 		"recording", id)
+	rep := &recorderReporter{a: a, p: p, id: id, log: log}
 	r := &record.Recorder{
 		RecordingID:     id,
+		Reporter:        rep,
+		Jobs:            a.up,
 		Key:             p.Req.Key,
 		StartWall:       p.Start,
 		SpoolDir:        a.conf.Storage.Spool,
 		FlushInterval:   a.conf.Recording.FlushInterval.D(),
 		QueueLen:        a.conf.Recording.QueueLen,
 		DiscoveryWindow: a.conf.Recording.DiscoveryWindow.D(),
-		Complete:        a.fin.Enqueue,
 		Logger:          log,
 		Metrics:         a.recMet,
 	}
-	r.Resolve = func(info record.StreamInfo) (*recording.Rule, error) {
-		return a.resolve(p, id, info, log)
-	}
-	withDB := func(f func(ctx context.Context)) {
-		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-		defer cancel()
-		f(ctx)
-	}
-	r.OnFileStarted = func(f record.FileStarted) {
-		withDB(func(ctx context.Context) { a.events.fileStarted(ctx, id, f) })
-	}
-	r.OnPaused = func() { withDB(func(ctx context.Context) { a.events.paused(ctx, id) }) }
-	r.OnResumed = func() { withDB(func(ctx context.Context) { a.events.resumed(ctx, id) }) }
-	r.OnFailed = func(err error) { withDB(func(ctx context.Context) { a.events.failed(ctx, id, err) }) }
+	rep.r = r
 	a.recorders.Add(1)
 	a.liveMu.Lock()
 	a.byKey[p.Req.Key] = r
 	a.liveMu.Unlock()
-	// The recording's end is written when its end job has passed the Finisher (events.stored).
-	r.OnEnd = func(error) {
-		a.liveMu.Lock()
-		if a.byKey[p.Req.Key] == r {
-			delete(a.byKey, p.Req.Key)
-		}
-		a.liveMu.Unlock()
-		a.recorders.Done()
-	}
 	r.Start()
 	return r
 }
@@ -108,100 +88,27 @@ func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, 
 	}
 	rec := &recording.Recording{ID: id, Project: rule.Project, RuleID: rule.ID, Domain: k.Domain,
 		App: k.App, Stream: k.Stream, State: recording.RecordingActive, StartedAt: p.Start, Params: params}
-	decided, reason := a.decide(ctx, rule, p, info)
-	if decided == nil {
-		rec.State, rec.Reason = recording.RecordingNotRecorded, reason
+	pub := ondemand.Publication{Request: ondemand.Request{Domain: k.Domain, App: k.App, Stream: k.Stream,
+		VideoKbps: info.VideoKbps}, RecordConfig: p.Req.Params.Get("record_config")}
+	if v := info.Tracks.Video; v != nil {
+		pub.Codec = v.Codec.String()
+	}
+	d := a.decider.Decide(ctx, rule, pub)
+	if d.Rule == nil {
+		rec.State, rec.Reason = recording.RecordingNotRecorded, d.Reason
 		now := time.Now()
 		rec.EndedAt = &now
-		if err := a.events.notRecorded(ctx, rec, log); err != nil {
+		if err := a.events.NotRecorded(ctx, rec, d.Failed, log); err != nil {
 			return nil, fmt.Errorf("save decision: %w", err)
 		}
-		log.Info("not recording", "rule", rule.ID, "mode", rule.Mode, "reason", reason)
+		log.Info("not recording", "rule", rule.ID, "mode", rule.Mode, "reason", d.Reason)
 		return nil, nil
 	}
-	if err := a.events.started(ctx, rec, log); err != nil {
+	if err := a.events.Started(ctx, rec, log); err != nil {
 		return nil, fmt.Errorf("save recording: %w", err)
 	}
 	log.Info("recording started", "rule", rule.ID, "mode", rule.Mode)
-	return decided, nil
-}
-
-// decide applies the rule's mode (§5) and returns the rule to record with, or nil and why not.
-func (a *App) decide(ctx context.Context, rule *recording.Rule, p *stream.Publication, info record.StreamInfo) (*recording.Rule, string) {
-	k := p.Req.Key
-	switch rule.Mode {
-	case recording.ModeAuto:
-		return rule, ""
-	case recording.ModePlan:
-		// The recorder keeps itself inside the window; a window that is already over records
-		// nothing.
-		if rule.EndTime == nil || !time.Now().Before(*rule.EndTime) {
-			return nil, "the plan window is over"
-		}
-		return rule, ""
-	case recording.ModeOnDemandParam:
-		raw := p.Req.Params.Get("record_config")
-		if raw == "" {
-			return nil, "no record_config ingest parameter"
-		}
-		reply, err := ondemand.ParseRecordConfig(raw)
-		if err != nil {
-			a.ondemandFailed()
-			return nil, "record_config: " + err.Error()
-		}
-		return applyReply(rule, reply)
-	case recording.ModeOnDemandHTTP:
-		url := a.onDemandURL(ctx, rule.Project, k)
-		if url == "" {
-			return nil, "no on-demand URL is configured for the stream"
-		}
-		req := ondemand.Request{Domain: k.Domain, App: k.App, Stream: k.Stream, VideoKbps: info.VideoKbps}
-		if v := info.Tracks.Video; v != nil {
-			req.Codec = v.Codec.String()
-		}
-		start := time.Now()
-		reply, err := a.asker.Ask(ctx, url, req)
-		a.ondemandLatency(time.Since(start))
-		if err != nil {
-			a.ondemandFailed()
-			return nil, "on-demand decision failed: " + err.Error()
-		}
-		return applyReply(rule, reply)
-	}
-	// Manual mode: the recorder waits, idle, for a command (RealTimeRecordCommand,
-	// record/control).
-	return rule, ""
-}
-
-func applyReply(rule *recording.Rule, reply ondemand.Reply) (*recording.Rule, string) {
-	if !reply.NeedRecord {
-		return nil, "the decision said NeedRecord false"
-	}
-	r := ondemand.Apply(rule, reply)
-	if r == nil {
-		return nil, "no format of the decision is in the rule"
-	}
-	return r, ""
-}
-
-// onDemandURL picks the on-demand URL of the best-matching callback configuration of the
-// stream's project (exact app before "*", §5).
-func (a *App) onDemandURL(ctx context.Context, project string, k stream.Key) string {
-	cs, err := a.store.CallbacksForStream(ctx, k.Domain)
-	if err != nil {
-		a.log.Error("look up on-demand URL", "err", err)
-		return ""
-	}
-	url, exact := "", false
-	for _, c := range cs {
-		if c.Project != project || c.OnDemandURL == "" || (c.App != k.App && c.App != recording.Wildcard) {
-			continue
-		}
-		if url == "" || (!exact && c.App == k.App) {
-			url, exact = c.OnDemandURL, c.App == k.App
-		}
-	}
-	return url
+	return d.Rule, nil
 }
 
 // seedRules writes the default rule on a fresh data dir (§2) and the config file's rules. The

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 // recoverSpool finishes what a previous run left (§6 crash recovery): every file in the spool
@@ -20,7 +20,7 @@ import (
 // recording it belonged to ends failed.
 func (a *App) recoverSpool(ctx context.Context) error {
 	spool := a.conf.Storage.Spool
-	sc, err := record.ReadSpool(spool)
+	sc, err := upload.ReadSpool(spool)
 	if err != nil {
 		return err
 	}
@@ -35,12 +35,12 @@ func (a *App) recoverSpool(ctx context.Context) error {
 	}
 	quarantined := map[string]error{}
 	for _, dir := range sc.Unreadable {
-		dst, err := record.Quarantine(spool, dir, time.Now())
+		dst, err := upload.Quarantine(spool, dir, time.Now())
 		if err != nil {
 			a.log.Error("moving an unreadable spool dir to quarantine failed; it stays where it is", "dir", dir, "err", err)
 			continue
 		}
-		a.recMet.Quarantined()
+		a.upMet.Quarantined()
 		a.log.Error("a spool dir has no readable manifest: its media cannot be recovered and were moved to quarantine",
 			"dir", dir, "quarantine", dst)
 		quarantined[filepath.Base(dir)] = fmt.Errorf("its spool could not be read (no readable manifest): "+
@@ -54,18 +54,18 @@ func (a *App) recoverSpool(ctx context.Context) error {
 		if err != nil {
 			log.Error("recovering a recording the store does not know; its files are stored without events", "err", err)
 		} else {
-			a.events.adopt(rec, log)
+			a.events.Adopt(rec, log)
 		}
-		jobs, err := record.RecoveryJobs(spool, m)
+		jobs, err := upload.RecoveryJobs(spool, m)
 		if err != nil {
 			log.Error("listing spool files to recover", "err", err)
 			continue
 		}
 		log.Info("recovering recording from the spool", "files", len(jobs))
 		for _, j := range jobs {
-			a.fin.Enqueue(j)
+			a.up.Enqueue(j)
 		}
-		a.fin.Enqueue(&record.Job{Kind: record.JobEnd, RecordingID: m.RecordingID,
+		a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: m.RecordingID,
 			SpoolPath: filepath.Join(spool, m.RecordingID), Recovered: true})
 	}
 	// Recordings marked live whose files had all been stored before the crash, or whose spool
@@ -80,8 +80,8 @@ func (a *App) recoverSpool(ctx context.Context) error {
 			if seen[rec.ID] {
 				continue
 			}
-			a.events.adopt(&rec, a.log.With("recording", rec.ID))
-			a.fin.Enqueue(&record.Job{Kind: record.JobEnd, RecordingID: rec.ID, Recovered: true,
+			a.events.Adopt(&rec, a.log.With("recording", rec.ID))
+			a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: rec.ID, Recovered: true,
 				Err: quarantined[rec.ID]})
 		}
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/stretchr/testify/require"
 
-	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/testutil"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 // s3Config declares the S3 endpoint store1 (aliased like an Alibaba OSS endpoint and a Huawei
@@ -160,8 +160,8 @@ poll:
 				cfg = c
 			}
 		}
-		want := record.RenderName(cfg.ObjectTemplate, record.NameVars{App: "s3", Stream: "cam", Format: string(f.Format),
-			Start: f.StartedAt, End: *f.EndedAt}) + record.Extension(string(f.Format))
+		want := upload.RenderName(cfg.ObjectTemplate, upload.NameVars{App: "s3", Stream: "cam", Format: string(f.Format),
+			Start: f.StartedAt, End: *f.EndedAt}) + upload.Extension(string(f.Format))
 		require.Equal(t, want, f.ObjectKey, "the object is under its templated key")
 		p := downloadRecording(t, cl, "rec", f.ObjectKey, dir)
 		v, _, _ := checkClean(t, p, fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})

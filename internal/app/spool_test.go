@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/conf"
-	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/sqlite"
 	"github.com/liverec/liverec/internal/testutil"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 func writeTree(t *testing.T, files map[string]string) {
@@ -108,7 +108,7 @@ func TestUnreadableSpoolIsQuarantinedAndItsRecordingFails(t *testing.T) {
 	require.NoError(t, db.Close())
 	dir := filepath.Join(data, "spool", rec.ID)
 	writeTree(t, map[string]string{
-		filepath.Join(dir, record.ManifestName):          `{"recording_id":"` + rec.ID + `","key":{"Dom`, // torn by the crash
+		filepath.Join(dir, upload.ManifestName):          `{"recording_id":"` + rec.ID + `","key":{"Dom`, // torn by the crash
 		filepath.Join(dir, "flv", "0_1700000000000.flv"): string(media),
 	})
 
@@ -126,7 +126,7 @@ func TestUnreadableSpoolIsQuarantinedAndItsRecordingFails(t *testing.T) {
 	require.Equal(t, recording.EventRecordFailed, evs[0].Type)
 
 	require.NoDirExists(t, dir)
-	q, err := filepath.Glob(filepath.Join(data, "spool", record.QuarantineDir, rec.ID+"-*", "flv", "0_1700000000000.flv"))
+	q, err := filepath.Glob(filepath.Join(data, "spool", upload.QuarantineDir, rec.ID+"-*", "flv", "0_1700000000000.flv"))
 	require.NoError(t, err)
 	require.Len(t, q, 1, "the media were kept")
 	b, err := os.ReadFile(q[0])

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/blob"
-	"github.com/liverec/liverec/internal/record"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 // storageTimeout bounds the small storage calls made for the API (bucket checks, URLs).
@@ -78,7 +78,7 @@ func (a *App) endpoint(name string) (blob.Store, error) {
 	return a.stores[n], nil
 }
 
-func (a *App) objectStore(endpoint string) (record.ObjectStore, error) {
+func (a *App) objectStore(endpoint string) (upload.ObjectStore, error) {
 	return a.endpoint(endpoint)
 }
 

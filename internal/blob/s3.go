@@ -116,7 +116,7 @@ func NewS3(cfg S3Config) (*S3, error) {
 		Region:       cfg.Region,
 		BucketLookup: lookup,
 		Transport:    transport,
-		MaxRetries:   3, // the finisher retries with its own backoff
+		MaxRetries:   3, // the uploader retries with its own backoff
 	})
 	if err != nil {
 		return nil, fmt.Errorf("s3 endpoint %q: %w", cfg.Name, err)

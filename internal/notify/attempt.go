@@ -288,5 +288,5 @@ func (n *Notifier) record(ctx context.Context, log *slog.Logger, a recording.Att
 		level = slog.LevelWarn
 	}
 	log.Log(ctx, level, "delivery attempt", "outcome", outcome, "status", a.Status,
-		"latency", a.Latency, "error", lastErr)
+		"latency", a.Latency, "err", lastErr)
 }

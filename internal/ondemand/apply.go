@@ -55,16 +55,6 @@ func Apply(rule *recording.Rule, r Reply) *recording.Rule {
 	return &out
 }
 
-// InWindow tells whether a plan-mode rule records at now: StartTime ≤ now < EndTime (§5 plan).
-// A rule without both bounds has no window and records nothing (Validate requires both in plan
-// mode). The mode itself is the caller's business.
-func InWindow(rule *recording.Rule, now time.Time) bool {
-	if rule == nil || rule.StartTime == nil || rule.EndTime == nil {
-		return false
-	}
-	return !now.Before(*rule.StartTime) && now.Before(*rule.EndTime)
-}
-
 func cloneTime(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

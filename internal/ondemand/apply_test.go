@@ -107,24 +107,3 @@ func TestApplyParsedSeedSample(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[recording.Format]int{recording.FormatFLV: 120, recording.FormatMP4: 300}, cycles(Apply(threeFormats(), r)))
 }
-
-func TestInWindow(t *testing.T) {
-	t.Parallel()
-	rule := threeFormats()
-	rule.Mode = recording.ModePlan
-	start, end := *rule.StartTime, *rule.EndTime
-	require.False(t, InWindow(rule, start.Add(-time.Nanosecond)))
-	require.True(t, InWindow(rule, start))
-	require.True(t, InWindow(rule, start.In(time.FixedZone("x", 8*3600))), "same instant, other zone")
-	require.True(t, InWindow(rule, end.Add(-time.Nanosecond)))
-	require.False(t, InWindow(rule, end))
-	require.False(t, InWindow(rule, end.Add(time.Hour)))
-
-	require.False(t, InWindow(nil, start))
-	noEnd := *rule
-	noEnd.EndTime = nil
-	require.False(t, InWindow(&noEnd, start))
-	noStart := *rule
-	noStart.StartTime = nil
-	require.False(t, InWindow(&noStart, start))
-}

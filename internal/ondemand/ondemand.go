@@ -1,11 +1,11 @@
-// Package ondemand makes the on-demand recording decision (spec §5, seed 000): it asks the
-// business server over HTTP whether and how to record a new stream, parses the same reply when
-// it comes as the record_config ingest parameter, and merges a decision into a rule snapshot.
-// It knows nothing of the recorder: callers pass a rule in and get a rule (or nil) back.
+// Package ondemand makes the recording decision of a new stream (spec §5, seed 000): a Decider
+// applies the rule's mode; for the on-demand modes it asks the business server over HTTP whether
+// and how to record, or parses the same reply when it comes as the record_config ingest
+// parameter, and merges the decision into a rule snapshot. It knows nothing of the recorder:
+// callers pass a rule in and get a rule (or nil) back.
 package ondemand
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -98,15 +98,6 @@ func (e *Error) Unwrap() []error {
 		return []error{e.Reason}
 	}
 	return []error{e.Reason, e.Err}
-}
-
-// ReasonOf returns the Reason of a failed decision, or "" for nil and foreign errors.
-func ReasonOf(err error) Reason {
-	var r Reason
-	if errors.As(err, &r) {
-		return r
-	}
-	return ""
 }
 
 func fail(r Reason, format string, args ...any) *Error {

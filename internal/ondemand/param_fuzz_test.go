@@ -29,11 +29,11 @@ func FuzzParseRecordConfig(f *testing.F) {
 		r, err := ParseRecordConfig(raw)
 		if s := strings.TrimSpace(raw); strings.HasPrefix(s, "{") {
 			r2, err2 := ParseRecordConfig(url.QueryEscape(s))
-			require.Equal(t, ReasonOf(err), ReasonOf(err2))
+			require.Equal(t, reasonOf(err), reasonOf(err2))
 			require.Equal(t, r, r2)
 		}
 		if err != nil {
-			require.Contains(t, []Reason{ErrInvalid, ErrTruncated}, ReasonOf(err), "%v", err)
+			require.Contains(t, []Reason{ErrInvalid, ErrTruncated}, reasonOf(err), "%v", err)
 			require.Zero(t, r)
 			return
 		}

@@ -2,6 +2,7 @@ package ondemand
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -91,13 +92,22 @@ func replyCases() []replyCase {
 	}
 }
 
+// reasonOf returns the Reason of a failed decision, or "" for nil.
+func reasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
 func requireReason(t *testing.T, err error, want Reason) {
 	t.Helper()
 	require.Error(t, err)
 	require.ErrorIs(t, err, want)
-	require.Equal(t, want, ReasonOf(err))
 	var e *Error
 	require.ErrorAs(t, err, &e)
+	require.Equal(t, want, e.Reason)
 	require.Equal(t, strings.ToLower(err.Error()[:1]), err.Error()[:1])
 }
 
@@ -196,7 +206,7 @@ func FuzzParseReply(f *testing.F) {
 		}
 		r, err := parseBody(data, DefaultMaxBody)
 		if err != nil {
-			reason := ReasonOf(err)
+			reason := reasonOf(err)
 			if reason != ErrInvalid && reason != ErrTruncated {
 				t.Fatalf("unexpected reason %q: %v", reason, err)
 			}

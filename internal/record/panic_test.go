@@ -1,9 +1,6 @@
 package record
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,11 +10,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/liverec/liverec/internal/blob"
 	"github.com/liverec/liverec/internal/media"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/stream"
 	reftest "github.com/liverec/liverec/internal/testutil"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 // panicky panics on the MP4 writer's 100th unit, as a muxer bug on odd input would.
@@ -36,19 +33,19 @@ func (p *panicky) WriteUnit(u *media.Unit) error {
 
 // TestPanicIsContainedToItsRecording is defect 7 of the hardening issue: a panic in one
 // recording's muxer ends that recording failed (counted, its files recovered into the bucket)
-// while another recording on the same Finisher records every frame.
+// while another recording on the same Uploader records every frame.
 func TestPanicIsContainedToItsRecording(t *testing.T) {
 	src := reftest.RefStream(t, fixtures, reftest.RefOptions{Seconds: 6})
 	_, units := reftest.LoadFLV(t, src)
 	wantV, _ := reftest.CountUnits(units)
 	h := newHarness(t)
 	reg := prometheus.NewRegistry()
-	met := NewMetrics(reg)
+	met := NewMetrics(reg, upload.NewMetrics(reg))
 	start := func(id string, wrap func(fileWriter) fileWriter) (*Recorder, chan error) {
 		ended := make(chan error, 1)
-		r := &Recorder{RecordingID: id, Rule: testRule(0, 2), Key: stream.Key{Domain: "d", App: "live", Stream: id},
+		r := &Recorder{RecordingID: id, Key: stream.Key{Domain: "d", App: "live", Stream: id},
 			StartWall: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), SpoolDir: t.TempDir(), Metrics: met,
-			Complete: h.fin.Enqueue, OnEnd: func(err error) { ended <- err }, wrapWriter: wrap}
+			Jobs: h.fin, Reporter: &reporter{rule: testRule(0, 2), ended: ended}, wrapWriter: wrap}
 		r.Start()
 		return r, ended
 	}
@@ -79,24 +76,28 @@ func TestPanicIsContainedToItsRecording(t *testing.T) {
 	}
 	require.NoError(t, <-goodEnded)
 	require.NoError(t, h.fin.Drain(t.Context()))
-	require.Equal(t, 1.0, testutil.ToFloat64(met.panics.WithLabelValues("recorder")))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP liverec_panics_total Panics contained to one recording, upload job or delivery, by component.
+# TYPE liverec_panics_total counter
+liverec_panics_total{component="recorder"} 1
+`), "liverec_panics_total"))
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var goodMP4, badFLV, badEnd int
 	for _, s := range h.stored {
 		switch {
-		case s.Job.RecordingID == "rec_good" && s.Job.Format == recording.FormatMP4 && s.Job.Kind == JobFile:
+		case s.Job.RecordingID == "rec_good" && s.Job.Format == recording.FormatMP4 && s.Job.Kind == upload.JobFile:
 			goodMP4++
 			pr := reftest.Probe(t, filepath.Join(h.root, s.Bucket, s.ObjectKey))
 			require.Empty(t, pr.Stderr)
 			require.Equal(t, wantV, pr.Video().Packets(), "the other recording has every frame")
-		case s.Job.RecordingID == "rec_bad" && s.Job.Format == recording.FormatFLV && s.Job.Kind == JobFile:
+		case s.Job.RecordingID == "rec_bad" && s.Job.Format == recording.FormatFLV && s.Job.Kind == upload.JobFile:
 			badFLV++ // what was written before the panic is recovered and stored
 			pr := reftest.Probe(t, filepath.Join(h.root, s.Bucket, s.ObjectKey))
 			require.Empty(t, pr.Stderr)
 			require.Positive(t, pr.Video().Packets())
-		case s.Job.RecordingID == "rec_bad" && s.Job.Kind == JobEnd:
+		case s.Job.RecordingID == "rec_bad" && s.Job.Kind == upload.JobEnd:
 			badEnd++
 			require.Error(t, s.Job.Err)
 		}
@@ -104,54 +105,4 @@ func TestPanicIsContainedToItsRecording(t *testing.T) {
 	require.Equal(t, 1, goodMP4)
 	require.Equal(t, 1, badFLV)
 	require.Equal(t, 1, badEnd)
-}
-
-// explodingStore panics in Put, as a storage driver bug would.
-type explodingStore struct{ ObjectStore }
-
-func (explodingStore) Put(context.Context, string, string, string) (string, error) {
-	panic("driver bug")
-}
-
-// TestUploadPanicIsContainedToItsJob: a panic while storing one job gives that job up (its file
-// stays in the spool, its recording is reported failed, the panic counted) and the Finisher
-// goes on storing other recordings' files.
-func TestUploadPanicIsContainedToItsJob(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	reg := prometheus.NewRegistry()
-	met := NewMetrics(reg)
-	failed := make(chan error, 2)
-	stored := make(chan Stored, 2)
-	f := &Finisher{Workers: 1, Metrics: met,
-		Storage: func(name string) (ObjectStore, error) {
-			if name == "boom" {
-				return explodingStore{&blob.Local{Root: root}}, nil
-			}
-			return &blob.Local{Root: root}, nil
-		},
-		OnFailed: func(id string, err error) { failed <- fmt.Errorf("%s: %w", id, err) },
-		OnStored: func(s Stored) { stored <- s },
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { f.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	spool := t.TempDir()
-	job := func(id, endpoint string) *Job {
-		p := filepath.Join(spool, id+".flv")
-		require.NoError(t, os.WriteFile(p, []byte("recorded"), 0o644))
-		return &Job{Kind: JobFile, RecordingID: id, Format: recording.FormatFLV, SpoolPath: p,
-			Config: recording.FormatConfig{ObjectTemplate: id}, Storage: recording.Storage{Endpoint: endpoint, Bucket: "b"}}
-	}
-	boom := job("rec_boom", "boom")
-	f.Enqueue(boom)
-	f.Enqueue(job("rec_fine", "fine"))
-	require.NoError(t, f.Drain(t.Context()), "the panicking job is given up, not retried forever")
-	err := <-failed
-	require.ErrorContains(t, err, "rec_boom: internal error while storing rec_boom.flv: driver bug")
-	s := <-stored
-	require.Equal(t, "rec_fine.flv", s.ObjectKey)
-	require.FileExists(t, boom.SpoolPath, "the file stays in the spool for the next start")
-	require.Equal(t, 1.0, testutil.ToFloat64(met.panics.WithLabelValues("uploader")))
 }

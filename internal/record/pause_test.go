@@ -15,6 +15,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/stream"
 	"github.com/liverec/liverec/internal/testutil"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 // pauseRecorder starts a recorder with merge window w on every format and counts its pauses
@@ -30,10 +31,9 @@ func (h *harness) windowRecorder(t *testing.T, windows map[recording.Format]int,
 	for i := range rule.Formats {
 		rule.Formats[i].MergeWindowS = windows[rule.Formats[i].Format]
 	}
-	r := &Recorder{RecordingID: "rec_pause", Rule: rule, Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
+	r := &Recorder{RecordingID: "rec_pause", Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
 		StartWall: time.Now(), SpoolDir: t.TempDir(), FlushInterval: 50 * time.Millisecond,
-		Complete: h.fin.Enqueue, OnEnd: func(err error) { ended <- err },
-		OnPaused: func() { paused.Add(1) }, OnResumed: func() { resumed.Add(1) }}
+		Jobs: h.fin, Reporter: &reporter{rule: rule, ended: ended, paused: paused, resumed: resumed}}
 	r.Start()
 	return r
 }
@@ -76,15 +76,15 @@ func feed(r *Recorder, units []media.Unit) {
 	}
 }
 
-func (h *harness) storedFiles(t *testing.T) map[recording.Format][]Stored {
+func (h *harness) storedFiles(t *testing.T) map[recording.Format][]upload.Stored {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, h.fin.Drain(ctx))
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := map[recording.Format][]Stored{}
+	out := map[recording.Format][]upload.Stored{}
 	for _, s := range h.stored {
-		if s.Job.Kind == JobFile || s.Job.Kind == JobPlaylist {
+		if s.Job.Kind == upload.JobFile || s.Job.Kind == upload.JobPlaylist {
 			out[s.Job.Format] = append(out[s.Job.Format], s)
 		}
 	}

@@ -1,15 +1,15 @@
-// Package record turns a publication's media into recorded files: one Recorder per recorded
-// stream cuts every format into keyframe-aligned files by its cycle (§4), and a Finisher moves
-// completed files from the spool into their bucket.
+// Package record turns a publication's media into recorded files. One Recorder per recorded
+// stream is its recording session: it owns the stream's queue, its spool files and their
+// writers, and applies what its Segmenter decides (where files start and end: cycles,
+// keyframes, parameter changes, pauses, plan and manual windows). Completed files go as
+// upload jobs to the uploader (internal/upload); what happens is told to a Reporter.
 package record
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,38 +17,69 @@ import (
 	"github.com/liverec/liverec/internal/media"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/stream"
+	"github.com/liverec/liverec/internal/upload"
 )
 
-// errNotRecorded is passed to OnEnd when Resolve decided not to record.
+// errNotRecorded is what Ended gets when Resolve decided not to record.
 var errNotRecorded = errors.New("not recorded")
 
-// IsNotRecorded tells whether an OnEnd error means the stream was not recorded at all.
-func IsNotRecorded(err error) bool { return errors.Is(err, errNotRecorded) }
+// Reporter is how a Recorder asks how to record and tells what happens to the recording. Its
+// methods are called on the recorder's goroutine and must not block for long.
+type Reporter interface {
+	// Resolve decides whether and how to record (rule lookup, on-demand decision) once the
+	// stream's tracks are known; media is held back from the first keyframe meanwhile (§5).
+	// It returns the rule to record with, or nil to record nothing.
+	Resolve(StreamInfo) (*recording.Rule, error)
+	// FileStarted: a file (HLS: a playlist) started.
+	FileStarted(FileStarted)
+	// Paused: the recording paused with files kept open (publisher gone, manual stop) (§6).
+	Paused()
+	// Resumed: the paused recording resumed into its open files.
+	Resumed()
+	// Failed: the recording failed (once); its files are handed over for recovery and
+	// storing, and its end follows.
+	Failed(error)
+	// Ended: the recorder closed every file and stopped (once). The error is why the
+	// recording failed, if it did.
+	Ended(error)
+}
+
+// JobQueue takes every completed file, slice and playlist, and the recording's end after them.
+// Enqueue is called on the recorder's goroutine and must not block (upload.Uploader queues).
+type JobQueue interface {
+	Enqueue(*upload.Job)
+}
+
+// StreamInfo is what Resolve knows about the stream.
+type StreamInfo struct {
+	Tracks media.Tracks
+	// VideoKbps is the publisher's videodatarate, else measured over BitrateWindow, else 0.
+	VideoKbps int
+}
+
+// FileStarted describes a file that started.
+type FileStarted struct {
+	Format recording.Format
+	Seq    int
+	Start  time.Time
+	Tracks media.Tracks
+}
 
 // Recorder records one stream according to a rule: one recording (§6), from the first
 // publication through pauses and resumes until every format's merge window has expired. It
 // implements stream.Sink for the publication it is attached to: ingest hands it batches without
-// ever blocking, and a single goroutine (run) owns all its state.
+// ever blocking, and a single goroutine (run) owns the recording's files and state.
 type Recorder struct {
 	// RecordingID names the recording; its spool files live in SpoolDir/RecordingID.
 	RecordingID string
-	// Rule is the snapshot of the rule the recording started with (§3: later changes don't apply).
+	// Rule is the rule to record with when there is no Reporter; otherwise Resolve's answer
+	// replaces it. It is a snapshot: later changes of the rule don't apply (§3).
 	Rule recording.Rule
-	// Resolve, when set, decides on the recorder's goroutine whether and how to record (rule
-	// lookup, on-demand decision) once the stream's tracks are known; media is held back from
-	// the first keyframe meanwhile (§5). It returns the rule to record with, or nil.
-	Resolve func(StreamInfo) (*recording.Rule, error)
-	// BitrateWindow is how much video is held back to measure the bitrate when the publisher's
-	// metadata gives none (§5: vbitrate). Default 2 s.
-	BitrateWindow time.Duration
-	// OnFileStarted is called (on the recorder's goroutine) when a file (HLS: a playlist) starts.
-	OnFileStarted func(FileStarted)
-	// OnPaused and OnResumed are called (on the recorder's goroutine) when the recording pauses
-	// with files kept open (publisher gone, manual stop) and when it resumes into them (§6).
-	OnPaused, OnResumed func()
-	// OnFailed is called once (on the recorder's goroutine) when the recording fails; its
-	// files are handed to the Finisher for recovery and storing, and the end job follows.
-	OnFailed func(error)
+	// Reporter decides how to record and hears what happens. Nil: record with Rule, report
+	// nothing.
+	Reporter Reporter
+	// Jobs takes the completed files. Nil: they are dropped (tests).
+	Jobs JobQueue
 	// Key and StartWall describe the stream and when its first publication started.
 	Key       stream.Key
 	StartWall time.Time
@@ -63,90 +94,34 @@ type Recorder struct {
 	// DiscoveryWindow is how much media is held back at the start to learn the stream's
 	// tracks before the first files are opened. Default 1 s.
 	DiscoveryWindow time.Duration
-	// Complete receives every completed file, slice and playlist. It is called from the
-	// recorder's goroutine and must not block for long (the Finisher queues).
-	Complete func(*Job)
-	// OnEnd is called once when the recorder has closed every file and stopped.
-	OnEnd   func(err error)
-	Logger  *slog.Logger
-	Metrics *Metrics
+	// BitrateWindow is how much video is held back to measure the bitrate when the publisher's
+	// metadata gives none (§5: vbitrate). Default 2 s.
+	BitrateWindow time.Duration
+	Logger        *slog.Logger
+	Metrics       *Metrics
 
-	// mu guards the sink side: what ingest and the app may touch from other goroutines.
-	mu sync.Mutex
-	// queue is what was handed over and the goroutine has not taken yet; wake tells the
-	// goroutine there is some. A slice, not a buffered channel: memory follows the backlog,
-	// not QueueLen slots per stream.
-	queue    []item
-	wake     chan struct{}
-	started  bool
-	attached bool // a publication feeds the recorder
-	over     bool // the recorder ends: it takes no more media and no resume
-	// resumable: some format has a merge window, so a new publication may resume the
-	// recording; without one (W = 0 everywhere) every publication is its own recording.
-	resumable bool
-	resumes   int // resume marks queued and not yet handled
-	cmds      chan command
-	quit      chan struct{}
-	quitOnce  sync.Once
+	// in is what ingest and the app hand over from other goroutines.
+	in       inbox
+	metaKbps atomic.Int64
+	cmds     chan command
+	quit     chan struct{}
+	quitOnce sync.Once
 
 	// Everything below is owned by the run goroutine.
-	tracks     media.Tracks
-	discovered bool
-	resolved   bool
-	live       bool // a publisher is attached (the run goroutine's view)
-	done       bool
-	// idle: a manual-mode recording waits for a start command (§5), or a plan recording is
-	// outside its window; media is dropped.
-	idle      bool
-	commanded bool // a start command came (manual mode)
-	// draining: a stop (command or plan end) ends the open files once every track passed
-	// stopAt, so audio and video end together although publishers interleave loosely;
-	// drainPause keeps them open for their merge windows (manual stop) instead of completing.
-	draining   bool
-	drainPause bool
-	stopAt     time.Duration
-	// paused: files are held open waiting for the publisher or a start command (§6).
-	paused bool
-	// resuming: the next cut point (keyframe) continues the paused files' timeline; offset
-	// maps the publication's timestamps onto the recording's, epoch is the wall time of
-	// recording time 0, pubStart when the attached publication started.
-	resuming     bool
-	offset       time.Duration
-	epoch        time.Time
-	pubStart     time.Time
-	lastV, lastA time.Duration
-	stepV, stepA time.Duration
-	haveV, haveA bool
-	stoppedAt    time.Time
-	skip         bool // Resolve decided not to record: batches are dropped until the end
-	metaKbps     atomic.Int64
-	pending      []*stream.Batch
-	taken        []item // the queue's items being handled
-	formats      []*formatState
-	failed       error
-	// endSent: the end job and OnEnd went out (a panic while ending must not send them twice).
+	disc     discovery
+	resolved bool
+	skip     bool // Resolve decided not to record: batches are dropped until the end
+	live     bool // a publisher is attached (the run goroutine's view)
+	done     bool
+	seg      *Segmenter    // once resolved
+	files    []formatFiles // the open files of each format, as seg decided them
+	failed   error
+	// endSent: the end job and Ended went out (a panic while ending must not send them twice).
 	endSent bool
+	taken   []item // the queue's items being handled
 	// wrapWriter, for tests, wraps every file writer the recorder opens.
 	wrapWriter func(fileWriter) fileWriter
 }
-
-// item is what the recorder's queue carries: a batch of the attached publication, or a mark
-// saying the publication ended or a new one resumed the recording; marks keep their place
-// among batches.
-type item struct {
-	b      *stream.Batch
-	mark   markKind
-	reason error     // markEnd
-	start  time.Time // markResume
-}
-
-type markKind uint8
-
-const (
-	markNone markKind = iota
-	markEnd
-	markResume
-)
 
 // Start starts the recorder's goroutine, attached to the publication it was created for.
 func (r *Recorder) Start() {
@@ -165,154 +140,17 @@ func (r *Recorder) Start() {
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
 	}
-	if r.Complete == nil {
-		r.Complete = func(*Job) {}
+	if r.Reporter == nil {
+		r.Reporter = fixedRule{r.Rule}
 	}
-	r.wake = make(chan struct{}, 1)
+	if r.Jobs == nil {
+		r.Jobs = dropJobs{}
+	}
 	r.cmds = make(chan command)
 	r.quit = make(chan struct{})
-	r.epoch, r.pubStart, r.live = r.StartWall, r.StartWall, true
-	r.mu.Lock()
-	r.started, r.attached = true, true
-	r.mu.Unlock()
+	r.live = true
+	r.in.start(r.QueueLen)
 	go r.run()
-}
-
-// StreamInfo is what Resolve knows about the stream.
-type StreamInfo struct {
-	Tracks media.Tracks
-	// VideoKbps is the publisher's videodatarate, else measured over BitrateWindow, else 0.
-	VideoKbps int
-}
-
-// FileStarted describes a file that started.
-type FileStarted struct {
-	Format recording.Format
-	Seq    int
-	Start  time.Time
-	Tracks media.Tracks
-}
-
-// resolve decides the rule and builds the format states; false means nothing is recorded.
-func (r *Recorder) resolve(info StreamInfo) bool {
-	if r.Resolve != nil {
-		rule, err := r.Resolve(info)
-		if err != nil {
-			r.Logger.Error("deciding how to record failed", "err", err)
-			return false
-		}
-		if rule == nil {
-			return false
-		}
-		r.Rule = *rule
-	}
-	r.idle = r.Rule.Mode == recording.ModeManual
-	r.planTick(time.Now())
-	dir := filepath.Join(r.SpoolDir, r.RecordingID)
-	resumable := false
-	for _, fc := range r.Rule.Formats {
-		r.formats = append(r.formats, &formatState{rec: r, cfg: fc, dir: dir,
-			cycle: time.Duration(fc.CycleS) * time.Second})
-		resumable = resumable || mergeWindow(fc) > 0
-	}
-	r.mu.Lock()
-	r.resumable = resumable
-	r.mu.Unlock()
-	return len(r.formats) > 0
-}
-
-// WriteBatch implements stream.Sink.
-func (r *Recorder) WriteBatch(b *stream.Batch) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.over || !r.attached || len(r.queue) >= r.QueueLen {
-		if r.attached && !r.over {
-			r.Metrics.dropped(len(b.Units))
-			r.Logger.Warn("recorder queue full, media dropped", "units", len(b.Units))
-		}
-		b.Release()
-		return
-	}
-	r.enqueue(item{b: b})
-}
-
-// enqueue queues it for the goroutine; r.mu must be held. Marks are never refused: batches
-// stop at QueueLen, so the queue stays bounded and ingest never blocks.
-func (r *Recorder) enqueue(it item) {
-	r.queue = append(r.queue, it)
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-// take returns what is queued and gives the queue prev's array to reuse.
-func (r *Recorder) take(prev []item) []item {
-	clear(prev)
-	r.mu.Lock()
-	q := r.queue
-	r.queue = prev[:0]
-	r.mu.Unlock()
-	return q
-}
-
-// handleQueued handles what is queued, in order; once the recording is done the rest is
-// dropped.
-func (r *Recorder) handleQueued() {
-	r.taken = r.take(r.taken)
-	for _, it := range r.taken {
-		if r.done {
-			it.release()
-			continue
-		}
-		r.handleItem(it)
-		if r.failed != nil {
-			r.finish()
-		}
-	}
-}
-
-func (it item) release() {
-	if it.b != nil {
-		it.b.Release()
-	}
-}
-
-// SetMetadata implements stream.Sink: it keeps the publisher's video bitrate for Resolve.
-func (r *Recorder) SetMetadata(videoKbps float64) { r.metaKbps.Store(int64(videoKbps)) }
-
-// End implements stream.Sink: the publication ended. The recording pauses, keeping the files
-// of formats with a merge window open (§6), or ends; stream.ErrClosed (shutdown) ends it.
-func (r *Recorder) End(reason error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.attached || r.over {
-		r.attached = false
-		return
-	}
-	r.attached = false
-	r.enqueue(item{mark: markEnd, reason: reason})
-}
-
-// Resume attaches a new publication of the stream to the paused recording (§6). It reports
-// false when the recording is ending, or still has a publication: the caller then starts a new
-// recording.
-func (r *Recorder) Resume(start time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.started || r.over || r.attached || !r.resumable || len(r.queue) > r.QueueLen {
-		return false
-	}
-	r.attached = true
-	r.resumes++
-	r.enqueue(item{mark: markResume, start: start})
-	return true
-}
-
-// Shutdown ends the recording now, whatever its merge windows: queued media is written and
-// every file is completed.
-func (r *Recorder) Shutdown() {
-	r.quitOnce.Do(func() { close(r.quit) })
 }
 
 func (r *Recorder) run() {
@@ -321,10 +159,8 @@ func (r *Recorder) run() {
 	for !r.done {
 		r.step(t)
 	}
-	r.mu.Lock()
-	r.over = true
-	r.mu.Unlock()
-	for _, it := range r.take(r.taken) {
+	r.in.close()
+	for _, it := range r.in.take(r.taken) {
 		it.release()
 	}
 	r.taken = nil
@@ -339,7 +175,7 @@ func (r *Recorder) step(t *time.Timer) {
 		}
 	}()
 	select {
-	case <-r.wake:
+	case <-r.in.wake:
 		r.handleQueued()
 	case now := <-t.C:
 		r.tick(now)
@@ -357,7 +193,7 @@ func (r *Recorder) step(t *time.Timer) {
 // contain ends the recording failed after a panic: its open files go to recovery like after a
 // write error. Should ending panic too, the files stay in the spool for the next start.
 func (r *Recorder) contain(p any) {
-	r.Metrics.Panicked("recorder")
+	r.Metrics.panicked()
 	r.Logger.Error("panic while recording: the recording ends failed, other streams go on",
 		"panic", p, "stack", string(debug.Stack()))
 	err := fmt.Errorf("internal error while recording: %v", p)
@@ -366,15 +202,11 @@ func (r *Recorder) contain(p any) {
 			r.Logger.Error("panic while ending a recording after a panic; its files stay in the spool",
 				"panic", p2, "stack", string(debug.Stack()))
 			r.done = true
-			r.mu.Lock()
-			r.over = true
-			r.mu.Unlock()
+			r.in.close()
 			if !r.endSent {
 				r.endSent = true
-				r.Complete(&Job{Kind: JobEnd, RecordingID: r.RecordingID, Err: err})
-				if r.OnEnd != nil {
-					r.OnEnd(err)
-				}
+				r.Jobs.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: r.RecordingID, Err: err})
+				r.Reporter.Ended(err)
 			}
 		}
 	}()
@@ -386,150 +218,6 @@ func (r *Recorder) contain(p any) {
 	r.finish()
 }
 
-func (r *Recorder) handleItem(it item) {
-	switch it.mark {
-	case markEnd:
-		r.publisherLeft(it.reason)
-	case markResume:
-		r.mu.Lock()
-		r.resumes--
-		r.mu.Unlock()
-		r.publisherBack(it.start)
-	default:
-		r.handle(it.b)
-	}
-}
-
-// shutdown handles what is queued and ends the recording.
-func (r *Recorder) shutdown() {
-	for !r.done {
-		r.mu.Lock()
-		queued := len(r.queue) > 0
-		r.mu.Unlock()
-		if queued {
-			r.handleQueued()
-		} else {
-			r.finish()
-		}
-	}
-}
-
-func (r *Recorder) handle(b *stream.Batch) {
-	if r.failed != nil || r.skip {
-		b.Release()
-		return
-	}
-	if !r.resolved {
-		r.pending = append(r.pending, b)
-		if !r.discover() {
-			return
-		}
-		r.resolved = true
-		if !r.resolve(StreamInfo{Tracks: r.tracks, VideoKbps: r.videoKbps()}) {
-			r.skip = true
-			r.releasePending()
-			return
-		}
-		r.Metrics.recordingStarted()
-		if err := r.writeManifest(); err != nil {
-			r.fail(err)
-		}
-		r.replayPending()
-		return
-	}
-	r.writeBatch(b)
-}
-
-// videoKbps is the publisher's stated video bitrate, else the one of the held-back video.
-func (r *Recorder) videoKbps() int {
-	if k := r.metaKbps.Load(); k > 0 {
-		return int(k)
-	}
-	var bytes int64
-	var first, last time.Duration
-	n := 0
-	for _, b := range r.pending {
-		for i := range b.Units {
-			u := &b.Units[i]
-			if !u.Track.IsVideo() {
-				continue
-			}
-			if n == 0 {
-				first = u.DTS
-			}
-			last = u.DTS
-			bytes += int64(len(u.Data))
-			n++
-		}
-	}
-	if n < 2 || last <= first {
-		return 0
-	}
-	return int(bytes * 8 * int64(time.Second) / int64(last-first) / 1000)
-}
-
-func (r *Recorder) releasePending() {
-	for _, b := range r.pending {
-		b.Release()
-	}
-	r.pending = nil
-}
-
-// replayPending writes the units held back during discovery in DTS order, so that audio sent
-// just after the first keyframe but older than it still lands in the first file. The sort is
-// stable, so each track keeps its order.
-func (r *Recorder) replayPending() {
-	var units []*media.Unit
-	for _, b := range r.pending {
-		for i := range b.Units {
-			units = append(units, &b.Units[i])
-		}
-	}
-	sort.SliceStable(units, func(i, j int) bool { return units[i].DTS < units[j].DTS })
-	for _, u := range units {
-		if err := r.writeUnit(u); err != nil {
-			r.fail(err)
-			break
-		}
-	}
-	for _, b := range r.pending {
-		b.Release()
-	}
-	r.pending = nil
-}
-
-// discover learns the tracks from the held-back batches: done when both a video and an audio
-// track were seen, or when DiscoveryWindow of media passed.
-func (r *Recorder) discover() bool {
-	var first, last time.Duration
-	n := 0
-	for _, b := range r.pending {
-		for i := range b.Units {
-			u := &b.Units[i]
-			if u.Track.IsVideo() {
-				if r.tracks.Video == nil {
-					r.tracks.Video = u.Track
-				}
-			} else if r.tracks.Audio == nil {
-				r.tracks.Audio = u.Track
-			}
-			if n == 0 {
-				first = u.DTS
-			}
-			last = u.DTS
-			n++
-		}
-	}
-	if (r.tracks.Video != nil && r.tracks.Audio != nil) || last-first >= r.DiscoveryWindow {
-		r.discovered = true
-	}
-	// Without a stated bitrate, hold video back long enough to measure it (§5 vbitrate).
-	if r.discovered && r.tracks.Video != nil && r.metaKbps.Load() == 0 && last-first < r.BitrateWindow {
-		return false
-	}
-	return r.discovered
-}
-
 // untilMultiple is the time from now to the next multiple of d on the wall clock. Every
 // recorder ticks on those instants, so a hundred recorders cost the process one wake-up per
 // interval instead of a hundred scattered ones, and ingest, which reads on multiples of its
@@ -537,3 +225,18 @@ func (r *Recorder) discover() bool {
 func untilMultiple(now time.Time, d time.Duration) time.Duration {
 	return d - time.Duration(now.UnixNano()%int64(d))
 }
+
+// fixedRule is the Reporter of a Recorder given none: it records with the rule it was
+// configured with and reports nothing.
+type fixedRule struct{ rule recording.Rule }
+
+func (f fixedRule) Resolve(StreamInfo) (*recording.Rule, error) { r := f.rule; return &r, nil }
+func (fixedRule) FileStarted(FileStarted)                       {}
+func (fixedRule) Paused()                                       {}
+func (fixedRule) Resumed()                                      {}
+func (fixedRule) Failed(error)                                  {}
+func (fixedRule) Ended(error)                                   {}
+
+type dropJobs struct{}
+
+func (dropJobs) Enqueue(*upload.Job) {}

@@ -2,10 +2,12 @@ package record
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,13 +18,53 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/stream"
 	"github.com/liverec/liverec/internal/testutil"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 var fixtures = filepath.Join(os.TempDir(), "liverec-test-fixtures")
 
+// reporter is the Reporter of the tests: Resolve answers with resolve, or records with rule;
+// Ended goes to ended, and the pauses and resumes are counted when paused and resumed are set.
+type reporter struct {
+	rule            recording.Rule
+	resolve         func(StreamInfo) (*recording.Rule, error)
+	ended           chan error
+	paused, resumed *atomic.Int32
+}
+
+func (f *reporter) Resolve(info StreamInfo) (*recording.Rule, error) {
+	if f.resolve != nil {
+		return f.resolve(info)
+	}
+	r := f.rule
+	return &r, nil
+}
+
+func (*reporter) FileStarted(FileStarted) {}
+
+func (f *reporter) Paused() {
+	if f.paused != nil {
+		f.paused.Add(1)
+	}
+}
+
+func (f *reporter) Resumed() {
+	if f.resumed != nil {
+		f.resumed.Add(1)
+	}
+}
+
+func (*reporter) Failed(error) {}
+
+func (f *reporter) Ended(err error) {
+	if f.ended != nil {
+		f.ended <- err
+	}
+}
+
 type harness struct {
-	fin    *Finisher
-	stored []Stored
+	fin    *upload.Uploader
+	stored []upload.Stored
 	mu     sync.Mutex
 	root   string
 	cancel context.CancelFunc
@@ -32,10 +74,10 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	h := &harness{root: t.TempDir(), done: make(chan struct{})}
 	local := &blob.Local{Root: h.root}
-	h.fin = &Finisher{
-		Storage:  func(string) (ObjectStore, error) { return local, nil },
+	h.fin = &upload.Uploader{
+		Storage:  func(string) (upload.ObjectStore, error) { return local, nil },
 		RetryMin: 10 * time.Millisecond,
-		OnStored: func(s Stored) { h.mu.Lock(); h.stored = append(h.stored, s); h.mu.Unlock() },
+		OnStored: func(s upload.Stored) { h.mu.Lock(); h.stored = append(h.stored, s); h.mu.Unlock() },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
@@ -45,12 +87,12 @@ func newHarness(t *testing.T) *harness {
 }
 
 // record feeds units to a recorder in batches of n and waits until everything is stored.
-func (h *harness) record(t *testing.T, rule recording.Rule, units []media.Unit, n int) map[recording.Format][]Stored {
+func (h *harness) record(t *testing.T, rule recording.Rule, units []media.Unit, n int) map[recording.Format][]upload.Stored {
 	t.Helper()
 	ended := make(chan error, 1)
-	r := &Recorder{RecordingID: "rec_test", Rule: rule, Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
+	r := &Recorder{RecordingID: "rec_test", Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
 		StartWall: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), SpoolDir: t.TempDir(),
-		Complete: h.fin.Enqueue, OnEnd: func(err error) { ended <- err }}
+		Jobs: h.fin, Reporter: &reporter{rule: rule, ended: ended}}
 	r.Start()
 	for i := 0; i < len(units); i += n {
 		b := stream.NewBatch()
@@ -66,9 +108,9 @@ func (h *harness) record(t *testing.T, rule recording.Rule, units []media.Unit, 
 	require.NoError(t, h.fin.Drain(ctx))
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := map[recording.Format][]Stored{}
+	out := map[recording.Format][]upload.Stored{}
 	for _, s := range h.stored {
-		if s.Job.Kind != JobSlice {
+		if s.Job.Kind != upload.JobSlice {
 			out[s.Job.Format] = append(out[s.Job.Format], s)
 		}
 	}
@@ -135,9 +177,8 @@ func TestRecorderQueueFullDropsWithoutBlocking(t *testing.T) {
 	// deadlock here.
 	written := make(chan struct{})
 	ended := make(chan error, 1)
-	r := &Recorder{RecordingID: "rec_q", Rule: testRule(0, 2), SpoolDir: t.TempDir(), QueueLen: 1,
-		Resolve: func(StreamInfo) (*recording.Rule, error) { <-written; return nil, nil },
-		OnEnd:   func(err error) { ended <- err }}
+	r := &Recorder{RecordingID: "rec_q", SpoolDir: t.TempDir(), QueueLen: 1, Reporter: &reporter{
+		resolve: func(StreamInfo) (*recording.Rule, error) { <-written; return nil, nil }, ended: ended}}
 	r.SetMetadata(2000) // a stated bitrate: the decision needs no measuring window
 	r.Start()
 	video, audio := &media.Track{Codec: media.CodecH264}, &media.Track{Codec: media.CodecAAC}
@@ -156,7 +197,7 @@ func TestRecorderQueueFullDropsWithoutBlocking(t *testing.T) {
 		t.Fatal("WriteBatch blocked on a recorder that was not consuming")
 	}
 	r.End(nil)
-	require.True(t, IsNotRecorded(<-ended))
+	require.True(t, errors.Is(<-ended, errNotRecorded))
 }
 
 // TestRecorderResolveSeesTracksAndBitrate: the decision comes once the tracks are known and
@@ -175,9 +216,8 @@ func TestRecorderResolveSeesTracksAndBitrate(t *testing.T) {
 	var got StreamInfo
 	spool := t.TempDir()
 	ended := make(chan error, 1)
-	r := &Recorder{RecordingID: "rec_no", Rule: testRule(0, 2), SpoolDir: spool,
-		Resolve: func(info StreamInfo) (*recording.Rule, error) { got = info; return nil, nil },
-		OnEnd:   func(err error) { ended <- err }}
+	r := &Recorder{RecordingID: "rec_no", SpoolDir: spool, Reporter: &reporter{
+		resolve: func(info StreamInfo) (*recording.Rule, error) { got = info; return nil, nil }, ended: ended}}
 	r.Start()
 	for i := 0; i < len(units); i += 10 {
 		b := stream.NewBatch()
@@ -187,7 +227,7 @@ func TestRecorderResolveSeesTracksAndBitrate(t *testing.T) {
 		r.WriteBatch(b)
 	}
 	r.End(nil)
-	require.True(t, IsNotRecorded(<-ended))
+	require.True(t, errors.Is(<-ended, errNotRecorded))
 	require.Equal(t, 1280, got.Tracks.Video.Width)
 	require.NotNil(t, got.Tracks.Audio)
 	require.InDelta(t, fileKbps, float64(got.VideoKbps), fileKbps*0.35, "measured over the first 2 s")

@@ -11,26 +11,25 @@ import (
 	"github.com/liverec/liverec/internal/record/mp4"
 	"github.com/liverec/liverec/internal/record/sink"
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/upload"
 )
-
-// FileStats is what a format writer reports about a completed file.
-type FileStats struct {
-	Duration                 time.Duration
-	VideoFrames, AudioFrames int64
-	Bytes                    int64
-}
 
 // fileWriter is one open file of one format, as the recorder drives it.
 type fileWriter interface {
 	WriteUnit(u *media.Unit) error
 	// Flush hands buffered bytes to write(2).
 	Flush() error
-	// Close finishes the content. The returned job is queued for completion.
-	Close() (*Job, error)
+	// Close finishes the content and hands its last bytes to write(2), so that a crash, or a
+	// shutdown that times out, while the job waits for the uploader loses none (§4). The
+	// returned job is queued for upload.
+	Close() (*upload.Job, error)
 	// Abort closes the file as it is on disk, for recovery (after a write error).
 	Abort()
 	// Path is the spool file (HLS: the playlist's directory).
 	Path() string
+	// Discontinuity marks where the file continues after a pause, with tracks. Only HLS marks
+	// it (§4); FLV and MP4 continue their timeline without a mark.
+	Discontinuity(tracks media.Tracks)
 }
 
 // openWriter creates the writer of a format for one file in dir.
@@ -87,13 +86,17 @@ func (x *flvFile) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
 func (x *flvFile) Flush() error                  { return x.f.Flush() }
 func (x *flvFile) Abort()                        { _ = x.f.Close() }
 func (x *flvFile) Path() string                  { return x.f.Path() }
-func (x *flvFile) Close() (*Job, error) {
+func (x *flvFile) Discontinuity(media.Tracks)    {}
+func (x *flvFile) Close() (*upload.Job, error) {
 	st, err := x.w.Close()
 	if err != nil {
 		x.f.Close()
 		return nil, fmt.Errorf("finish flv file: %w", err)
 	}
-	return &Job{Kind: JobFile, SpoolPath: x.f.Path(), sink: x.f, Stats: FileStats(st)}, nil
+	if err := x.f.Flush(); err != nil {
+		return nil, err
+	}
+	return &upload.Job{Kind: upload.JobFile, SpoolPath: x.f.Path(), Unsynced: x.f, Stats: upload.FileStats(st)}, nil
 }
 
 type mp4File struct {
@@ -108,15 +111,20 @@ func (x *mp4File) Flush() error {
 	}
 	return x.f.Flush()
 }
-func (x *mp4File) Abort()       { _ = x.f.Close() }
-func (x *mp4File) Path() string { return x.f.Path() }
-func (x *mp4File) Close() (*Job, error) {
+func (x *mp4File) Abort()                     { _ = x.f.Close() }
+func (x *mp4File) Path() string               { return x.f.Path() }
+func (x *mp4File) Discontinuity(media.Tracks) {}
+func (x *mp4File) Close() (*upload.Job, error) {
 	st, err := x.w.Close()
 	if err != nil {
 		x.f.Close()
 		return nil, fmt.Errorf("finish mp4 file: %w", err)
 	}
-	return &Job{Kind: JobFile, SpoolPath: x.f.Path(), sink: x.f, Stats: FileStats(st), finalizeMP4: true}, nil
+	if err := x.f.Flush(); err != nil {
+		return nil, err
+	}
+	return &upload.Job{Kind: upload.JobFile, SpoolPath: x.f.Path(), Unsynced: x.f, Stats: upload.FileStats(st),
+		FinalizeMP4: true}, nil
 }
 
 type hlsFile struct {
@@ -128,12 +136,13 @@ func (x *hlsFile) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
 func (x *hlsFile) Flush() error                  { return x.w.Flush() }
 func (x *hlsFile) Abort()                        { x.w.Abort() }
 func (x *hlsFile) Path() string                  { return x.dir }
-func (x *hlsFile) Close() (*Job, error) {
+func (x *hlsFile) Discontinuity(t media.Tracks)  { x.w.Discontinuity(t) }
+func (x *hlsFile) Close() (*upload.Job, error) {
 	st, err := x.w.Close()
 	if err != nil {
 		return nil, fmt.Errorf("finish hls playlist: %w", err)
 	}
-	return &Job{Kind: JobPlaylist, SpoolPath: x.dir, Slices: st.Slices, Stats: FileStats{
+	return &upload.Job{Kind: upload.JobPlaylist, SpoolPath: x.dir, Slices: st.Slices, Stats: upload.FileStats{
 		Duration: st.Duration, VideoFrames: st.VideoFrames, AudioFrames: st.AudioFrames, Bytes: st.Bytes,
 	}}, nil
 }

@@ -1,4 +1,9 @@
-package record
+// Package upload moves a recording's completed files from the spool into their buckets: the
+// Uploader syncs, finalizes, names and stores each job the recorder hands it, keeps HLS live
+// playlists current while slices are stored, retries what a bucket refuses, and recovers
+// what a crash or a failure left in the spool (§6, §8). The recorder produces jobs; this
+// package knows nothing of it beyond the spool's layout and manifest, which both share.
+package upload
 
 import (
 	"context"
@@ -38,12 +43,12 @@ type Stored struct {
 	ObjectKey string
 }
 
-// Finisher completes jobs off the recorders' goroutines: it syncs and closes spool files,
+// Uploader completes jobs off the recorders' goroutines: it syncs and closes spool files,
 // turns fragmented MP4 into regular MP4, names objects from the rule's templates and stores
 // them. Jobs of one recording are handled in order, one at a time; recordings share Workers
 // workers. A job that cannot be stored is retried with backoff while the worker moves on to
 // other recordings; its file stays in the spool. Enqueue never blocks.
-type Finisher struct {
+type Uploader struct {
 	// Storage resolves a rule's storage endpoint name.
 	Storage func(endpoint string) (ObjectStore, error)
 	// Workers is the number of jobs handled at once. Default 2.
@@ -57,6 +62,9 @@ type Finisher struct {
 	FailAfter time.Duration
 	// OnFailed is called once per recording whose job kept failing for FailAfter, or panicked.
 	OnFailed func(recordingID string, err error)
+	// Location is the time zone object names render times in (recording.time_zone) when a
+	// job's NameVars name none. Default UTC.
+	Location *time.Location
 	Logger   *slog.Logger
 	Metrics  *Metrics
 
@@ -69,90 +77,90 @@ type Finisher struct {
 	pending sync.WaitGroup
 }
 
-func (f *Finisher) init() {
-	f.once.Do(func() {
-		if f.Workers <= 0 {
-			f.Workers = 2
+func (u *Uploader) init() {
+	u.once.Do(func() {
+		if u.Workers <= 0 {
+			u.Workers = 2
 		}
-		if f.RetryMin <= 0 {
-			f.RetryMin = time.Second
+		if u.RetryMin <= 0 {
+			u.RetryMin = time.Second
 		}
-		if f.RetryMax <= 0 {
-			f.RetryMax = time.Minute
+		if u.RetryMax <= 0 {
+			u.RetryMax = time.Minute
 		}
-		if f.Logger == nil {
-			f.Logger = slog.New(slog.DiscardHandler)
+		if u.Logger == nil {
+			u.Logger = slog.New(slog.DiscardHandler)
 		}
-		if f.FailAfter <= 0 {
-			f.FailAfter = 10 * time.Minute
+		if u.FailAfter <= 0 {
+			u.FailAfter = 10 * time.Minute
 		}
-		f.slices = make(map[string]*livePlaylist)
-		f.failed = make(map[string]bool)
-		f.sched = newSchedule()
+		u.slices = make(map[string]*livePlaylist)
+		u.failed = make(map[string]bool)
+		u.sched = newSchedule()
 	})
 }
 
 // Enqueue queues a job. It never blocks, and is safe for concurrent use.
-func (f *Finisher) Enqueue(j *Job) {
-	f.init()
-	f.pending.Add(1)
+func (u *Uploader) Enqueue(j *Job) {
+	u.init()
+	u.pending.Add(1)
 	j.queuedAt, j.queuedBytes = time.Now(), j.Stats.Bytes
-	f.Metrics.backlog(1, j.queuedBytes)
-	f.sched.push(j)
+	u.Metrics.backlog(1, j.queuedBytes)
+	u.sched.push(j)
 }
 
 // Run handles jobs until ctx is cancelled. Call Drain before cancelling to finish the queue.
-func (f *Finisher) Run(ctx context.Context) error {
-	f.init()
-	for range f.Workers {
-		f.wg.Go(func() {
-			for q, j := f.sched.next(ctx); q != nil; q, j = f.sched.next(ctx) {
-				f.work(ctx, q, j)
+func (u *Uploader) Run(ctx context.Context) error {
+	u.init()
+	for range u.Workers {
+		u.wg.Go(func() {
+			for q, j := u.sched.next(ctx); q != nil; q, j = u.sched.next(ctx) {
+				u.work(ctx, q, j)
 			}
 		})
 	}
-	f.wg.Wait()
-	f.sched.stop()
+	u.wg.Wait()
+	u.sched.stop()
 	return nil
 }
 
 // work makes one attempt at q's head job: done, or back in line after its backoff.
-func (f *Finisher) work(ctx context.Context, q *recQueue, j *Job) {
+func (u *Uploader) work(ctx context.Context, q *recQueue, j *Job) {
 	if j.Kind == JobSlice {
 		// After an outage a recording's slices queue up: rewriting its live playlist for each
 		// one would double the uploads, when the last one queued rewrites it with them all.
-		j.liveLater = f.sched.followedBy(q, func(next *Job) bool {
+		j.liveLater = u.sched.followedBy(q, func(next *Job) bool {
 			return next.Format == j.Format && (next.Kind == JobSlice && next.PlaylistSeq == j.PlaylistSeq ||
 				next.Kind == JobPlaylist && next.Seq == j.PlaylistSeq)
 		})
 	}
-	err := f.attempt(ctx, j)
+	err := u.attempt(ctx, j)
 	if err == nil || errors.Is(err, errDropped) || errors.Is(err, errPanicked) {
-		f.Metrics.backlog(-1, -j.queuedBytes)
-		f.sched.done(q)
-		f.pending.Done()
+		u.Metrics.backlog(-1, -j.queuedBytes)
+		u.sched.done(q)
+		u.pending.Done()
 		return
 	}
 	now := time.Now()
 	if q.since.IsZero() {
-		q.since, q.backoff = now, f.RetryMin
+		q.since, q.backoff = now, u.RetryMin
 	}
-	f.Metrics.storeFailed()
-	f.Logger.Warn("storing file failed, will retry", "recording", j.RecordingID, "path", j.SpoolPath,
+	u.Metrics.storeFailed()
+	u.Logger.Warn("storing file failed, will retry", "recording", j.RecordingID, "path", j.SpoolPath,
 		"retry_in", q.backoff, "err", err)
-	if now.Sub(q.since) >= f.FailAfter {
-		f.reportFailed(j.RecordingID, err)
+	if now.Sub(q.since) >= u.FailAfter {
+		u.reportFailed(j.RecordingID, err)
 	}
 	wait := q.backoff
-	q.backoff = min(q.backoff*2, f.RetryMax)
-	f.sched.retryLater(q, wait)
+	q.backoff = min(q.backoff*2, u.RetryMax)
+	u.sched.retryLater(q, wait)
 }
 
 // Drain waits until every queued job was handled or ctx ends.
-func (f *Finisher) Drain(ctx context.Context) error {
-	f.init()
+func (u *Uploader) Drain(ctx context.Context) error {
+	u.init()
 	done := make(chan struct{})
-	go func() { f.pending.Wait(); close(done) }()
+	go func() { u.pending.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -167,88 +175,88 @@ var errPanicked = errors.New("panicked")
 
 // attempt runs one attempt at j. A panic is contained to the job: logged with its stack,
 // counted, and its recording reported failed.
-func (f *Finisher) attempt(ctx context.Context, j *Job) (err error) {
+func (u *Uploader) attempt(ctx context.Context, j *Job) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			f.Metrics.Panicked("uploader")
-			f.Logger.Error("panic while completing a file; the job is given up and its file stays in the spool",
+			u.Metrics.Panicked("uploader")
+			u.Logger.Error("panic while completing a file; the job is given up and its file stays in the spool",
 				"recording", j.RecordingID, "path", j.SpoolPath, "panic", p, "stack", string(debug.Stack()))
-			f.reportFailed(j.RecordingID, fmt.Errorf("internal error while storing %s: %v", filepath.Base(j.SpoolPath), p))
+			u.reportFailed(j.RecordingID, fmt.Errorf("internal error while storing %s: %v", filepath.Base(j.SpoolPath), p))
 			err = errPanicked
 		}
 	}()
 	if j.attempt == nil {
-		j.attempt = f.attemptOf(ctx, j)
+		j.attempt = u.attemptOf(ctx, j)
 	}
 	return j.attempt()
 }
 
 // attemptOf returns the attempt function of a job; it keeps what earlier attempts did.
-func (f *Finisher) attemptOf(ctx context.Context, j *Job) func() error {
+func (u *Uploader) attemptOf(ctx context.Context, j *Job) func() error {
 	switch j.Kind {
 	case JobEnd:
-		return func() error { f.end(j); return nil }
+		return func() error { u.end(j); return nil }
 	case JobRecover:
-		return f.recover(ctx, j)
+		return u.recover(ctx, j)
 	}
 	return func() error {
-		if err := f.prepare(j); err != nil {
+		if err := u.prepare(j); err != nil {
 			return err
 		}
-		return f.store(ctx, j)
+		return u.store(ctx, j)
 	}
 }
 
 // errDropped stops retrying a job whose spool file held nothing to keep.
 var errDropped = errors.New("nothing to store")
 
-func (f *Finisher) reportFailed(id string, err error) {
-	f.mu.Lock()
-	first := !f.failed[id]
-	f.failed[id] = true
-	f.mu.Unlock()
-	if first && f.OnFailed != nil {
-		f.OnFailed(id, err)
+func (u *Uploader) reportFailed(id string, err error) {
+	u.mu.Lock()
+	first := !u.failed[id]
+	u.failed[id] = true
+	u.mu.Unlock()
+	if first && u.OnFailed != nil {
+		u.OnFailed(id, err)
 	}
 }
 
 // end reports the end of a recording and removes its spool directory once nothing in it is
 // left to store (what could not be stored stays for the next start).
-func (f *Finisher) end(j *Job) {
-	f.mu.Lock()
-	delete(f.failed, j.RecordingID)
-	f.mu.Unlock()
-	if f.OnStored != nil {
-		f.OnStored(Stored{Job: j})
+func (u *Uploader) end(j *Job) {
+	u.mu.Lock()
+	delete(u.failed, j.RecordingID)
+	u.mu.Unlock()
+	if u.OnStored != nil {
+		u.OnStored(Stored{Job: j})
 	}
 	if j.SpoolPath == "" {
 		return
 	}
 	if spoolHasMedia(j.SpoolPath) {
-		f.Logger.Warn("recording ended with files left in the spool", "recording", j.RecordingID, "dir", j.SpoolPath)
+		u.Logger.Warn("recording ended with files left in the spool", "recording", j.RecordingID, "dir", j.SpoolPath)
 		return
 	}
 	if err := os.RemoveAll(j.SpoolPath); err != nil {
-		f.Logger.Warn("removing recording spool dir", "dir", j.SpoolPath, "err", err)
+		u.Logger.Warn("removing recording spool dir", "dir", j.SpoolPath, "err", err)
 	}
 }
 
 // prepare makes a completed file durable in the spool and in its final form.
-func (f *Finisher) prepare(j *Job) error {
-	if j.sink != nil {
-		err := errors.Join(j.sink.Sync(), j.sink.Close())
-		j.sink = nil
+func (u *Uploader) prepare(j *Job) error {
+	if j.Unsynced != nil {
+		err := errors.Join(j.Unsynced.Sync(), j.Unsynced.Close())
+		j.Unsynced = nil
 		if err != nil {
 			return err
 		}
 	}
-	if j.finalizeMP4 {
+	if j.FinalizeMP4 {
 		// The fragmented file stays until the regular one is stored: a crash before that
 		// finalizes it again at the next start.
 		dst := strings.TrimSuffix(j.SpoolPath, filepath.Ext(j.SpoolPath)) + ".mp4"
 		st, err := mp4.Finalize(j.SpoolPath, dst)
 		if errors.Is(err, mp4.ErrNothingToRecover) {
-			f.Logger.Warn("dropping an MP4 file without a complete fragment", "path", j.SpoolPath)
+			u.Logger.Warn("dropping an MP4 file without a complete fragment", "path", j.SpoolPath)
 			os.Remove(j.SpoolPath)
 			return errDropped
 		}
@@ -257,50 +265,59 @@ func (f *Finisher) prepare(j *Job) error {
 		}
 		if j.recovered {
 			j.setStats(FileStats(st))
-			f.Metrics.fileRecovered()
+			u.Metrics.fileRecovered()
 		}
 		j.fragmented, j.SpoolPath = j.SpoolPath, dst
-		j.finalizeMP4 = false
+		j.FinalizeMP4 = false
 	}
 	return nil
 }
 
-func (f *Finisher) store(ctx context.Context, j *Job) error {
-	st, err := f.Storage(j.Storage.Endpoint)
+func (u *Uploader) store(ctx context.Context, j *Job) error {
+	st, err := u.Storage(j.Storage.Endpoint)
 	if err != nil {
 		return err
 	}
 	var key string
 	switch j.Kind {
 	case JobFile:
-		key, err = st.Put(ctx, j.Storage.Bucket, f.objectKey(j, j.Config.ObjectTemplate, Extension(string(j.Format))), j.SpoolPath)
+		key, err = st.Put(ctx, j.Storage.Bucket, u.objectKey(j, j.Config.ObjectTemplate, Extension(string(j.Format))), j.SpoolPath)
 		if err == nil && j.fragmented != "" {
 			if rerr := os.Remove(j.fragmented); rerr != nil {
-				f.Logger.Warn("removing stored fragmented mp4", "path", j.fragmented, "err", rerr)
+				u.Logger.Warn("removing stored fragmented mp4", "path", j.fragmented, "err", rerr)
 			}
 		}
 	case JobSlice:
-		key, err = f.putSlice(ctx, st, j)
+		key, err = u.putSlice(ctx, st, j)
 		if err == nil {
-			f.sliceStored(ctx, st, j, key)
+			u.sliceStored(ctx, st, j, key)
 		}
 	case JobPlaylist:
-		key, err = f.storePlaylist(ctx, st, j)
+		key, err = u.storePlaylist(ctx, st, j)
 	}
 	if err != nil {
 		return fmt.Errorf("store %s: %w", j.SpoolPath, err)
 	}
-	f.Logger.Info("file stored", "recording", j.RecordingID, "format", j.Format, "kind", j.Kind,
+	u.Logger.Info("file stored", "recording", j.RecordingID, "format", j.Format, "kind", j.Kind,
 		"bucket", j.Storage.Bucket, "key", key)
-	f.Metrics.stored(j.queuedAt)
-	if f.OnStored != nil {
-		f.OnStored(Stored{Job: j, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
+	u.Metrics.stored(j.queuedAt)
+	if u.OnStored != nil {
+		u.OnStored(Stored{Job: j, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
 	}
 	return nil
 }
 
-func (f *Finisher) objectKey(j *Job, tmpl, ext string) string {
-	return objectKey(j.Storage, tmpl, j.Vars, ext)
+// objectKey names j's object from template tmpl.
+func (u *Uploader) objectKey(j *Job, tmpl, ext string) string {
+	return u.key(j.Storage, tmpl, j.Vars, ext)
+}
+
+// key names an object, rendering times in the Uploader's time zone.
+func (u *Uploader) key(st recording.Storage, tmpl string, v NameVars, ext string) string {
+	if v.Location == nil {
+		v.Location = u.Location
+	}
+	return objectKey(st, tmpl, v, ext)
 }
 
 func objectKey(st recording.Storage, tmpl string, v NameVars, ext string) string {

@@ -1,4 +1,4 @@
-package app
+package events
 
 import (
 	"context"
@@ -45,12 +45,15 @@ type pendingWrite struct {
 	since  time.Time
 }
 
+// storeTimeout bounds one retry of a kept change.
+const storeTimeout = 10 * time.Second
+
 func newWriter(st interface {
 	Apply(ctx context.Context, c store.Change) error
-}, reserve *diskspace.Reserve, dataDir string, retryMin, retryMax time.Duration, log *slog.Logger,
+}, reserve *diskspace.Reserve, dataDir string, retryMin, retryMax time.Duration, notify func(), log *slog.Logger,
 ) *writer {
-	return &writer{store: st, reserve: reserve, dataDir: dataDir, retryMin: retryMin, retryMax: retryMax, log: log,
-		backlog: map[string][]pendingWrite{}, wake: make(chan struct{}, 1)}
+	return &writer{store: st, reserve: reserve, dataDir: dataDir, retryMin: retryMin, retryMax: retryMax,
+		notify: notify, log: log, backlog: map[string][]pendingWrite{}, wake: make(chan struct{}, 1)}
 }
 
 // transient tells whether a failed write may succeed later: a conflict or a missing row will
@@ -147,7 +150,7 @@ func (w *writer) flush(ctx context.Context) bool {
 	defer w.mu.Unlock()
 	for id, ps := range w.backlog {
 		for len(ps) > 0 {
-			actx, cancel := context.WithTimeout(ctx, dbTimeout)
+			actx, cancel := context.WithTimeout(ctx, storeTimeout)
 			err := w.applyNow(actx, ps[0].change, ps[0].notify)
 			cancel()
 			if err != nil && transient(err) {

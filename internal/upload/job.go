@@ -1,14 +1,27 @@
-package record
+package upload
 
 import (
 	"time"
 
 	"github.com/liverec/liverec/internal/record/hls"
-	"github.com/liverec/liverec/internal/record/sink"
 	"github.com/liverec/liverec/internal/recording"
 )
 
-// JobKind says what a completion job stores.
+// FileStats is what a format writer reports about a completed file.
+type FileStats struct {
+	Duration                 time.Duration
+	VideoFrames, AudioFrames int64
+	Bytes                    int64
+}
+
+// SpoolFile is a completed file still open in the spool: the Uploader syncs and closes it off
+// the recorder's goroutine.
+type SpoolFile interface {
+	Sync() error
+	Close() error
+}
+
+// JobKind says what a job stores.
 type JobKind uint8
 
 // Job kinds.
@@ -22,12 +35,13 @@ const (
 	// JobEnd marks the end of a recording: every job of the recording was queued before it.
 	JobEnd
 	// JobRecover is a file (HLS: a playlist directory) left in the spool by a crash or a
-	// failure: the Finisher recovers what was written, then stores it like a completed file.
+	// failure: the Uploader recovers what was written, then stores it like a completed file.
 	JobRecover
 )
 
 // Job is a completed piece of a recording on its way from the spool to its bucket. The
-// recorder fills it and hands it to the Finisher; from then on only the Finisher touches it.
+// recorder (or crash recovery) fills it and hands it to the Uploader; from then on only the
+// Uploader touches it.
 type Job struct {
 	Kind        JobKind
 	RecordingID string
@@ -51,15 +65,17 @@ type Job struct {
 	Err error
 	// Recovered is, for JobEnd, set when a restart ends a recording a crash interrupted.
 	Recovered bool
+	// Unsynced, when set, is the completed file, still open: the Uploader syncs and closes it.
+	Unsynced SpoolFile
+	// FinalizeMP4: the file is fragmented MP4, turned into a regular MP4 before it is stored.
+	FinalizeMP4 bool
 
-	sink        *sink.File   // still open: the Finisher syncs and closes it off the recorder's goroutine
-	attempt     func() error // the Finisher's attempt at the job; it keeps what earlier ones did
+	attempt     func() error // the Uploader's attempt at the job; it keeps what earlier ones did
 	liveLater   bool         // a slice followed in the queue by its playlist's next job: no live rewrite
-	finalizeMP4 bool
-	fragmented  string    // the fragmented MP4 a stored regular one was made from
-	recovered   bool      // the stats come from recovery, not from the writer
-	queuedAt    time.Time // when the job was queued, for the upload lag
-	queuedBytes int64     // what it added to the backlog
+	fragmented  string       // the fragmented MP4 a stored regular one was made from
+	recovered   bool         // the stats come from recovery, not from the writer
+	queuedAt    time.Time    // when the job was queued, for the upload lag
+	queuedBytes int64        // what it added to the backlog
 }
 
 // setStats sets recovered stats and the end times that follow from them.

@@ -1,4 +1,4 @@
-package record
+package upload
 
 import (
 	"bytes"
@@ -135,7 +135,7 @@ func FuzzObjectKey(f *testing.F) {
 			return
 		}
 		st := time.Unix(start, 0)
-		v := NameVars{Domain: k.Domain, App: k.App, Stream: k.Stream, Format: "hls", RecordType: recordType(r.Mode),
+		v := NameVars{Domain: k.Domain, App: k.App, Stream: k.Stream, Format: "hls", RecordType: RecordType(r.Mode),
 			Sequence: seq, Start: st, End: st.Add(time.Duration(dur) * time.Second)}
 		for _, end := range []time.Time{v.End, {}} { // {}: the live playlist
 			v.End = end

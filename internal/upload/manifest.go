@@ -1,4 +1,4 @@
-package record
+package upload
 
 import (
 	"encoding/json"
@@ -30,14 +30,14 @@ type Manifest struct {
 	Start       time.Time      `json:"start"`
 }
 
-// writeManifest writes the recording's manifest into its spool directory (temp file and
-// rename, so a crash leaves the old one or the new one).
-func (r *Recorder) writeManifest() error {
-	b, err := json.Marshal(Manifest{RecordingID: r.RecordingID, Key: r.Key, Rule: r.Rule, Start: r.StartWall})
+// WriteManifest writes a recording's manifest into its spool directory, spoolDir/RecordingID,
+// creating it (temp file and rename, so a crash leaves the old one or the new one).
+func WriteManifest(spoolDir string, m Manifest) error {
+	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode recording manifest: %w", err)
 	}
-	dir := r.dir()
+	dir := filepath.Join(spoolDir, m.RecordingID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create recording spool dir: %w", err)
 	}
@@ -119,7 +119,7 @@ func RecoveryJobs(spoolDir string, m Manifest) ([]*Job, error) {
 		sort.Slice(fs, func(i, j int) bool { return fs[i].seq < fs[j].seq })
 		for _, x := range fs {
 			v := NameVars{Domain: m.Key.Domain, App: m.Key.App, Stream: m.Key.Stream, Format: string(fc.Format),
-				RecordType: recordType(m.Rule.Mode), Sequence: x.seq, Start: x.start, End: x.start}
+				RecordType: RecordType(m.Rule.Mode), Sequence: x.seq, Start: x.start, End: x.start}
 			jobs = append(jobs, &Job{Kind: JobRecover, RecordingID: m.RecordingID, Format: fc.Format, Seq: x.seq,
 				SpoolPath: x.path, Start: x.start, Config: fc, Storage: m.Rule.Storage, Vars: v})
 		}
@@ -127,7 +127,13 @@ func RecoveryJobs(spoolDir string, m Manifest) ([]*Job, error) {
 	return jobs, nil
 }
 
-// parseSpoolName reads back spoolName ("<seq>_<start unix ms>", with any extension).
+// SpoolName names a file (HLS: a playlist directory) in the spool by its sequence number and
+// start, which crash recovery reads back (parseSpoolName).
+func SpoolName(seq int, start time.Time) string {
+	return strconv.Itoa(seq) + "_" + strconv.FormatInt(start.UnixMilli(), 10)
+}
+
+// parseSpoolName reads back SpoolName ("<seq>_<start unix ms>", with any extension).
 func parseSpoolName(name string) (int, time.Time, bool) {
 	name = strings.TrimSuffix(name, filepath.Ext(name))
 	a, b, ok := strings.Cut(name, "_")

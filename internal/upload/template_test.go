@@ -1,4 +1,4 @@
-package record
+package upload
 
 import (
 	"testing"
@@ -29,4 +29,7 @@ func TestRenderName(t *testing.T) {
 	v.End = end
 	v.Location = time.FixedZone("CST", 8*3600)
 	require.Equal(t, "2026-11-21-17:05:07", RenderName("{StartTime}", v))
+	// A zone moves the times it renders, not the instants: Unix timestamps stay.
+	require.Equal(t, "2026-11-21-17-05-07_2026-11-21-17-15-07/1795251907_1795252507",
+		RenderName("{file_start_time}_{EscapedEndTime}/{UnixTimestamp}_{file_end_time_unix}", v))
 }

@@ -1,4 +1,4 @@
-package record
+package upload
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/liverec/liverec/internal/record/hls"
 )
 
-// livePlaylist is what the Finisher knows of a playlist while its slices are stored one by one.
+// livePlaylist is what the Uploader knows of a playlist while its slices are stored one by one.
 type livePlaylist struct {
 	keys   []string
 	slices []hls.Slice
@@ -32,58 +32,58 @@ func liveVars(v NameVars) NameVars {
 // the bucket always holds a playable playlist referencing only stored slices (§8). A failed
 // rewrite is logged: the next slice rewrites it again. A slice whose playlist's next job is
 // already queued leaves the rewrite to that job.
-func (f *Finisher) sliceStored(ctx context.Context, st ObjectStore, j *Job, key string) {
+func (u *Uploader) sliceStored(ctx context.Context, st ObjectStore, j *Job, key string) {
 	id := playlistID(j.RecordingID, j.Format, j.PlaylistSeq)
-	f.mu.Lock()
-	lp := f.slices[id]
+	u.mu.Lock()
+	lp := u.slices[id]
 	if lp == nil {
 		lp = &livePlaylist{}
-		f.slices[id] = lp
+		u.slices[id] = lp
 	}
 	lp.keys = append(lp.keys, key)
 	lp.slices = append(lp.slices, j.Slice)
 	if j.liveLater {
-		f.mu.Unlock()
+		u.mu.Unlock()
 		return
 	}
 	keys, slices := append([]string(nil), lp.keys...), append([]hls.Slice(nil), lp.slices...)
-	f.mu.Unlock()
-	liveKey := objectKey(j.Storage, j.Config.ObjectTemplate, liveVars(j.PlaylistVars), ".m3u8")
+	u.mu.Unlock()
+	liveKey := u.key(j.Storage, j.Config.ObjectTemplate, liveVars(j.PlaylistVars), ".m3u8")
 	uris, err := relativeURIs(liveKey, keys)
 	if err == nil {
 		err = st.Replace(ctx, j.Storage.Bucket, liveKey, hls.Playlist(slices, uris, false))
 	}
 	if err != nil {
-		f.Logger.Warn("updating the live playlist failed", "key", liveKey, "err", err)
+		u.Logger.Warn("updating the live playlist failed", "key", liveKey, "err", err)
 	}
 }
 
-func (f *Finisher) storePlaylist(ctx context.Context, st ObjectStore, j *Job) (string, error) {
+func (u *Uploader) storePlaylist(ctx context.Context, st ObjectStore, j *Job) (string, error) {
 	id := playlistID(j.RecordingID, j.Format, j.Seq)
-	f.mu.Lock()
+	u.mu.Lock()
 	var keys []string
-	if lp := f.slices[id]; lp != nil {
+	if lp := u.slices[id]; lp != nil {
 		keys = lp.keys
 	}
-	f.mu.Unlock()
+	u.mu.Unlock()
 	if len(keys) != len(j.Slices) {
 		return "", fmt.Errorf("playlist has %d slices but %d were stored", len(j.Slices), len(keys))
 	}
-	stored, err := f.putPlaylist(ctx, st, j, keys)
+	stored, err := u.putPlaylist(ctx, st, j, keys)
 	if err != nil {
 		return "", err
 	}
-	f.mu.Lock()
-	delete(f.slices, id)
-	f.mu.Unlock()
+	u.mu.Lock()
+	delete(u.slices, id)
+	u.mu.Unlock()
 	return stored, nil
 }
 
 // putPlaylist stores the final playlist over the stored slice keys, removes the provisional
 // live playlist and the playlist's spool directory.
-func (f *Finisher) putPlaylist(ctx context.Context, st ObjectStore, j *Job, keys []string) (string, error) {
-	key := f.objectKey(j, j.Config.ObjectTemplate, ".m3u8")
-	liveKey := objectKey(j.Storage, j.Config.ObjectTemplate, liveVars(j.Vars), ".m3u8")
+func (u *Uploader) putPlaylist(ctx context.Context, st ObjectStore, j *Job, keys []string) (string, error) {
+	key := u.objectKey(j, j.Config.ObjectTemplate, ".m3u8")
+	liveKey := u.key(j.Storage, j.Config.ObjectTemplate, liveVars(j.Vars), ".m3u8")
 	uris, err := relativeURIs(key, keys)
 	if err != nil {
 		return "", err
@@ -97,7 +97,7 @@ func (f *Finisher) putPlaylist(ctx context.Context, st ObjectStore, j *Job, keys
 		stored, err = st.PutBytes(ctx, j.Storage.Bucket, key, body)
 		if err == nil {
 			if derr := st.Delete(ctx, j.Storage.Bucket, liveKey); derr != nil {
-				f.Logger.Warn("removing the live playlist failed", "key", liveKey, "err", derr)
+				u.Logger.Warn("removing the live playlist failed", "key", liveKey, "err", derr)
 			}
 		}
 	}

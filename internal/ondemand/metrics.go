@@ -1,4 +1,4 @@
-package app
+package ondemand
 
 import (
 	"time"
@@ -6,14 +6,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// ondemandMetrics count on-demand decisions (§13: decision latency and failures).
-type ondemandMetrics struct {
+// Metrics count on-demand decisions (§13: decision latency and failures). A nil *Metrics
+// records nothing.
+type Metrics struct {
 	latency  prometheus.Histogram
 	failures prometheus.Counter
 }
 
-func newOndemandMetrics(reg prometheus.Registerer) *ondemandMetrics {
-	m := &ondemandMetrics{
+// NewMetrics registers the decision metrics.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "liverec_ondemand_decision_seconds",
 			Help: "Latency of on-demand decisions, callback server included.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "liverec_ondemand_failures_total",
@@ -23,5 +25,14 @@ func newOndemandMetrics(reg prometheus.Registerer) *ondemandMetrics {
 	return m
 }
 
-func (a *App) ondemandLatency(d time.Duration) { a.odMet.latency.Observe(d.Seconds()) }
-func (a *App) ondemandFailed()                 { a.odMet.failures.Inc() }
+func (m *Metrics) observe(d time.Duration) {
+	if m != nil {
+		m.latency.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) failed() {
+	if m != nil {
+		m.failures.Inc()
+	}
+}

@@ -1,4 +1,4 @@
-package record
+package upload
 
 import (
 	"context"
@@ -52,16 +52,16 @@ func (s flakyStore) Delete(ctx context.Context, bucket, key string) error {
 	return s.next.Delete(ctx, bucket, key)
 }
 
-// TestFinisherReportsFailureAndStoresLater: a store error that lasts FailAfter reports the
+// TestUploaderReportsFailureAndStoresLater: a store error that lasts FailAfter reports the
 // recording failed once; the file stays in the spool, the attempts go on, and it is stored
 // when the bucket recovers (§6).
-func TestFinisherReportsFailureAndStoresLater(t *testing.T) {
+func TestUploaderReportsFailureAndStoresLater(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
 	root := t.TempDir()
 	failed := make(chan error, 4)
 	stored := make(chan Stored, 4)
-	f := &Finisher{
+	f := &Uploader{
 		Storage:   func(string) (ObjectStore, error) { return flakyStore{&down, &blob.Local{Root: root}}, nil },
 		RetryMin:  5 * time.Millisecond,
 		RetryMax:  20 * time.Millisecond,
@@ -118,14 +118,14 @@ func endpointStores(root string) func(string) (ObjectStore, error) {
 	}
 }
 
-// TestFinisherOutageHoldsOnlyItsOwnJobs is defect 6 of the hardening issue: jobs for an endpoint
+// TestUploaderOutageHoldsOnlyItsOwnJobs is defect 6 of the hardening issue: jobs for an endpoint
 // that keeps failing must neither block Enqueue (the recorders call it on their goroutines) nor
 // hold up other recordings' jobs, even with a single worker.
-func TestFinisherOutageHoldsOnlyItsOwnJobs(t *testing.T) {
+func TestUploaderOutageHoldsOnlyItsOwnJobs(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	stored := make(chan Stored, 16)
-	f := &Finisher{Storage: endpointStores(root), Workers: 1, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond,
+	f := &Uploader{Storage: endpointStores(root), Workers: 1, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond,
 		OnStored: func(s Stored) {
 			if s.Job.Kind == JobFile {
 				stored <- s
@@ -172,4 +172,40 @@ func TestFinisherOutageHoldsOnlyItsOwnJobs(t *testing.T) {
 		t.Fatal("a healthy endpoint's job waited behind the failing one")
 	}
 	require.FileExists(t, jobs[0].SpoolPath, "the failing endpoint's files stay in the spool")
+}
+
+// TestUploaderNamesInItsTimeZone: recording.time_zone reaches the names: {StartTime}-style
+// variables render in the Uploader's Location, {UnixTimestamp} stays the same instant, and
+// without a Location names are in UTC as before.
+func TestUploaderNamesInItsTimeZone(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 21, 20, 5, 7, 0, time.UTC)
+	for _, tc := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{nil, "2026-11-21-20:05:07/2026-11-21-20-05-07_2026-11-21-20-15-07/1795291507.flv"},
+		{time.UTC, "2026-11-21-20:05:07/2026-11-21-20-05-07_2026-11-21-20-15-07/1795291507.flv"},
+		{time.FixedZone("CST", 8*3600), "2026-11-22-04:05:07/2026-11-22-04-05-07_2026-11-22-04-15-07/1795291507.flv"},
+		{time.FixedZone("BRT", -3*3600), "2026-11-21-17:05:07/2026-11-21-17-05-07_2026-11-21-17-15-07/1795291507.flv"},
+	} {
+		root := t.TempDir()
+		stored := make(chan Stored, 1)
+		u := &Uploader{Storage: func(string) (ObjectStore, error) { return &blob.Local{Root: root}, nil }, Location: tc.loc,
+			OnStored: func(s Stored) { stored <- s }}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { u.Run(ctx); close(done) }()
+		p := filepath.Join(t.TempDir(), "0_0.flv")
+		require.NoError(t, os.WriteFile(p, []byte("recorded"), 0o644))
+		u.Enqueue(&Job{Kind: JobFile, RecordingID: "rec_z", Format: recording.FormatFLV, SpoolPath: p,
+			Config:  recording.FormatConfig{ObjectTemplate: "{StartTime}/{EscapedStartTime}_{EscapedEndTime}/{UnixTimestamp}"},
+			Storage: recording.Storage{Endpoint: "e", Bucket: "b"},
+			Vars:    NameVars{Format: "flv", Start: start, End: start.Add(10 * time.Minute)}})
+		s := <-stored
+		cancel()
+		<-done
+		require.Equal(t, tc.want, s.ObjectKey, tc.loc)
+		require.FileExists(t, filepath.Join(root, "b", tc.want))
+	}
 }

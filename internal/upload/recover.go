@@ -1,4 +1,4 @@
-package record
+package upload
 
 import (
 	"bufio"
@@ -26,8 +26,8 @@ const sliceJournal = "stored"
 const maxJournalLine = 4096
 
 // putSlice stores a completed slice and notes it in the playlist's journal.
-func (f *Finisher) putSlice(ctx context.Context, st ObjectStore, j *Job) (string, error) {
-	key, err := st.Put(ctx, j.Storage.Bucket, f.objectKey(j, j.Config.SliceTemplate, ".ts"), j.SpoolPath)
+func (u *Uploader) putSlice(ctx context.Context, st ObjectStore, j *Job) (string, error) {
+	key, err := st.Put(ctx, j.Storage.Bucket, u.objectKey(j, j.Config.SliceTemplate, ".ts"), j.SpoolPath)
 	if err != nil {
 		return "", err
 	}
@@ -38,7 +38,7 @@ func (f *Finisher) putSlice(ctx context.Context, st ObjectStore, j *Job) (string
 		err = errors.Join(err, jf.Close())
 	}
 	if err != nil {
-		f.Logger.Warn("noting a stored slice in the spool journal failed", "key", key, "err", err)
+		u.Logger.Warn("noting a stored slice in the spool journal failed", "key", key, "err", err)
 	}
 	return key, nil
 }
@@ -111,7 +111,7 @@ func parseJournalLine(line string) (int, journalEntry, bool) {
 
 // recover returns the attempt that recovers a file a crash or failure left in the spool, then
 // stores it and reports it like any completed file (§6).
-func (f *Finisher) recover(ctx context.Context, j *Job) func() error {
+func (u *Uploader) recover(ctx context.Context, j *Job) func() error {
 	j.recovered = true
 	switch filepath.Ext(j.SpoolPath) {
 	case ".flv":
@@ -120,7 +120,7 @@ func (f *Finisher) recover(ctx context.Context, j *Job) func() error {
 			if !done {
 				st, err := flv.Recover(j.SpoolPath)
 				if errors.Is(err, flv.ErrNothingToRecover) {
-					f.Logger.Warn("dropping an FLV file without a complete frame", "path", j.SpoolPath)
+					u.Logger.Warn("dropping an FLV file without a complete frame", "path", j.SpoolPath)
 					os.Remove(j.SpoolPath)
 					return errDropped
 				}
@@ -129,26 +129,26 @@ func (f *Finisher) recover(ctx context.Context, j *Job) func() error {
 				}
 				j.setStats(FileStats(st))
 				j.Kind, done = JobFile, true
-				f.Metrics.fileRecovered()
+				u.Metrics.fileRecovered()
 			}
-			return f.store(ctx, j)
+			return u.store(ctx, j)
 		}
 	case ".fmp4":
-		j.Kind, j.finalizeMP4 = JobFile, true
+		j.Kind, j.FinalizeMP4 = JobFile, true
 		return func() error {
-			if err := f.prepare(j); err != nil {
+			if err := u.prepare(j); err != nil {
 				return err
 			}
-			return f.store(ctx, j)
+			return u.store(ctx, j)
 		}
 	}
-	return f.recoverPlaylist(ctx, j)
+	return u.recoverPlaylist(ctx, j)
 }
 
 // recoverPlaylist returns the attempt that closes an HLS playlist over its complete slices plus
 // the partial one cut to its last complete frame, stores the slices not stored yet and then the
 // final playlist.
-func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) func() error {
+func (u *Uploader) recoverPlaylist(ctx context.Context, j *Job) func() error {
 	dir := j.SpoolPath
 	var slices []hls.Slice
 	keys := map[int]string{}
@@ -156,7 +156,7 @@ func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) func() error {
 	return func() error {
 		if !listed {
 			var err error
-			if slices, err = recoverSlices(dir, f.Logger.Warn); err != nil {
+			if slices, err = recoverSlices(dir, u.Logger.Warn); err != nil {
 				return err
 			}
 			listed = true
@@ -165,7 +165,7 @@ func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) func() error {
 			os.RemoveAll(dir)
 			return errDropped
 		}
-		st, err := f.Storage(j.Storage.Endpoint)
+		st, err := u.Storage(j.Storage.Endpoint)
 		if err != nil {
 			return err
 		}
@@ -182,8 +182,8 @@ func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) func() error {
 			if _, err := os.Stat(s.Path); err != nil {
 				// Stored just before the crash, before the journal noted it: its key is the
 				// rendered one (unless that collided).
-				keys[s.Seq] = f.objectKey(f.sliceJob(j, s), j.Config.SliceTemplate, ".ts")
-				f.Logger.Warn("slice gone from the spool and not in its journal; assuming its rendered key",
+				keys[s.Seq] = u.objectKey(u.sliceJob(j, s), j.Config.SliceTemplate, ".ts")
+				u.Logger.Warn("slice gone from the spool and not in its journal; assuming its rendered key",
 					"path", s.Path, "key", keys[s.Seq])
 				continue
 			}
@@ -193,7 +193,7 @@ func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) func() error {
 					slices[i], s = full, full
 				}
 			}
-			key, err := f.putSlice(ctx, st, f.sliceJob(j, s))
+			key, err := u.putSlice(ctx, st, u.sliceJob(j, s))
 			if err != nil {
 				return fmt.Errorf("store recovered slice %s: %w", s.Path, err)
 			}
@@ -211,21 +211,21 @@ func (f *Finisher) recoverPlaylist(ctx context.Context, j *Job) func() error {
 			total.AudioFrames += s.AudioFrames
 		}
 		pj.setStats(total)
-		key, err := f.putPlaylist(ctx, st, pj, ordered)
+		key, err := u.putPlaylist(ctx, st, pj, ordered)
 		if err != nil {
 			return fmt.Errorf("store recovered playlist: %w", err)
 		}
-		f.Metrics.fileRecovered()
-		f.Logger.Info("recovered playlist stored", "recording", j.RecordingID, "key", key, "slices", len(slices))
-		if f.OnStored != nil {
-			f.OnStored(Stored{Job: pj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
+		u.Metrics.fileRecovered()
+		u.Logger.Info("recovered playlist stored", "recording", j.RecordingID, "key", key, "slices", len(slices))
+		if u.OnStored != nil {
+			u.OnStored(Stored{Job: pj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
 		}
 		return nil
 	}
 }
 
 // sliceJob describes slice s of the playlist job j for storing.
-func (f *Finisher) sliceJob(j *Job, s hls.Slice) *Job {
+func (u *Uploader) sliceJob(j *Job, s hls.Slice) *Job {
 	start := j.Start.Add(s.Start)
 	v := j.Vars
 	v.Sequence, v.Start, v.End = s.Seq, start, start.Add(s.Duration)

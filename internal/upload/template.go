@@ -1,9 +1,11 @@
-package record
+package upload
 
 import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/liverec/liverec/internal/recording"
 )
 
 // NameVars are the values object-name templates draw from (§8). Both the Alibaba and the
@@ -107,4 +109,17 @@ func Extension(format string) string {
 		return ".ts"
 	}
 	return "." + format
+}
+
+// RecordType is Huawei's record_type of a recording in mode m.
+func RecordType(m recording.Mode) string {
+	switch m {
+	case recording.ModeManual:
+		return "COMMAND_RECORD"
+	case recording.ModePlan:
+		return "PLAN_RECORD"
+	case recording.ModeOnDemandHTTP, recording.ModeOnDemandParam:
+		return "ON_DEMAND_RECORD"
+	}
+	return "CONTINUOUS_RECORD"
 }

@@ -1,4 +1,4 @@
-package record
+package upload
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// schedule orders the Finisher's jobs: each recording's jobs run one at a time in the order
+// schedule orders the Uploader's jobs: each recording's jobs run one at a time in the order
 // they were queued (slices before their playlist, files before the end), recordings take turns,
 // and a recording whose head job failed waits out its backoff off the workers. So a failing
 // endpoint holds only its own recordings' jobs, and Enqueue never blocks: the queue lives in

@@ -1,0 +1,40 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/liverec/liverec/internal/record"
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/stream"
+)
+
+// recorderReporter is the record.Reporter of one recording: it hands the recorder's question
+// and reports to the app's resolve and events.
+type recorderReporter struct {
+	a   *App
+	p   *stream.Publication
+	id  string
+	log *slog.Logger
+	r   *record.Recorder // the recorder it reports for, set once it exists
+}
+
+func (x *recorderReporter) Resolve(info record.StreamInfo) (*recording.Rule, error) {
+	return x.a.resolve(x.p, x.id, info, x.log)
+}
+
+func (x *recorderReporter) FileStarted(f record.FileStarted) { x.a.fileStarted(x.id, f) }
+func (x *recorderReporter) Paused()                          { x.a.paused(x.id) }
+func (x *recorderReporter) Resumed()                         { x.a.resumed(x.id) }
+func (x *recorderReporter) Failed(err error)                 { x.a.recordingFailed(x.id, err) }
+
+// Ended forgets the stopped recorder. The recording's end is written when its end job has
+// passed the uploader (App.stored).
+func (x *recorderReporter) Ended(error) {
+	a, k := x.a, x.p.Req.Key
+	a.liveMu.Lock()
+	if a.byKey[k] == x.r {
+		delete(a.byKey, k)
+	}
+	a.liveMu.Unlock()
+	a.recorders.Done()
+}

@@ -1,0 +1,200 @@
+package events
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/liverec/liverec/internal/media"
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+)
+
+// FileStart describes a file (or HLS playlist) that started.
+type FileStart struct {
+	Format recording.Format
+	Start  time.Time
+	// Tracks give the video size of this file's and the recording's later file events; without
+	// video the size of the previous file stays.
+	Tracks media.Tracks
+}
+
+// StoredFile is a file (or HLS playlist) durable in its bucket.
+type StoredFile struct {
+	RecordingID                 string
+	Format                      recording.Format
+	Endpoint, Bucket, ObjectKey string
+	Start, End                  time.Time
+	Duration                    time.Duration
+	Bytes                       int64
+	VideoFrames, AudioFrames    int64
+}
+
+// recoveredReason explains the end of a recording a crash interrupted.
+const recoveredReason = "liverec restarted after an unclean stop; the recording was ended and its files recovered from the spool"
+
+// Started writes the recording with its record_started event; its later changes are logged
+// to log.
+func (e *Emitter) Started(ctx context.Context, rec *recording.Recording, log *slog.Logger) error {
+	l := &live{rec: rec, log: log}
+	e.mu.Lock()
+	e.live[rec.ID] = l
+	e.mu.Unlock()
+	return e.write(ctx, l, recording.EventRecordStarted, recording.EventData{},
+		store.Change{RecordingInsert: rec})
+}
+
+// NotRecorded writes a recording that was decided against; when the decision failed, with an
+// ondemand_failed event (§5: visible through the API).
+func (e *Emitter) NotRecorded(ctx context.Context, rec *recording.Recording, decisionFailed bool, log *slog.Logger) error {
+	if !decisionFailed {
+		return e.w.apply(ctx, rec.ID, store.Change{RecordingInsert: rec}, false, "not recorded")
+	}
+	l := &live{rec: rec, log: log}
+	return e.write(ctx, l, recording.EventOnDemandFailed, recording.EventData{Reason: rec.Reason},
+		store.Change{RecordingInsert: rec})
+}
+
+// Adopt takes over a recording a previous run left unfinished, for crash recovery: its
+// recovered files and its end are written like those of a live one.
+func (e *Emitter) Adopt(rec *recording.Recording, log *slog.Logger) {
+	final := rec.State != recording.RecordingActive && rec.State != recording.RecordingPaused
+	e.mu.Lock()
+	e.live[rec.ID] = &live{rec: rec, log: log, final: final}
+	e.mu.Unlock()
+}
+
+// FileStarted writes a file_started event.
+func (e *Emitter) FileStarted(ctx context.Context, id string, f FileStart) {
+	l := e.get(id)
+	if l == nil {
+		return
+	}
+	start := f.Start
+	data := recording.EventData{Format: f.Format, StartTime: &start}
+	if v := f.Tracks.Video; v != nil {
+		data.Width, data.Height = v.Width, v.Height
+		l.mu.Lock()
+		l.width, l.height = v.Width, v.Height
+		l.mu.Unlock()
+	}
+	if err := e.write(ctx, l, recording.EventFileStarted, data, store.Change{}); err != nil {
+		l.log.Error("file started event", "err", err)
+	}
+}
+
+// FileStored writes a stored file (or playlist) with its file_completed event.
+func (e *Emitter) FileStored(ctx context.Context, s StoredFile) {
+	l := e.get(s.RecordingID)
+	if l == nil {
+		return
+	}
+	start, end := s.Start, s.End
+	f := &recording.File{ID: store.NewID(store.FilePrefix), RecordingID: s.RecordingID, Format: s.Format,
+		State: recording.FileStored, Endpoint: s.Endpoint, Bucket: s.Bucket, ObjectKey: s.ObjectKey,
+		StartedAt: start, EndedAt: &end, Duration: s.Duration, Bytes: s.Bytes,
+		VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames}
+	l.mu.Lock()
+	w, h := l.width, l.height
+	l.mu.Unlock()
+	data := recording.EventData{FileID: f.ID, Format: s.Format, Endpoint: s.Endpoint, Bucket: s.Bucket,
+		ObjectKey: s.ObjectKey, Bytes: s.Bytes, Duration: s.Duration, StartTime: &start,
+		EndTime: &end, Width: w, Height: h}
+	if e.downloadURL != nil {
+		data.DownloadURL = e.downloadURL(ctx, s.Endpoint, s.Bucket, s.ObjectKey)
+	}
+	if err := e.write(ctx, l, recording.EventFileCompleted, data, store.Change{FileInsert: f}); err != nil {
+		l.log.Error("file completed event", "key", s.ObjectKey, "err", err)
+	}
+}
+
+// Ended writes the end of a recording once its last file is stored: record_over, or
+// record_failed when err is set, unless its failure was written already. Recovered tells that
+// a restart ended it. The recording's events end here.
+func (e *Emitter) Ended(ctx context.Context, id string, err error, recovered bool) {
+	l := e.get(id)
+	if l == nil {
+		return
+	}
+	e.mu.Lock()
+	delete(e.live, id)
+	e.mu.Unlock()
+	l.mu.Lock()
+	done := l.failed || l.final
+	rec := *l.rec
+	l.mu.Unlock()
+	if done {
+		return
+	}
+	now := time.Now()
+	rec.EndedAt = &now
+	rec.State = recording.RecordingOver
+	t, data := recording.EventRecordOver, recording.EventData{}
+	if recovered {
+		rec.Reason, data.Reason = recoveredReason, recoveredReason
+	}
+	if err != nil {
+		rec.State, rec.Reason = recording.RecordingFailed, err.Error()
+		t, data.Reason = recording.EventRecordFailed, strings.TrimSpace(err.Error())
+	}
+	if werr := e.write(ctx, l, t, data, store.Change{RecordingUpdate: &rec}); werr != nil {
+		l.log.Error("recording end event", "err", werr)
+		return
+	}
+	l.log.Info("recording ended", "state", rec.State)
+}
+
+// Paused writes a pause of the recording (files kept open, §6).
+func (e *Emitter) Paused(ctx context.Context, id string) {
+	e.transition(ctx, id, recording.EventRecordPaused, recording.RecordingPaused)
+}
+
+// Resumed writes the resume of a paused recording.
+func (e *Emitter) Resumed(ctx context.Context, id string) {
+	e.transition(ctx, id, recording.EventRecordResumed, recording.RecordingActive)
+}
+
+func (e *Emitter) transition(ctx context.Context, id string, t recording.Event, state recording.RecordingState) {
+	l := e.get(id)
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	if l.failed {
+		l.mu.Unlock()
+		return
+	}
+	l.rec.State = state
+	rec := *l.rec
+	l.mu.Unlock()
+	if err := e.write(ctx, l, t, recording.EventData{}, store.Change{RecordingUpdate: &rec}); err != nil {
+		l.log.Error("recording state event", "event", t, "err", err)
+	}
+}
+
+// Failed writes the failure of a recording at once (§6: files may still be stored and
+// reported after it; its end writes no second event).
+func (e *Emitter) Failed(ctx context.Context, id string, cause error) {
+	l := e.get(id)
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	if l.failed {
+		l.mu.Unlock()
+		return
+	}
+	l.failed = true
+	now := time.Now()
+	reason := strings.TrimSpace(cause.Error())
+	l.rec.State, l.rec.Reason, l.rec.EndedAt = recording.RecordingFailed, reason, &now
+	rec := *l.rec
+	l.mu.Unlock()
+	if err := e.write(ctx, l, recording.EventRecordFailed, recording.EventData{Reason: reason},
+		store.Change{RecordingUpdate: &rec}); err != nil {
+		l.log.Error("recording failed event", "err", err)
+		return
+	}
+	l.log.Warn("recording failed", "reason", reason)
+}

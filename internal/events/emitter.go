@@ -1,0 +1,162 @@
+// Package events turns the state changes of recordings into outbox events (§7): each change is
+// written with its event in one transaction, fanned out to the callback configurations that
+// receive it, and kept and retried in order when the database cannot take it (a full disk, a
+// database that does not answer), so that none is lost. It knows nothing of the recorder or the
+// uploader: the app reports their changes to an Emitter.
+package events
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/liverec/liverec/internal/diskspace"
+	"github.com/liverec/liverec/internal/notify/dialect"
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+)
+
+// Store is what an Emitter reads and writes: store.Outbox's Apply and store.Control's
+// CallbacksForStream.
+type Store interface {
+	Apply(ctx context.Context, c store.Change) error
+	CallbacksForStream(ctx context.Context, domain string) ([]recording.CallbackConfig, error)
+}
+
+// Config configures an Emitter.
+type Config struct {
+	// Store receives the changes and lists the callback configurations. Required.
+	Store Store
+	// Reserve is the disk reserve given back when the database's disk is full, and taken again
+	// once there is room for it. Required.
+	Reserve *diskspace.Reserve
+	// DataDir is where free space is measured before the reserve is taken again.
+	DataDir string
+	// RetryMin and RetryMax bound the backoff between retries of kept changes.
+	RetryMin, RetryMax time.Duration
+	// Notify, if set, wakes the notifier after a change with deliveries was written.
+	Notify func()
+	// DownloadURL, if set, makes an object's download_url for file events (§8).
+	DownloadURL func(ctx context.Context, endpoint, bucket, key string) string
+	// Logger logs the writes that fail or were kept; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// Emitter writes the state changes of recordings with their events. Its methods may be called
+// from many goroutines at once; Run retries the changes kept for later. A recording's events
+// are written only between Started (or Adopt) and its end (Ended).
+type Emitter struct {
+	// w writes the changes: at once, or kept and retried (writer.go).
+	w           *writer
+	downloadURL func(ctx context.Context, endpoint, bucket, key string) string
+	callbacks   func(ctx context.Context, domain string) ([]recording.CallbackConfig, error)
+
+	mu   sync.Mutex
+	live map[string]*live
+	// lastSeq makes delivery sequence numbers strictly increase across recordings and restarts
+	// (wall-clock nanoseconds, bumped when two come in the same nanosecond).
+	lastSeq atomic.Int64
+}
+
+// live is a recording between its start and its end event: what its events need. It is not
+// the same set as the app's running recorders: a recording stays here until its last file is
+// stored, and a recording a restart recovers has no recorder at all.
+type live struct {
+	rec *recording.Recording
+	log *slog.Logger
+	// width/height of the current video, for file events.
+	mu            sync.Mutex
+	width, height int
+	// failed: the failure was reported; the end writes no second event. final: a restart
+	// found the recording already ended (its late files are still reported).
+	failed, final bool
+}
+
+// New returns an Emitter; it writes at once, and retries what it keeps while Run runs.
+func New(cfg Config) *Emitter {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Emitter{
+		w:           newWriter(cfg.Store, cfg.Reserve, cfg.DataDir, cfg.RetryMin, cfg.RetryMax, cfg.Notify, log),
+		downloadURL: cfg.DownloadURL,
+		callbacks:   cfg.Store.CallbacksForStream,
+		live:        map[string]*live{},
+	}
+}
+
+// Run retries the changes kept for later, with backoff, and takes the disk reserve back once
+// there is room for it, until ctx ends. It returns nil.
+func (e *Emitter) Run(ctx context.Context) error {
+	e.w.run(ctx)
+	return nil
+}
+
+// Flush writes the changes kept for later, each recording's in order, and reports whether
+// none is left (at shutdown: what is left is lost, and the next start recovers its recording).
+func (e *Emitter) Flush(ctx context.Context) bool { return e.w.flush(ctx) }
+
+// Health says why the database cannot be written now ("" when it can): changes wait to be
+// written, or the disk reserve is not held (the disk filled up). /readyz reports it.
+func (e *Emitter) Health() string { return e.w.health() }
+
+func (e *Emitter) get(id string) *live {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.live[id]
+}
+
+func (e *Emitter) nextDeliverySeq() int64 {
+	for {
+		last := e.lastSeq.Load()
+		next := max(time.Now().UnixNano(), last+1)
+		if e.lastSeq.CompareAndSwap(last, next) {
+			return next
+		}
+	}
+}
+
+// write applies change together with an event of type t about l's recording.
+func (e *Emitter) write(ctx context.Context, l *live, t recording.Event, data recording.EventData, change store.Change) error {
+	r := l.rec
+	data.Project, data.RecordingID = r.Project, r.ID
+	data.Domain, data.App, data.Stream = r.Domain, r.App, r.Stream
+	data.PushArgs = r.Params
+	data.Seq = 0 // numbered by the store, after the recording's stored events
+	ev := recording.OutboxEvent{ID: store.NewID(store.EventPrefix), Type: t, Data: data, CreatedAt: time.Now()}
+	targets, err := e.targets(ctx, r, t)
+	if err != nil {
+		return err
+	}
+	var ds []recording.Delivery
+	for _, c := range targets {
+		ds = append(ds, recording.Delivery{EventID: ev.ID, CallbackID: c.ID, Project: r.Project,
+			OrderKey: c.ID + "|" + r.Domain + "/" + r.App + "/" + r.Stream, Seq: e.nextDeliverySeq()})
+	}
+	change.Events = append(change.Events, ev)
+	change.Deliveries = append(change.Deliveries, ds)
+	return e.w.apply(ctx, r.ID, change, len(ds) > 0, string(t)+" event")
+}
+
+// targets picks, per dialect, the configuration of the recording's project that serves its
+// stream (recording.MatchCallbacks), when it is enabled and receives t (§7). A disabled
+// configuration is still the match: it does not hand its app's events to a "*" one.
+func (e *Emitter) targets(ctx context.Context, r *recording.Recording, t recording.Event) ([]*recording.CallbackConfig, error) {
+	all, err := e.callbacks(ctx, r.Domain)
+	if err != nil {
+		return nil, fmt.Errorf("look up callbacks: %w", err)
+	}
+	best := recording.MatchCallbacks(all, r.Project, r.Domain, r.App,
+		func(c *recording.CallbackConfig) bool { return c.URL != "" })
+	out := best[:0]
+	for _, c := range best {
+		if c.Enabled && dialect.Subscribed(c, t) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
