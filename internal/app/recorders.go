@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/liverec/liverec/internal/ondemand"
@@ -80,14 +79,9 @@ func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, 
 		a.log.Info("no rule matches, not recording", "domain", k.Domain, "app", k.App, "stream", k.Stream)
 		return nil, nil
 	}
-	params := map[string]string{}
-	for name, vals := range p.Req.Params {
-		if strings.HasPrefix(name, "callback_") && len(vals) > 0 {
-			params[name] = vals[0]
-		}
-	}
 	rec := &recording.Recording{ID: id, Project: rule.Project, RuleID: rule.ID, Domain: k.Domain,
-		App: k.App, Stream: k.Stream, State: recording.RecordingActive, StartedAt: p.Start, Params: params}
+		App: k.App, Stream: k.Stream, State: recording.RecordingActive, StartedAt: p.Start,
+		Params: recording.CallbackParams(p.Req.Params)}
 	pub := ondemand.Publication{Request: ondemand.Request{Domain: k.Domain, App: k.App, Stream: k.Stream,
 		VideoKbps: info.VideoKbps}, RecordConfig: p.Req.Params.Get("record_config")}
 	if v := info.Tracks.Video; v != nil {

@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,4 +98,10 @@ func TestMatchCallbacks(t *testing.T) {
 			require.Equal(t, tc.want, got)
 		})
 	}
+}
+
+func TestCallbackParams(t *testing.T) {
+	q := url.Values{"callback_a": {"1", "2"}, "callback_": {"x"}, "record_config": {"y"}, "callback_b": {}, "cb": {"z"}}
+	require.Equal(t, map[string]string{"callback_a": "1", "callback_": "x"}, CallbackParams(q))
+	require.Empty(t, CallbackParams(nil))
 }

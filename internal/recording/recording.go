@@ -1,6 +1,10 @@
 package recording
 
-import "time"
+import (
+	"net/url"
+	"strings"
+	"time"
+)
 
 // RecordingState is the state of a recording (§6).
 type RecordingState string
@@ -72,3 +76,15 @@ type File struct {
 // RecordingNotRecorded: the stream matched a rule but was not recorded — an on-demand
 // decision said no or failed, or a plan window was closed; Reason says which (§5: visible).
 const RecordingNotRecorded RecordingState = "not_recorded"
+
+// CallbackParams picks the ingest parameters a recording passes back in its callbacks (§1):
+// the callback_* ones, first value only.
+func CallbackParams(q url.Values) map[string]string {
+	params := map[string]string{}
+	for name, vals := range q {
+		if strings.HasPrefix(name, "callback_") && len(vals) > 0 {
+			params[name] = vals[0]
+		}
+	}
+	return params
+}
