@@ -45,7 +45,7 @@ func liverecBinary(t *testing.T) string {
 		binPath = filepath.Join(dir, "liverec")
 		out, err := exec.Command("go", "build", "-C", "..", "-o", binPath, "./cmd/liverec").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	require.NoError(t, buildErr)

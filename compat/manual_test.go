@@ -20,6 +20,7 @@ import (
 
 // flvFiles lists the FLV objects of a bucket.
 func flvFiles(t *testing.T, s *server, bucket string) []string {
+	t.Helper()
 	var out []string
 	filepath.WalkDir(filepath.Join(s.Data, "buckets", bucket), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".flv") {

@@ -140,8 +140,8 @@ func TestAliyunPublishAuth(t *testing.T) {
 	} {
 		r := live.CreateDescribeLiveStreamAuthCheckingRequest()
 		r.DomainName, r.Url = "127.0.0.1", tc.url
-		resp, err := c.DescribeLiveStreamAuthChecking(r)
-		require.NoError(t, err)
+		resp, cerr := c.DescribeLiveStreamAuthChecking(r)
+		require.NoError(t, cerr)
 		require.Equal(t, tc.status, resp.Status, tc.url)
 		require.Equal(t, tc.description, resp.Description, tc.url)
 	}

@@ -40,7 +40,7 @@ func probe(ctx context.Context, path string) probeOut {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return probeOut{stderr: stderr.String(), err: fmt.Errorf("ffprobe: %v", err)}
+		return probeOut{stderr: stderr.String(), err: fmt.Errorf("ffprobe: %w", err)}
 	}
 	var r struct {
 		Streams []struct {
@@ -49,7 +49,7 @@ func probe(ctx context.Context, path string) probeOut {
 		} `json:"streams"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		return probeOut{stderr: stderr.String(), err: fmt.Errorf("ffprobe JSON: %v", err)}
+		return probeOut{stderr: stderr.String(), err: fmt.Errorf("ffprobe JSON: %w", err)}
 	}
 	o := probeOut{stderr: stderr.String()}
 	seen := false

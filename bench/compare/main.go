@@ -97,7 +97,7 @@ func parseFlags(args []string) (options, error) {
 	if *size != "auto" {
 		v, err := parseSize(*size)
 		if err != nil {
-			return o, fmt.Errorf("--tmpfs-size: %v", err)
+			return o, fmt.Errorf("--tmpfs-size: %w", err)
 		}
 		o.tmpfsSize = v
 	}
@@ -152,14 +152,14 @@ func run(ctx context.Context, opt options) int {
 		logf("%v", err)
 		return 1
 	}
-	if b, err := os.ReadFile(filepath.Join(repo, "go.mod")); err != nil || !strings.Contains(string(b), "module github.com/liverec/liverec") {
+	if b, rerr := os.ReadFile(filepath.Join(repo, "go.mod")); rerr != nil || !strings.Contains(string(b), "module github.com/liverec/liverec") {
 		logf("--repo %s is not the liverec module root", repo)
 		return 1
 	}
 	opt.repo = repo
 	stamp := time.Now().Format("20060102-150405")
 	b := &bench{opt: opt, logRoot: filepath.Join(cacheDir, "logs", stamp)}
-	if err := os.MkdirAll(b.logRoot, 0o755); err != nil {
+	if err = os.MkdirAll(b.logRoot, 0o755); err != nil {
 		logf("%v", err)
 		return 1
 	}
@@ -239,7 +239,7 @@ loop:
 				logf("N=%d run %d/%d: %s (publishers for %v)", n, run, opt.runs, kind, b.duration)
 				r, err := b.runOne(ctx, kind, n, run)
 				if err != nil {
-					runErr = fmt.Errorf("N=%d run %d %s: %w", n, run, kind, err)
+					runErr = fmt.Errorf("run %d at N=%d, %s: %w", run, n, kind, err)
 					break loop
 				}
 				logf("  CPU %.3f %%/stream, RSS %.3f MiB/stream, %.1f writes/stream/s, publisher %.3f %%/stream",
@@ -300,7 +300,7 @@ func tmpfsSize(opt options, ref string, d time.Duration) (int64, error) {
 	}
 	need := int64(float64(maxN)*rate*d.Seconds()*4) + 512<<20
 	if float64(need) > 0.75*float64(avail) {
-		return 0, fmt.Errorf("N=%d for %v needs a ~%.1f GiB tmpfs, more than 3/4 of the %.1f GiB available: use --small, a smaller --n or a shorter --window (or force --tmpfs-size)",
+		return 0, fmt.Errorf("a run at N=%d for %v needs a ~%.1f GiB tmpfs, more than 3/4 of the %.1f GiB available: use --small, a smaller --n or a shorter --window (or force --tmpfs-size)",
 			maxN, d, float64(need)/(1<<30), float64(avail)/(1<<30))
 	}
 	return need, nil

@@ -50,7 +50,7 @@ func sampleProcs(pids []int) (procSample, error) {
 		s.n++
 	}
 	if s.n == 0 {
-		return s, fmt.Errorf("no process readable in %v: %v", pids, firstErr)
+		return s, fmt.Errorf("no process readable in %v: %v", pids, firstErr) //nolint:errorlint // firstErr is nil when pids is empty; %w would print %!w(<nil>)
 	}
 	return s, nil
 }

@@ -89,17 +89,17 @@ func (l *liverecPublisher) wait(ctx context.Context, timeout time.Duration) pubR
 	out := l.stdout.Bytes()
 	i := bytes.IndexByte(out, '{')
 	if i < 0 {
-		return pubResult{err: fmt.Errorf("liverec bench printed no JSON (exit: %v): %q", werr, trunc(out))}
+		return pubResult{err: fmt.Errorf("liverec bench printed no JSON (exit: %v): %q", werr, trunc(out))} //nolint:errorlint // werr is nil after a clean exit; %w would print %!w(<nil>)
 	}
 	if err := json.NewDecoder(bytes.NewReader(out[i:])).Decode(&r); err != nil {
-		return pubResult{err: fmt.Errorf("liverec bench JSON: %v: %q", err, trunc(out))}
+		return pubResult{err: fmt.Errorf("liverec bench JSON: %w: %q", err, trunc(out))}
 	}
 	if r.CPUSeconds == 0 && l.p.cmd.ProcessState != nil {
 		ps := l.p.cmd.ProcessState
 		r.CPUSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
 	}
 	if werr != nil && len(r.failed()) == 0 {
-		r.err = fmt.Errorf("liverec bench: %v", werr)
+		r.err = fmt.Errorf("liverec bench: %w", werr)
 	}
 	return r
 }
@@ -168,7 +168,7 @@ func (f *ffmpegPublisher) wait(ctx context.Context, timeout time.Duration) pubRe
 		err := p.wait(ctx, max(time.Until(deadline), time.Second))
 		if !p.exited() {
 			f.kill()
-			return pubResult{err: fmt.Errorf("ffmpeg publishers: %v", err)}
+			return pubResult{err: fmt.Errorf("ffmpeg publishers: %v", err)} //nolint:errorlint // err can be nil when the context ended first; %w would print %!w(<nil>)
 		}
 		s := pubStream{Name: f.names[i], OK: err == nil, VideoFrames: lastProgress(f.outs[i].String(), "frame"),
 			Bytes: lastProgress(f.outs[i].String(), "total_size")}

@@ -74,10 +74,10 @@ func (b *bench) runOne(ctx context.Context, kind string, n, run int) (*runResult
 			srv.p.killGroup()
 		}
 	}()
-	if err := srv.waitReady(ctx, 30*time.Second); err != nil {
+	if err = srv.waitReady(ctx, 30*time.Second); err != nil {
 		return nil, err
 	}
-	if err := sleepUntil(ctx, time.Now().Add(2*time.Second)); err != nil {
+	if err = sleepUntil(ctx, time.Now().Add(2*time.Second)); err != nil {
 		return nil, err
 	}
 	idle, err := sampleProcs(srv.pids())
@@ -90,10 +90,10 @@ func (b *bench) runOne(ctx context.Context, kind string, n, run int) (*runResult
 	pubStart := time.Now()
 	url := fmt.Sprintf("rtmp://127.0.0.1:%d/live", port)
 	defer pub.kill()
-	if err := pub.start(ctx, url, n, b.duration, b.opt.ramp, b.ref, logDir); err != nil {
+	if err = pub.start(ctx, url, n, b.duration, b.opt.ramp, b.ref, logDir); err != nil {
 		return nil, fmt.Errorf("publishers: %w", err)
 	}
-	if err := sleepUntil(ctx, pubStart.Add(b.opt.ramp+b.opt.warmup)); err != nil {
+	if err = sleepUntil(ctx, pubStart.Add(b.opt.ramp+b.opt.warmup)); err != nil {
 		return nil, err
 	}
 
@@ -107,13 +107,13 @@ func (b *bench) runOne(ctx context.Context, kind string, n, run int) (*runResult
 	var rssSum float64
 	var rssN int
 	for t := t0.Add(time.Second); !t.After(t0.Add(b.opt.window)); t = t.Add(time.Second) {
-		if err := sleepUntil(ctx, t); err != nil {
+		if err = sleepUntil(ctx, t); err != nil {
 			return nil, err
 		}
 		if srv.p.exited() {
-			return nil, fmt.Errorf("%s exited during the window (%v); see %s", kind, srv.p.err, logDir)
+			return nil, fmt.Errorf("%s exited during the window (%v); see %s", kind, srv.p.err, logDir) //nolint:errorlint // p.err is nil after a clean exit; %w would print %!w(<nil>)
 		}
-		if s, err := sampleProcs(srv.pids()); err == nil {
+		if s, serr := sampleProcs(srv.pids()); serr == nil {
 			rssSum += kib2mib(s.rssKiB)
 			rssN++
 		}

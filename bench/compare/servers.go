@@ -108,7 +108,7 @@ func startLiverec(bin, dir, logDir string, port, n int) (*server, error) {
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	if err := os.MkdirAll(data, 0o755); err != nil {
+	if err = os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
 	const tmpl = "bench/{AppName}/{StreamName}/{EscapedStartTime}"
@@ -130,7 +130,7 @@ rules:
     storage: {endpoint: local, bucket: recordings}
 `, n+100, tmpl, tmpl, tmpl, slice)
 	confPath := filepath.Join(logDir, "liverec.yaml")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+	if err = os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
 	out, err := logFile(logDir, "liverec.log")
@@ -169,7 +169,7 @@ func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
 	addr := fmt.Sprintf("127.0.0.1:%d", s.port)
 	for {
 		if s.p.exited() {
-			return fmt.Errorf("%s exited at start (%v); see %s", s.kind, s.p.err, s.logDir)
+			return fmt.Errorf("%s exited at start (%v); see %s", s.kind, s.p.err, s.logDir) //nolint:errorlint // p.err is nil after a clean exit; %w would print %!w(<nil>)
 		}
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -179,7 +179,7 @@ func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not accepting on %s within %v (last error %v); see %s", s.kind, addr, timeout, err, s.logDir)
+			return fmt.Errorf("%s not accepting on %s within %v (last error %v); see %s", s.kind, addr, timeout, err, s.logDir) //nolint:errorlint // err is nil when nginx accepted before its workers started; %w would print %!w(<nil>)
 		}
 		if err := sleepUntil(ctx, time.Now().Add(200*time.Millisecond)); err != nil {
 			return err

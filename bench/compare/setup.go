@@ -71,13 +71,13 @@ func ensureTools(ctx context.Context) (rtmpModule string, err error) {
 			return "", fmt.Errorf("%s missing and not root: apt-get install %s", strings.Join(missing, ", "), strings.Join(missing, " "))
 		}
 		if out, err := runCmd(ctx, 5*time.Minute, "apt-get", "update", "-qq"); err != nil {
-			return "", fmt.Errorf("apt-get update: %v\n%s", err, out)
+			return "", fmt.Errorf("apt-get update: %w\n%s", err, out)
 		}
 		args := append([]string{"install", "-y", "-qq", "--no-install-recommends"}, missing...)
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get install %s: %v\n%s", strings.Join(missing, " "), err, out)
+			return "", fmt.Errorf("apt-get install %s: %w\n%s", strings.Join(missing, " "), err, out)
 		}
 	}
 	for _, t := range []string{"nginx", "ffmpeg", "ffprobe"} {
@@ -100,7 +100,7 @@ func buildLiverec(ctx context.Context, repo, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/liverec")
 	cmd.Dir = repo
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/liverec: %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./cmd/liverec: %w\n%s", err, out)
 	}
 	return bin, nil
 }
@@ -143,7 +143,7 @@ func ensureRef(ctx context.Context, v refVariant) (string, error) {
 		"-c:a", "aac", "-b:a", "128k", "-ar", "44100", "-f", "flv", tmp}
 	if b, err := runCmd(ctx, 10*time.Minute, "ffmpeg", args...); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("ffmpeg reference stream: %v\n%s", err, b)
+		return "", fmt.Errorf("ffmpeg reference stream: %w\n%s", err, b)
 	}
 	return out, os.Rename(tmp, out)
 }

@@ -75,8 +75,8 @@ func TestSpoolFullFailsRecordingsAndKeepsWhatWasWritten(t *testing.T) {
 	// Space is back: what was written is recovered and stored, and reported after the failure.
 	require.NoError(t, os.Remove(filler))
 	require.Eventually(t, func() bool {
-		fs, _, err := ta.Store().FileList(context.Background(), store.FileFilter{RecordingID: recs[0].ID})
-		require.NoError(t, err)
+		fs, _, lerr := ta.Store().FileList(context.Background(), store.FileFilter{RecordingID: recs[0].ID})
+		require.NoError(t, lerr)
 		return len(fs) == 3
 	}, 30*time.Second, 100*time.Millisecond, "the failed recording's files were not stored")
 	fs, _, err := ta.Store().FileList(context.Background(), store.FileFilter{RecordingID: recs[0].ID})

@@ -22,7 +22,7 @@ import (
 func TestRefusePrivateTargets(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)
 		io.WriteString(w, `{"NeedRecord":true}`)
 	}))

@@ -38,7 +38,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		BucketExists: a.bucketExists,
 	}
 	if a.conf.AccessKeyID != "" {
-		if err := a.svc.EnsureAccessKey(ctx, a.conf.AccessKeyID, a.conf.AccessKeySecret, a.conf.ProjectID, true); err != nil {
+		if err = a.svc.EnsureAccessKey(ctx, a.conf.AccessKeyID, a.conf.AccessKeySecret, a.conf.ProjectID, true); err != nil {
 			return fmt.Errorf("access key from the environment: %w", err)
 		}
 		return nil

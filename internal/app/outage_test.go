@@ -66,10 +66,10 @@ func TestS3OutageWithManyStreamsDropsNoFrame(t *testing.T) {
 	publish := outage + 12*time.Second
 	reportc := make(chan *loadgen.Report, 1)
 	go func() {
-		r, err := loadgen.Run(context.Background(), clip, loadgen.Config{URL: ta.rtmpURL("outage"), Streams: streams,
+		r, lerr := loadgen.Run(context.Background(), clip, loadgen.Config{URL: ta.rtmpURL("outage"), Streams: streams,
 			Prefix: "s", Duration: publish, Ramp: 2 * time.Second})
-		if err != nil {
-			t.Errorf("load: %v", err)
+		if lerr != nil {
+			t.Errorf("load: %v", lerr)
 		}
 		reportc <- r
 	}()
@@ -97,9 +97,9 @@ func TestS3OutageWithManyStreamsDropsNoFrame(t *testing.T) {
 	require.NotNil(t, report)
 	require.Equal(t, streams, report.Total.OK, "every publisher ran to its end")
 	require.Eventually(t, func() bool {
-		recs, _, err := ta.Store().RecordingList(context.Background(), store.RecordingFilter{App: "outage",
+		recs, _, lerr := ta.Store().RecordingList(context.Background(), store.RecordingFilter{App: "outage",
 			State: recording.RecordingOver})
-		require.NoError(t, err)
+		require.NoError(t, lerr)
 		return len(recs) == streams
 	}, 2*time.Minute+outage, 200*time.Millisecond, "every recording ends once its files are stored")
 	_, m = get(t, ta.base+"/metrics")

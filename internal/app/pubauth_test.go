@@ -257,8 +257,8 @@ func TestPublishAuthThrottlesGuessing(t *testing.T) {
 		refused: refused, now: time.Now, throttle: limit.NewThrottle(limit.ThrottleConfig{Limit: 3,
 			Window: time.Minute, Cooldown: time.Minute, Now: func() time.Time { return clock }})}
 	publish := func(remote, signedPath string) error {
-		u, err := url.Parse("rtmp://a.com/" + signedPath)
-		require.NoError(t, err)
+		u, perr := url.Parse("rtmp://a.com/" + signedPath)
+		require.NoError(t, perr)
 		return z.Authorize(t.Context(), stream.PublishRequest{Key: stream.Key{Domain: "a.com", App: "live",
 			Stream: "s"}, Params: u.Query(), Remote: remote})
 	}

@@ -70,7 +70,7 @@ func (a *App) recoverSpool(ctx context.Context) error {
 	}
 	// Recordings marked live whose files had all been stored before the crash, or whose spool
 	// went to quarantine.
-	for _, st := range []recording.RecordingState{recording.RecordingActive, recording.RecordingPaused} {
+	for _, st := range []recording.State{recording.RecordingActive, recording.RecordingPaused} {
 		recs, _, err := a.store.RecordingList(ctx, store.RecordingFilter{State: st})
 		if err != nil {
 			return fmt.Errorf("list unfinished recordings: %w", err)

@@ -21,7 +21,7 @@ func TestGivenUpDeliveriesAreListedAndRedelivered(t *testing.T) {
 	t.Parallel()
 	var accept atomic.Bool
 	var delivered atomic.Int64
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if !accept.Load() {
 			w.WriteHeader(http.StatusBadRequest)
 			return

@@ -31,18 +31,18 @@ func (l *Local) target(bucket, key string) (string, error) {
 
 // Put moves (or copies, across file systems) the file at src to bucket/key. When the key is
 // taken it uses key_1, key_2, … before the extension, and returns the key used.
-func (l *Local) Put(ctx context.Context, bucket, key, src string) (string, error) {
+func (l *Local) Put(_ context.Context, bucket, key, src string) (string, error) {
 	dst, err := l.target(bucket, key)
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err = os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", fmt.Errorf("create bucket dir: %w", err)
 	}
 	// Same file system: a hard link is atomic and fails if the name exists, so a
 	// concurrent writer can never be overwritten. Otherwise copy to a temp file first.
 	staged := src
-	if err := probeLink(src, filepath.Dir(dst)); err != nil {
+	if err = probeLink(src, filepath.Dir(dst)); err != nil {
 		staged, err = copyToTemp(src, filepath.Dir(dst))
 		if err != nil {
 			return "", err
@@ -63,12 +63,12 @@ func (l *Local) Put(ctx context.Context, bucket, key, src string) (string, error
 }
 
 // PutBytes writes data as bucket/key atomically, never overwriting.
-func (l *Local) PutBytes(ctx context.Context, bucket, key string, data []byte) (string, error) {
+func (l *Local) PutBytes(_ context.Context, bucket, key string, data []byte) (string, error) {
 	dst, err := l.target(bucket, key)
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err = os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", fmt.Errorf("create bucket dir: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".put-*")
@@ -76,11 +76,11 @@ func (l *Local) PutBytes(ctx context.Context, bucket, key string, data []byte) (
 		return "", fmt.Errorf("stage object: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	if _, err = tmp.Write(data); err != nil {
 		tmp.Close()
 		return "", fmt.Errorf("stage object: %w", err)
 	}
-	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+	if err = errors.Join(tmp.Sync(), tmp.Close()); err != nil {
 		return "", fmt.Errorf("stage object: %w", err)
 	}
 	used, err := linkUnique(tmp.Name(), dst, key)
@@ -92,12 +92,12 @@ func (l *Local) PutBytes(ctx context.Context, bucket, key string, data []byte) (
 
 // Replace writes data as bucket/key, overwriting it: a temp file is fsynced then renamed
 // over the old one, so readers see either object whole.
-func (l *Local) Replace(ctx context.Context, bucket, key string, data []byte) error {
+func (l *Local) Replace(_ context.Context, bucket, key string, data []byte) error {
 	dst, err := l.target(bucket, key)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err = os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("create bucket dir: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".replace-*")
@@ -119,7 +119,7 @@ func (l *Local) Replace(ctx context.Context, bucket, key string, data []byte) er
 }
 
 // Delete removes bucket/key; a missing object is not an error.
-func (l *Local) Delete(ctx context.Context, bucket, key string) error {
+func (l *Local) Delete(_ context.Context, bucket, key string) error {
 	p, err := l.target(bucket, key)
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func (l *Local) Delete(ctx context.Context, bucket, key string) error {
 }
 
 // Exists tells whether bucket/key exists.
-func (l *Local) Exists(ctx context.Context, bucket, key string) (bool, error) {
+func (l *Local) Exists(_ context.Context, bucket, key string) (bool, error) {
 	p, err := l.target(bucket, key)
 	if err != nil {
 		return false, err
@@ -148,7 +148,7 @@ func (l *Local) Exists(ctx context.Context, bucket, key string) (bool, error) {
 }
 
 // BucketExists is true for every valid bucket name: local buckets are created on demand.
-func (l *Local) BucketExists(ctx context.Context, bucket string) (bool, error) {
+func (l *Local) BucketExists(_ context.Context, bucket string) (bool, error) {
 	if err := checkKey(bucket, "x"); err != nil {
 		return false, err
 	}
@@ -156,7 +156,7 @@ func (l *Local) BucketExists(ctx context.Context, bucket string) (bool, error) {
 }
 
 // URL returns ErrNoURL: the app serves local objects itself as expiring signed links (§8).
-func (l *Local) URL(ctx context.Context, bucket, key string, expiry time.Duration) (string, error) {
+func (l *Local) URL(_ context.Context, bucket, key string, _ time.Duration) (string, error) {
 	if _, err := l.target(bucket, key); err != nil {
 		return "", err
 	}

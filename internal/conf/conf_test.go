@@ -116,7 +116,9 @@ func TestDocumentedDefaults(t *testing.T) {
 	start := strings.Index(s, "```yaml\n")
 	require.GreaterOrEqual(t, start, 0)
 	s = s[start+len("```yaml\n"):]
-	sample := s[:strings.Index(s, "```")]
+	end := strings.Index(s, "```")
+	require.GreaterOrEqual(t, end, 0)
+	sample := s[:end]
 	p := filepath.Join(t.TempDir(), "sample.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(sample), 0o644))
 	fromDoc, err := Load([]string{"--config", p}, env(nil))

@@ -155,7 +155,7 @@ func (e *Emitter) Resumed(ctx context.Context, id string) {
 	e.transition(ctx, id, recording.EventRecordResumed, recording.RecordingActive)
 }
 
-func (e *Emitter) transition(ctx context.Context, id string, t recording.Event, state recording.RecordingState) {
+func (e *Emitter) transition(ctx context.Context, id string, t recording.Event, state recording.State) {
 	l := e.get(id)
 	if l == nil {
 		return

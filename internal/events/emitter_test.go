@@ -128,7 +128,7 @@ func TestEmitterFailureIsWrittenOnce(t *testing.T) {
 	e, _ := newEmitter(t, st)
 	ctx := context.Background()
 	require.NoError(t, e.Started(ctx, rec1(), slog.New(slog.DiscardHandler)))
-	e.Failed(ctx, "rec_1", errors.New(" upload failed \n"))
+	e.Failed(ctx, "rec_1", errors.New(" upload failed \n")) //nolint:revive // the padding is the case: reasons are trimmed
 	e.Failed(ctx, "rec_1", errors.New("again"))
 	e.Paused(ctx, "rec_1")
 	// Files stored after the failure are still reported; the end writes nothing more.
@@ -149,7 +149,7 @@ func TestEmitterEndedWithError(t *testing.T) {
 	e, _ := newEmitter(t, st)
 	ctx := context.Background()
 	require.NoError(t, e.Started(ctx, rec1(), slog.New(slog.DiscardHandler)))
-	e.Ended(ctx, "rec_1", errors.New("spool lost \n"), true)
+	e.Ended(ctx, "rec_1", errors.New("spool lost \n"), true) //nolint:revive // the padding is the case: reasons are trimmed
 	end := st.changes()[1]
 	require.Equal(t, recording.EventRecordFailed, end.Events[0].Type)
 	require.Equal(t, "spool lost", end.Events[0].Data.Reason)

@@ -10,8 +10,8 @@ type Budget struct {
 	used atomic.Int64
 }
 
-// NewBudget returns a budget of max bytes.
-func NewBudget(max int64) *Budget { return &Budget{max: max} }
+// NewBudget returns a budget of size bytes.
+func NewBudget(size int64) *Budget { return &Budget{max: size} }
 
 // Acquire takes n bytes, or nothing and false when they would exceed the budget.
 func (b *Budget) Acquire(n int64) bool {

@@ -210,7 +210,7 @@ type gatedConn struct {
 func (c *gatedConn) Close() error {
 	err := c.Conn.Close()
 	if !c.closed.Swap(true) {
-		c.gate.Release(c.Conn.RemoteAddr())
+		c.gate.Release(c.RemoteAddr())
 	}
 	return err
 }

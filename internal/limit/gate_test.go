@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -106,15 +107,15 @@ func TestListener(t *testing.T) {
 	}()
 	refusals.Add(5)
 	for range 8 {
-		c, err := d.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
+		c, derr := d.Dial("tcp", ln.Addr().String())
+		require.NoError(t, derr)
 		held = append(held, c)
 	}
 	refusals.Wait() // five were refused; the refused ones read EOF at once
 	closed := 0
 	for _, c := range held {
 		require.NoError(t, c.SetReadDeadline(time.Now().Add(200*time.Millisecond)))
-		if _, err := c.Read(make([]byte, 1)); err == io.EOF {
+		if _, err = c.Read(make([]byte, 1)); errors.Is(err, io.EOF) {
 			closed++
 		}
 	}

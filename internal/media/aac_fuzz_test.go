@@ -41,7 +41,7 @@ func FuzzParseAACConfig(f *testing.F) {
 		conf, err := tr.AACConfig()
 		require.NoError(t, err)
 		require.Equal(t, tr.SampleRate, conf.SampleRate)
-		require.Equal(t, tr.Channels, conf.ChannelCount)
+		require.Equal(t, tr.Channels, aacChannels(conf.ChannelConfig))
 		var orig mpeg4audio.AudioSpecificConfig
 		require.NoError(t, orig.Unmarshal(raw))
 		require.Equal(t, orig.Type, conf.Type)

@@ -106,7 +106,8 @@ func NewH265Track(vps, sps, pps []byte) (*Track, error) {
 	}, nil
 }
 
-// NewAACTrack builds an audio track from an AudioSpecificConfig.
+// NewAACTrack builds an audio track from an AudioSpecificConfig; its ChannelConfig gives the
+// channel count (mediacommon deprecated ChannelCount).
 func NewAACTrack(conf *mpeg4audio.AudioSpecificConfig) (*Track, error) {
 	raw, err := conf.Marshal()
 	if err != nil {
@@ -117,8 +118,17 @@ func NewAACTrack(conf *mpeg4audio.AudioSpecificConfig) (*Track, error) {
 	}
 	return &Track{
 		Codec: CodecAAC, AudioConfig: raw,
-		SampleRate: conf.SampleRate, Channels: conf.ChannelCount,
+		SampleRate: conf.SampleRate, Channels: aacChannels(conf.ChannelConfig),
 	}, nil
+}
+
+// aacChannels is the channel count of an AAC channel configuration (ISO 14496-3 table 1.19):
+// 1-6 as is, 7 is 7.1; 0 leaves the layout to a program config element and counts as 0.
+func aacChannels(config uint8) int {
+	if config == 7 {
+		return 8
+	}
+	return int(config)
 }
 
 // ParseAACConfig parses a raw AudioSpecificConfig.

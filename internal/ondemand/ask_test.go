@@ -166,8 +166,8 @@ func TestAskTransport(t *testing.T) {
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Length", "100")
 		_, _ = io.WriteString(w, `{"NeedRecord":true}`)
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err == nil {
+		conn, _, herr := http.NewResponseController(w).Hijack()
+		if herr == nil {
 			_ = conn.Close()
 		}
 	}))

@@ -36,8 +36,8 @@ type Request struct {
 
 // Reply is a parsed decision: the JSON reply of seed 000, or the record_config parameter.
 type Reply struct {
-	// ApiVersion (spelt as in seed 000) is the reply's version, DefaultAPIVersion when absent.
-	ApiVersion string
+	// APIVersion is the reply's ApiVersion (seed 000), DefaultAPIVersion when absent.
+	APIVersion string
 	NeedRecord bool
 	// Interval is the per-format cycle in seconds; nil when absent or naming no known format.
 	// Values are kept as sent: Apply ignores those outside MinInterval..MaxInterval.

@@ -37,7 +37,7 @@ func FuzzParseRecordConfig(f *testing.F) {
 			require.Zero(t, r)
 			return
 		}
-		require.NotEmpty(t, r.ApiVersion)
+		require.NotEmpty(t, r.APIVersion)
 		for i, fm := range r.Formats {
 			require.Contains(t, []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS}, fm)
 			require.NotContains(t, r.Formats[:i], fm)

@@ -69,7 +69,7 @@ func parseBody(body []byte, maxBody int) (Reply, error) {
 
 // wireReply is the reply's JSON (seed 000). encoding/json matches keys case-insensitively.
 type wireReply struct {
-	ApiVersion *string         `json:"ApiVersion"`
+	APIVersion *string         `json:"ApiVersion"`
 	NeedRecord *bool           `json:"NeedRecord"`
 	Interval   json.RawMessage `json:"Interval"`
 	Format     []string        `json:"Format"`
@@ -87,9 +87,9 @@ func decodeReply(raw []byte) (Reply, error) {
 	if w.NeedRecord == nil {
 		return Reply{}, fail(ErrInvalid, "NeedRecord is missing")
 	}
-	r := Reply{ApiVersion: DefaultAPIVersion, NeedRecord: *w.NeedRecord}
-	if w.ApiVersion != nil && *w.ApiVersion != "" {
-		r.ApiVersion = *w.ApiVersion
+	r := Reply{APIVersion: DefaultAPIVersion, NeedRecord: *w.NeedRecord}
+	if w.APIVersion != nil && *w.APIVersion != "" {
+		r.APIVersion = *w.APIVersion
 	}
 	iv, err := decodeInterval(w.Interval)
 	if err != nil {
@@ -125,7 +125,7 @@ func decodeInterval(raw json.RawMessage) (map[recording.Format]int, error) {
 		}
 		key, _ := tok.(string)
 		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
+		if err = dec.Decode(&v); err != nil {
 			return nil, &Error{Reason: ErrInvalid, Err: err}
 		}
 		f, ok := formatName(key)

@@ -30,7 +30,7 @@ type replyCase struct {
 // replyCases drive the reply parsing through Ask (TestAskReplies), ParseRecordConfig and the fuzz
 // seeds. The limit is DefaultMaxBody.
 func replyCases() []replyCase {
-	yes := Reply{ApiVersion: "1.0", NeedRecord: true}
+	yes := Reply{APIVersion: "1.0", NeedRecord: true}
 	mp4, flv, hls := recording.FormatMP4, recording.FormatFLV, recording.FormatHLS
 	return []replyCase{
 		{name: "Minimal", body: `{"NeedRecord":true}`, want: yes},
@@ -39,25 +39,25 @@ func replyCases() []replyCase {
     "NeedRecord" : true,
     "Interval" : {"Mp4": 300, "Flv": 120, "M3U8": 180},
     "Format" : ["mp4","flv"]
-}`, want: Reply{ApiVersion: "1.0", NeedRecord: true,
+}`, want: Reply{APIVersion: "1.0", NeedRecord: true,
 			Interval: map[recording.Format]int{mp4: 300, flv: 120, hls: 180},
 			Formats:  []recording.Format{mp4, flv}}},
 		{name: "NeedRecordFalse", body: `{"NeedRecord":false,"Format":["mp4"]}`,
-			want: Reply{ApiVersion: "1.0", Formats: []recording.Format{mp4}}},
+			want: Reply{APIVersion: "1.0", Formats: []recording.Format{mp4}}},
 		{name: "ApiVersionKept", body: `{"ApiVersion":"2.0","NeedRecord":true}`,
-			want: Reply{ApiVersion: "2.0", NeedRecord: true}},
+			want: Reply{APIVersion: "2.0", NeedRecord: true}},
 		{name: "KeysAnyCase", body: `{"needrecord":true,"INTERVAL":{"mp4":60,"FLV":30,"m3u8":90},"format":["MP4","HLS","M3u8"]}`,
-			want: Reply{ApiVersion: "1.0", NeedRecord: true,
+			want: Reply{APIVersion: "1.0", NeedRecord: true,
 				Interval: map[recording.Format]int{mp4: 60, flv: 30, hls: 90},
 				Formats:  []recording.Format{mp4, hls}}},
 		{name: "RepeatedIntervalKeyLastWins", body: `{"NeedRecord":true,"Interval":{"Mp4":60,"MP4":70}}`,
-			want: Reply{ApiVersion: "1.0", NeedRecord: true, Interval: map[recording.Format]int{mp4: 70}}},
+			want: Reply{APIVersion: "1.0", NeedRecord: true, Interval: map[recording.Format]int{mp4: 70}}},
 		{name: "UnknownFieldsIgnored", body: `{"NeedRecord":true,"Extra":{"a":[1,null]},"Interval":{"Aac":"x"},"Format":["aac"]}`,
-			want: Reply{ApiVersion: "1.0", NeedRecord: true, Formats: []recording.Format{}}},
+			want: Reply{APIVersion: "1.0", NeedRecord: true, Formats: []recording.Format{}}},
 		{name: "OutOfRangeIntervalKept", body: `{"NeedRecord":true,"Interval":{"Flv":3,"Mp4":30000}}`,
-			want: Reply{ApiVersion: "1.0", NeedRecord: true, Interval: map[recording.Format]int{flv: 3, mp4: 30000}}},
+			want: Reply{APIVersion: "1.0", NeedRecord: true, Interval: map[recording.Format]int{flv: 3, mp4: 30000}}},
 		{name: "EmptyFormat", body: `{"NeedRecord":true,"Format":[]}`,
-			want: Reply{ApiVersion: "1.0", NeedRecord: true, Formats: []recording.Format{}}},
+			want: Reply{APIVersion: "1.0", NeedRecord: true, Formats: []recording.Format{}}},
 		{name: "NullsAreAbsent", body: `{"NeedRecord":true,"Interval":null,"Format":null,"ApiVersion":null}`, want: yes},
 		{name: "SurroundingWhitespace", body: " \r\n\t{\"NeedRecord\":true}\n\n", want: yes},
 		{name: "ExactlyMaxBody", body: padObject(DefaultMaxBody), want: yes},
@@ -168,17 +168,17 @@ func TestParseRecordConfig(t *testing.T) {
 	// The seed's own example.
 	r, err := ParseRecordConfig("%7B%22NeedRecord%22%3Atrue%7D")
 	require.NoError(t, err)
-	require.Equal(t, Reply{ApiVersion: "1.0", NeedRecord: true}, r)
+	require.Equal(t, Reply{APIVersion: "1.0", NeedRecord: true}, r)
 
 	r, err = ParseRecordConfig("%7B%22NeedRecord%22%3Afalse%2C%22Format%22%3A%5B%22m3u8%22%5D%2C%22Interval%22%3A%7B%22M3U8%22%3A600%7D%7D")
 	require.NoError(t, err)
-	require.Equal(t, Reply{ApiVersion: "1.0", Formats: []recording.Format{recording.FormatHLS},
+	require.Equal(t, Reply{APIVersion: "1.0", Formats: []recording.Format{recording.FormatHLS},
 		Interval: map[recording.Format]int{recording.FormatHLS: 600}}, r)
 
 	// Already decoded by the ingest's query parsing.
 	r, err = ParseRecordConfig(`{"NeedRecord": true, "Format": ["flv"]}`)
 	require.NoError(t, err)
-	require.Equal(t, Reply{ApiVersion: "1.0", NeedRecord: true, Formats: []recording.Format{recording.FormatFLV}}, r)
+	require.Equal(t, Reply{APIVersion: "1.0", NeedRecord: true, Formats: []recording.Format{recording.FormatFLV}}, r)
 
 	// Form encoding: "+" is a space.
 	r, err = ParseRecordConfig("%7B%22NeedRecord%22:+true%7D")
@@ -186,7 +186,7 @@ func TestParseRecordConfig(t *testing.T) {
 	require.True(t, r.NeedRecord)
 
 	for _, raw := range []string{"", "  ", "%zz", "NeedRecord=true", "%7B%22NeedRecord%22%3Atrue"} {
-		_, err := ParseRecordConfig(raw)
+		_, err = ParseRecordConfig(raw)
 		requireReason(t, err, ErrInvalid)
 	}
 	_, err = ParseRecordConfig(urlEncode(padObject(DefaultMaxBody + 1)))
@@ -212,7 +212,7 @@ func FuzzParseReply(f *testing.F) {
 			}
 			return
 		}
-		if r.ApiVersion == "" {
+		if r.APIVersion == "" {
 			t.Fatal("decision without ApiVersion")
 		}
 		before := rule

@@ -74,7 +74,7 @@ func FuzzVerify(f *testing.F) {
 		if err != nil {
 			t.Fatalf("parse %q: %v", signed, err)
 		}
-		if err := Verify(fc.cfg, r, now, fc.opts); err != nil {
+		if err = Verify(fc.cfg, r, now, fc.opts); err != nil {
 			t.Fatalf("%s: %q refused at its own time: %v", fc.cfg.Method, signed, err)
 		}
 

@@ -37,13 +37,13 @@ func (r *Recorder) writeUnit(u *media.Unit, now time.Time) {
 // apply carries out the segmenter's decisions in order. The first that fails ends the
 // recording failed, and the rest are not carried out.
 func (r *Recorder) apply(ops []Op) {
-	failed := r.failed
+	wasFailed := r.failed != nil
 	for i := range ops {
 		if err := r.applyOp(&ops[i]); err != nil {
 			r.fail(err)
 			return
 		}
-		if r.failed != failed {
+		if !wasFailed && r.failed != nil {
 			return // a flush failed: the files were abandoned
 		}
 	}

@@ -6,19 +6,19 @@ import (
 	"time"
 )
 
-// RecordingState is the state of a recording (§6).
-type RecordingState string
+// State is the state of a recording (§6).
+type State string
 
 // Recording states.
 const (
 	// RecordingActive: a publisher is being recorded.
-	RecordingActive RecordingState = "recording"
+	RecordingActive State = "recording"
 	// RecordingPaused: the publisher left; some format still waits within its merge window.
-	RecordingPaused RecordingState = "paused"
+	RecordingPaused State = "paused"
 	// RecordingOver: no format has an open file and no publisher is back.
-	RecordingOver RecordingState = "over"
+	RecordingOver State = "over"
 	// RecordingFailed: files could not be written or stored; Reason says why.
-	RecordingFailed RecordingState = "failed"
+	RecordingFailed State = "failed"
 )
 
 // Recording is one continuous recording of one stream (§6). It holds files of each format.
@@ -26,14 +26,14 @@ type Recording struct {
 	ID      string `json:"id"`
 	Project string `json:"project"`
 	// RuleID is the rule the recording started with (rules may change or go meanwhile).
-	RuleID    string         `json:"rule_id"`
-	Domain    string         `json:"domain"`
-	App       string         `json:"app"`
-	Stream    string         `json:"stream"`
-	State     RecordingState `json:"state"`
-	Reason    string         `json:"reason,omitempty"`
-	StartedAt time.Time      `json:"started_at"`
-	EndedAt   *time.Time     `json:"ended_at,omitempty"`
+	RuleID    string     `json:"rule_id"`
+	Domain    string     `json:"domain"`
+	App       string     `json:"app"`
+	Stream    string     `json:"stream"`
+	State     State      `json:"state"`
+	Reason    string     `json:"reason,omitempty"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	// Params are the ingest parameters passed back in callbacks (§1, the callback_* ones).
 	Params map[string]string `json:"params,omitempty"`
 }
@@ -73,9 +73,9 @@ type File struct {
 	AudioFrames int64         `json:"audio_frames"`
 }
 
-// RecordingNotRecorded: the stream matched a rule but was not recorded — an on-demand
+// RecordingNotRecorded means the stream matched a rule but was not recorded: an on-demand
 // decision said no or failed, or a plan window was closed; Reason says which (§5: visible).
-const RecordingNotRecorded RecordingState = "not_recorded"
+const RecordingNotRecorded State = "not_recorded"
 
 // CallbackParams picks the ingest parameters a recording passes back in its callbacks (§1):
 // the callback_* ones, first value only.

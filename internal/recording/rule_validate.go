@@ -47,8 +47,8 @@ func limitsFor(d Dialect) limits {
 // aliyunTemplateRules are Alibaba's: OssObjectPrefix holds a start and an end time variable,
 // SliceOssObjectPrefix holds {UnixTimestamp} and {Sequence}.
 func aliyunTemplateRules(object, slice string, hls bool) (field, reason string) {
-	has := func(t string, any ...string) bool {
-		for _, v := range any {
+	has := func(t string, names ...string) bool {
+		for _, v := range names {
 			if strings.Contains(t, "{"+v+"}") {
 				return true
 			}

@@ -84,10 +84,10 @@ func LoadMasterKey(env, path string) ([]byte, error) {
 		return nil, fmt.Errorf("read master key: %w", err)
 	}
 	key := make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
+	if _, err = rand.Read(key); err != nil {
 		return nil, fmt.Errorf("make master key: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err = os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("write master key: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)

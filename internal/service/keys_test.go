@@ -62,8 +62,8 @@ func TestCreateAccessKeyPermissions(t *testing.T) {
 			k, _, err := s.CreateAccessKey(ctx, tc.p, tc.project, tc.admin, "")
 			if tc.want != nil {
 				require.ErrorIs(t, err, tc.want)
-				has, err := s.HasAccessKeys(ctx)
-				require.NoError(t, err)
+				has, herr := s.HasAccessKeys(ctx)
+				require.NoError(t, herr)
 				require.False(t, has, "a refused key is not stored")
 				return
 			}

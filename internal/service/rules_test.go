@@ -169,7 +169,7 @@ func TestRuleEndpointMustExist(t *testing.T) {
 func TestRuleBucketMustExist(t *testing.T) {
 	t.Parallel()
 	ctx, s := t.Context(), newService(t)
-	s.BucketExists = func(_ context.Context, endpoint, bucket string) (bool, error) {
+	s.BucketExists = func(_ context.Context, _, bucket string) (bool, error) {
 		switch bucket {
 		case "missing":
 			return false, nil

@@ -142,7 +142,7 @@ type racingStore struct {
 func (r *racingStore) DomainOwner(ctx context.Context, domain string) (string, error) {
 	owner, err := r.Store.DomainOwner(ctx, domain)
 	if errors.Is(err, recording.ErrNotFound) {
-		if _, cerr := r.Store.DomainClaim(ctx, domain, r.rival); cerr != nil {
+		if _, cerr := r.DomainClaim(ctx, domain, r.rival); cerr != nil {
 			return "", cerr
 		}
 	}

@@ -93,7 +93,7 @@ type RecordingFilter struct {
 	Domain  string
 	App     string
 	Stream  string
-	State   recording.RecordingState
+	State   recording.State
 	// Offset is the number of items skipped; Limit the most returned (0 or less: all);
 	// OrderDesc lists the newest first instead of the oldest.
 	Offset    int

@@ -91,10 +91,10 @@ func classifyNALU(codec media.Codec, n []byte) naluKind {
 	k := naluKind{param: -1}
 	if codec == media.CodecH264 {
 		typ := n[0] & 0x1f
-		switch {
-		case typ == 7:
+		switch typ {
+		case 7:
 			k.param = 1
-		case typ == 8:
+		case 8:
 			k.param = 2
 		}
 		switch {

@@ -45,7 +45,7 @@ func Publish(ctx context.Context, rawURL string, segs []Segment, o PublishOption
 		}
 	}
 	c := &gortmplib.Client{URL: u, Publish: true}
-	if err := c.Initialize(ctx); err != nil {
+	if err = c.Initialize(ctx); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer c.Close()
@@ -62,7 +62,7 @@ func Publish(ctx context.Context, rawURL string, segs []Segment, o PublishOption
 			}
 		}
 		w := &gortmplib.Writer{Conn: c, Tracks: tracks}
-		if err := w.Initialize(); err != nil {
+		if err = w.Initialize(); err != nil {
 			return fmt.Errorf("write tracks of segment %d: %w", si, err)
 		}
 		var last time.Duration

@@ -179,7 +179,7 @@ func (u *Uploader) recoverPlaylist(ctx context.Context, j *Job) func() error {
 				slices[i].Bytes, slices[i].VideoFrames, slices[i].AudioFrames = e.stats.Bytes, e.stats.VideoFrames, e.stats.AudioFrames
 				continue
 			}
-			if _, err := os.Stat(s.Path); err != nil {
+			if _, statErr := os.Stat(s.Path); statErr != nil {
 				// Stored just before the crash, before the journal noted it: its key is the
 				// rendered one (unless that collided).
 				keys[s.Seq] = u.objectKey(u.sliceJob(j, s), j.Config.SliceTemplate, ".ts")
@@ -189,13 +189,13 @@ func (u *Uploader) recoverPlaylist(ctx context.Context, j *Job) func() error {
 			}
 			if s.VideoFrames+s.AudioFrames == 0 {
 				// Listed in the index but not stored yet: count what it holds.
-				if full, err := hls.ScanSlice(s); err == nil {
+				if full, serr := hls.ScanSlice(s); serr == nil {
 					slices[i], s = full, full
 				}
 			}
-			key, err := u.putSlice(ctx, st, u.sliceJob(j, s))
-			if err != nil {
-				return fmt.Errorf("store recovered slice %s: %w", s.Path, err)
+			key, putErr := u.putSlice(ctx, st, u.sliceJob(j, s))
+			if putErr != nil {
+				return fmt.Errorf("store recovered slice %s: %w", s.Path, putErr)
 			}
 			keys[s.Seq] = key
 		}

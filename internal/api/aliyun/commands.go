@@ -36,7 +36,7 @@ func (h *handler) realTimeRecordCommand(ctx context.Context, p service.Principal
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.CheckDomain(ctx, p, domain); err != nil {
+	if err = h.svc.CheckDomain(ctx, p, domain); err != nil {
 		return nil, notifyError(err, errDomain)
 	}
 	rules, _, err := h.svc.ListRules(ctx, p, store.RuleFilter{Domain: domain})
@@ -66,7 +66,7 @@ type callbackRecord struct {
 	NotifyResult  string `json:"NotifyResult"`
 	NotifyTime    string `json:"NotifyTime"`
 	NotifyType    string `json:"NotifyType"`
-	NotifyUrl     string `json:"NotifyUrl"`
+	NotifyURL     string `json:"NotifyUrl"`
 	StreamName    string `json:"StreamName"`
 }
 
@@ -94,7 +94,7 @@ func (h *handler) describeNotifyRecords(ctx context.Context, p service.Principal
 	}
 	for _, name := range []string{"AppName", "StreamName"} {
 		if v := q[name]; v != "" {
-			if err := checkName(name, v, false); err != nil {
+			if err = checkName(name, v, false); err != nil {
 				return nil, err
 			}
 		}
@@ -111,13 +111,13 @@ func (h *handler) describeNotifyRecords(ctx context.Context, p service.Principal
 	if err != nil {
 		return nil, err
 	}
-	if _, err := q.oneOf("StorageType", "", "oss", "vod", "all"); err != nil {
+	if _, err = q.oneOf("StorageType", "", "oss", "vod", "all"); err != nil {
 		return nil, err
 	}
-	if _, err := q.required("StartTime"); err != nil {
+	if _, err = q.required("StartTime"); err != nil {
 		return nil, err
 	}
-	if _, err := q.required("EndTime"); err != nil {
+	if _, err = q.required("EndTime"); err != nil {
 		return nil, err
 	}
 	start, end, err := requestWindow(q)
@@ -127,7 +127,7 @@ func (h *handler) describeNotifyRecords(ctx context.Context, p service.Principal
 	if !end.After(*start) {
 		return nil, errInvalid("EndTime", "must be after StartTime")
 	}
-	if err := h.svc.CheckDomain(ctx, p, domain); err != nil {
+	if err = h.svc.CheckDomain(ctx, p, domain); err != nil {
 		return nil, notifyError(err, errDomain)
 	}
 	resp := &describeNotifyRecordsResponse{Msg: "ok", PageNum: pageNum, PageSize: pageSize, CallbackList: []callbackRecord{}}
@@ -165,7 +165,7 @@ func (h *handler) describeNotifyRecords(ctx context.Context, p service.Principal
 func notifyRecord(d *recording.Delivery, cfg *recording.CallbackConfig) callbackRecord {
 	ev := d.Event
 	r := callbackRecord{AppName: ev.Data.App, DomainName: ev.Data.Domain, StreamName: ev.Data.Stream,
-		NotifyTime: ev.CreatedAt.UTC().Format(timeLayout), NotifyType: string(ev.Type), NotifyUrl: cfg.URL}
+		NotifyTime: ev.CreatedAt.UTC().Format(timeLayout), NotifyType: string(ev.Type), NotifyURL: cfg.URL}
 	switch d.State {
 	case recording.DeliveryDelivered:
 		r.NotifyResult = "success"

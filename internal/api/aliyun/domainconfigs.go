@@ -156,10 +156,10 @@ func (h *handler) describeDomainConfigs(ctx context.Context, p service.Principal
 	if err != nil {
 		return nil, err
 	}
-	if _, err := functionNames(q, false); err != nil {
+	if _, err = functionNames(q, false); err != nil {
 		return nil, err
 	}
-	if err := h.svc.CheckDomain(ctx, p, domain); err != nil {
+	if err = h.svc.CheckDomain(ctx, p, domain); err != nil {
 		return nil, domainConfigError(err, errDomain)
 	}
 	resp := &describeDomainConfigsResponse{}
@@ -235,7 +235,7 @@ func (h *handler) describeStreamAuthChecking(ctx context.Context, p service.Prin
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDomain(domain); err != nil {
+	if err = checkDomain(domain); err != nil {
 		return nil, err
 	}
 	rawURL, err := q.required("Url")

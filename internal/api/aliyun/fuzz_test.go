@@ -128,7 +128,7 @@ func FuzzRecordConfigParams(f *testing.F) {
 		svc := &ruleSink{}
 		h := NewHandler(svc, Config{}).(*handler)
 		p := service.Principal{Project: "p1"}
-		if _, err := h.addRecordConfig(t.Context(), p, q); err != nil {
+		if _, err = h.addRecordConfig(t.Context(), p, q); err != nil {
 			e, ok := toAPIError(err, errDomain)
 			require.True(t, ok, "%T %v", err, err)
 			require.GreaterOrEqual(t, e.status, 400)

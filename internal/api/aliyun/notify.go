@@ -15,7 +15,7 @@ func (h *handler) addNotifyConfig(ctx context.Context, p service.Principal, q pa
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDomain(domain); err != nil {
+	if err = checkDomain(domain); err != nil {
 		return nil, err
 	}
 	c := &recording.CallbackConfig{Dialect: recording.DialectAliyun, Domain: domain, App: recording.Wildcard,
@@ -72,8 +72,8 @@ func (h *handler) deleteNotifyConfig(ctx context.Context, p service.Principal, q
 
 type liveRecordNotifyConfig struct {
 	DomainName       string `json:"DomainName"`
-	NotifyUrl        string `json:"NotifyUrl"`
-	OnDemandUrl      string `json:"OnDemandUrl"`
+	NotifyURL        string `json:"NotifyUrl"`
+	OnDemandURL      string `json:"OnDemandUrl"`
 	NeedStatusNotify bool   `json:"NeedStatusNotify"`
 }
 
@@ -94,7 +94,7 @@ func (h *handler) describeNotifyConfig(ctx context.Context, p service.Principal,
 		return nil, err
 	}
 	return &describeNotifyConfigResponse{LiveRecordNotifyConfig: liveRecordNotifyConfig{DomainName: c.Domain,
-		NotifyUrl: c.URL, OnDemandUrl: c.OnDemandURL, NeedStatusNotify: c.NeedStatusNotify}}, nil
+		NotifyURL: c.URL, OnDemandURL: c.OnDemandURL, NeedStatusNotify: c.NeedStatusNotify}}, nil
 }
 
 func (h *handler) findNotifyConfig(ctx context.Context, p service.Principal, q params) (*recording.CallbackConfig, error) {
@@ -102,7 +102,7 @@ func (h *handler) findNotifyConfig(ctx context.Context, p service.Principal, q p
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.CheckDomain(ctx, p, domain); err != nil {
+	if err = h.svc.CheckDomain(ctx, p, domain); err != nil {
 		return nil, notifyError(err, errDomain)
 	}
 	c, err := h.svc.FindCallback(ctx, p, recording.DialectAliyun, domain, recording.Wildcard)

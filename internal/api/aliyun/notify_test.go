@@ -29,8 +29,8 @@ func TestNotifyConfigLifecycle(t *testing.T) {
 	e := newEnv(t)
 	e.do(call(keyP1, "AddLiveRecordNotifyConfig", "DomainName", "a.com", "NotifyUrl", "http://cb.example.com/rec",
 		"OnDemandUrl", "https://od.example.com/ask?x=1", "NeedStatusNotify", "true")).ok(t)
-	require.Equal(t, liveRecordNotifyConfig{DomainName: "a.com", NotifyUrl: "http://cb.example.com/rec",
-		OnDemandUrl: "https://od.example.com/ask?x=1", NeedStatusNotify: true}, e.notifyConfig(t, keyP1, "a.com"))
+	require.Equal(t, liveRecordNotifyConfig{DomainName: "a.com", NotifyURL: "http://cb.example.com/rec",
+		OnDemandURL: "https://od.example.com/ask?x=1", NeedStatusNotify: true}, e.notifyConfig(t, keyP1, "a.com"))
 
 	// It is the domain's aliyun-dialect callback configuration, for every app.
 	cs, _, err := e.svc.ListCallbacks(t.Context(), service.Principal{Project: "p1"}, store.CallbackFilter{})
@@ -45,8 +45,8 @@ func TestNotifyConfigLifecycle(t *testing.T) {
 
 	// Update changes what it names and keeps the rest.
 	e.do(call(keyP1, "UpdateLiveRecordNotifyConfig", "DomainName", "a.com", "NotifyUrl", "https://cb2.example.com/")).ok(t)
-	require.Equal(t, liveRecordNotifyConfig{DomainName: "a.com", NotifyUrl: "https://cb2.example.com/",
-		OnDemandUrl: "https://od.example.com/ask?x=1", NeedStatusNotify: true}, e.notifyConfig(t, keyP1, "a.com"))
+	require.Equal(t, liveRecordNotifyConfig{DomainName: "a.com", NotifyURL: "https://cb2.example.com/",
+		OnDemandURL: "https://od.example.com/ask?x=1", NeedStatusNotify: true}, e.notifyConfig(t, keyP1, "a.com"))
 	e.do(call(keyP1, "UpdateLiveRecordNotifyConfig", "DomainName", "a.com", "NeedStatusNotify", "false")).ok(t)
 	require.False(t, e.notifyConfig(t, keyP1, "a.com").NeedStatusNotify)
 	e.do(call(keyP1, "UpdateLiveRecordNotifyConfig", "DomainName", "a.com", "NotifyUrl", "ftp://x/")).
@@ -64,7 +64,7 @@ func TestSeedNotifyConfigWithOnlyAnOnDemandURL(t *testing.T) {
 	e := newEnv(t)
 	e.do(seedRecordConfig(keyP1)).ok(t)
 	e.do(call(keyP1, "AddLiveRecordNotifyConfig", "DomainName", "test.com", "OnDemandUrl", "http://cb.test.com")).ok(t)
-	require.Equal(t, liveRecordNotifyConfig{DomainName: "test.com", OnDemandUrl: "http://cb.test.com"}, e.notifyConfig(t, keyP1, "test.com"))
+	require.Equal(t, liveRecordNotifyConfig{DomainName: "test.com", OnDemandURL: "http://cb.test.com"}, e.notifyConfig(t, keyP1, "test.com"))
 }
 
 func TestBadNotifyConfigsAreRefused(t *testing.T) {
@@ -226,7 +226,7 @@ func TestDescribeLiveRecordNotifyRecordsReadsTheDeliveryLog(t *testing.T) {
 	require.Equal(t, callbackRecord{AppName: "test123", DomainName: "test.com", StreamName: "s1",
 		NotifyContent: `{"domain":"test.com","app":"test123","stream":"s1","event":"record_started"}`,
 		NotifyResult:  "success", NotifyTime: "2030-01-01T10:00:00Z", NotifyType: "record_started",
-		NotifyUrl: "http://cb.example.com/rec"}, d.CallbackList[0])
+		NotifyURL: "http://cb.example.com/rec"}, d.CallbackList[0])
 	require.Equal(t, "failed", d.CallbackList[1].NotifyResult)
 	require.Equal(t, "HTTP 404", d.CallbackList[1].Description)
 	require.Equal(t, "file_completed", d.CallbackList[1].NotifyType)

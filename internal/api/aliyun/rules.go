@@ -136,7 +136,7 @@ func (h *handler) updateRecordConfig(ctx context.Context, p service.Principal, q
 	} else if old.Mode != recording.ModePlan {
 		r.Mode = old.Mode
 	}
-	if err := applyWindow(&r, start, end); err != nil {
+	if err = applyWindow(&r, start, end); err != nil {
 		return nil, err
 	}
 	delay, set, err := q.optInt("DelayTime")
@@ -184,7 +184,7 @@ func (h *handler) findRule(ctx context.Context, p service.Principal, q params) (
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.CheckDomain(ctx, p, domain); err != nil {
+	if err = h.svc.CheckDomain(ctx, p, domain); err != nil {
 		return nil, ruleError(err, nil, errDomain)
 	}
 	r, err := h.svc.FindRule(ctx, p, domain, app, q["StreamName"])
@@ -253,7 +253,7 @@ func (h *handler) describeRecordConfig(ctx context.Context, p service.Principal,
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.CheckDomain(ctx, p, domain); err != nil {
+	if err = h.svc.CheckDomain(ctx, p, domain); err != nil {
 		return nil, ruleError(err, nil, errDomain)
 	}
 	rules, total, err := h.svc.ListRules(ctx, p, store.RuleFilter{Domain: strings.ToLower(domain), App: q["AppName"],

@@ -25,8 +25,8 @@ func firstDuplicate(t *testing.T, data []byte) (string, bool) {
 		case json.Delim('{'):
 			var keys []string
 			for dec.More() {
-				k, err := dec.Token()
-				require.NoError(t, err)
+				k, kerr := dec.Token()
+				require.NoError(t, kerr)
 				key := k.(string)
 				field := key
 				if path != "" {

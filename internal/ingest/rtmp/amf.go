@@ -30,7 +30,7 @@ func decodeAMF0(b []byte) (amf0.Data, error) {
 	}
 	d, err := amf0.Unmarshal(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errAMF, err)
+		return nil, fmt.Errorf("%w: %w", errAMF, err)
 	}
 	return d, nil
 }

@@ -150,7 +150,7 @@ func (r *chunkReader) readChunk() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := r.readMessageHeader(fmtType, cs, csid); err != nil {
+	if err = r.readMessageHeader(fmtType, cs, csid); err != nil {
 		return false, err
 	}
 	n := min(cs.length-cs.recv, r.chunkSize)

@@ -122,7 +122,7 @@ func (c *converter) videoMessage(b []byte, dts, now time.Duration) error {
 func (c *converter) headerError(err error) error {
 	var u *flv.UnsupportedCodecError
 	if !errors.As(err, &u) {
-		return fmt.Errorf("%w: %v", errMalformed, err)
+		return fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	kind, msg, key, val := noteVideoCodec, "ignoring video of an unsupported codec", "codec_id", any(u.ID)
 	if u.Audio {
@@ -140,7 +140,7 @@ func (c *converter) headerError(err error) error {
 func (c *converter) videoConfig(codec media.Codec, rec []byte, now time.Duration) error {
 	t, err := flv.ParseDecoderConfig(codec, rec)
 	if err != nil {
-		return fmt.Errorf("%w: video sequence header: %v", errMalformed, err)
+		return fmt.Errorf("%w: video sequence header: %w", errMalformed, err)
 	}
 	c.markStart(0, now)
 	c.hasVideo = videoYes
@@ -166,7 +166,7 @@ func (c *converter) videoAU(codec media.Codec, au []byte, dts, cts, now time.Dur
 	}
 	info, err := media.ScanAVCC(codec, au)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errMalformed, err)
+		return fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	c.markStart(dts, now)
 	if info.Keyframe || !info.HasPicture || c.video == nil {
@@ -266,7 +266,7 @@ func (c *converter) audioMessage(b []byte, dts, now time.Duration) error {
 	case flv.PacketConfig:
 		t, err := media.ParseAACConfig(h.Payload)
 		if err != nil {
-			return fmt.Errorf("%w: audio sequence header: %v", errMalformed, err)
+			return fmt.Errorf("%w: audio sequence header: %w", errMalformed, err)
 		}
 		if !t.SameParams(c.audio) {
 			c.audio = t

@@ -205,7 +205,7 @@ func (n *netIO) fill() error {
 // readOnce is one socket read with its pause and deadline; space is what the read could take.
 func (n *netIO) readOnce() (k, space int, err error) {
 	if until := n.drainUntil.Load(); until != 0 {
-		if err := n.conn.SetReadDeadline(time.Unix(0, until)); err != nil {
+		if err = n.conn.SetReadDeadline(time.Unix(0, until)); err != nil {
 			return 0, 0, fmt.Errorf("set read deadline: %w", err)
 		}
 	} else if n.publishing {
@@ -220,7 +220,7 @@ func (n *netIO) readOnce() (k, space int, err error) {
 		if until := n.drainUntil.Load(); until != 0 {
 			deadline = time.Unix(0, until) // drain began during the pause
 		}
-		if err := n.conn.SetReadDeadline(deadline); err != nil {
+		if err = n.conn.SetReadDeadline(deadline); err != nil {
 			return 0, 0, fmt.Errorf("set read deadline: %w", err)
 		}
 	}

@@ -24,15 +24,15 @@ func TestNetIOParsesAsBufioAndHoldsNoBufferWhilePausing(t *testing.T) {
 		require.NoError(t, err)
 		defer ln.Close()
 		go func() {
-			c, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
+			c, derr := net.Dial("tcp", ln.Addr().String())
+			if derr != nil {
 				return
 			}
 			defer c.Close()
 			rng := rand.New(rand.NewPCG(uint64(chunkSize), 7))
 			for rest := in; len(rest) > 0; {
 				k := min(len(rest), 1+rng.IntN(30000))
-				if _, err := c.Write(rest[:k]); err != nil {
+				if _, werr := c.Write(rest[:k]); werr != nil {
 					return
 				}
 				rest = rest[k:]

@@ -143,7 +143,7 @@ func FuzzIdentity(f *testing.F) {
 			host = "[" + host + "]"
 		}
 		canon := (&url.URL{Scheme: "rtmp", Host: host, Path: "/" + key.App}).String()
-		if _, err := url.Parse(canon); err != nil {
+		if _, perr := url.Parse(canon); perr != nil {
 			// checkDomain lets through colon-strings that are no host (":" from "rtmp://::"):
 			// those only round-trip as a vhost parameter.
 			canon, query = "rtmp://example.com/"+key.App, query+"&vhost="+url.QueryEscape(key.Domain)

@@ -37,8 +37,8 @@ func TestEncryptedSession(t *testing.T) {
 		defer func() { replies <- codes }()
 		mr := message.NewReader(rc, bytecounter.NewReader(rc), nil)
 		for {
-			m, err := mr.Read()
-			if err != nil {
+			m, rerr := mr.Read()
+			if rerr != nil {
 				return
 			}
 			if c, ok := m.(*message.CommandAMF0); ok && len(c.Arguments) > 0 {

@@ -76,15 +76,15 @@ func captureFFmpeg(t *testing.T) []byte {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		client, err := ln.Accept()
-		if err != nil {
-			perr = err
+		client, gerr := ln.Accept()
+		if gerr != nil {
+			perr = gerr
 			return
 		}
 		defer client.Close()
-		server, err := net.Dial("tcp", e.addr)
-		if err != nil {
-			perr = err
+		server, gerr := net.Dial("tcp", e.addr)
+		if gerr != nil {
+			perr = gerr
 			return
 		}
 		defer server.Close()

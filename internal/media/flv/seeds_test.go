@@ -18,12 +18,12 @@ import (
 // LIVEREC_WRITE_FUZZ_SEEDS=1). They are cut from real files: FLV written by ffmpeg (H.264 and
 // AAC, audio only) and by liverec's Writer from ffmpeg's H.265.
 func TestFuzzSeeds(t *testing.T) {
-	var real [][]byte // made once, for every target
+	var cached [][]byte // made once, for every target
 	files := func(t testing.TB) [][]byte {
-		if real == nil {
-			real = realFLVs(t)
+		if cached == nil {
+			cached = realFLVs(t)
 		}
-		return real
+		return cached
 	}
 	fileSeeds := func(t testing.TB) [][]any {
 		var seeds [][]any

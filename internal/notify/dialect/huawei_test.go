@@ -143,21 +143,21 @@ func TestHuaweiSignatures(t *testing.T) {
 	for _, st := range []string{recording.SignMD5, recording.SignHMACSHA256, ""} {
 		cfg := config(recording.DialectHuawei, func(c *recording.CallbackConfig) { c.SignType = st; c.Events = allEvents() })
 		for _, e := range allEvents() {
-			req, ok, err := Encode(event(e), cfg, huaweiKey, now)
+			enc, ok, err := Encode(event(e), cfg, huaweiKey, now)
 			require.NoError(t, err)
 			if !ok {
 				continue
 			}
-			m := huaweiFields(t, req.Body)
+			fields := huaweiFields(t, enc.Body)
 			hexLen := 64
 			if st == recording.SignMD5 {
 				hexLen = 32
 			}
-			require.Len(t, m["auth_sign"], hexLen)
-			require.NoError(t, huaweiVerify(m, st, huaweiKey, now), "%s %s", st, e)
-			require.NoError(t, huaweiVerify(m, st, huaweiKey, now.Add(600*time.Second)), "valid until the expiry")
-			require.Error(t, huaweiVerify(m, st, huaweiKey, now.Add(601*time.Second)), "expired after it")
-			require.Error(t, huaweiVerify(m, st, "another-key", now))
+			require.Len(t, fields["auth_sign"], hexLen)
+			require.NoError(t, huaweiVerify(fields, st, huaweiKey, now), "%s %s", st, e)
+			require.NoError(t, huaweiVerify(fields, st, huaweiKey, now.Add(600*time.Second)), "valid until the expiry")
+			require.Error(t, huaweiVerify(fields, st, huaweiKey, now.Add(601*time.Second)), "expired after it")
+			require.Error(t, huaweiVerify(fields, st, "another-key", now))
 		}
 	}
 

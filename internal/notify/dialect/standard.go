@@ -184,7 +184,8 @@ func standardSign(key, id, ts string, body []byte) (string, error) {
 	} else {
 		copy(buf, key)
 	}
-	pre := append(buf[keyLen:keyLen], id...)
+	pre := buf[keyLen:keyLen] // the prefix goes after the key, in the same buffer
+	pre = append(pre, id...)
 	pre = append(pre, '.')
 	pre = append(pre, ts...)
 	pre = append(pre, '.')

@@ -65,11 +65,11 @@ func readBack(t testing.TB, path string) (media.Tracks, []media.Unit, map[string
 	require.NoError(t, err)
 	var units []media.Unit
 	for {
-		u, err := r.ReadUnit()
-		if errors.Is(err, io.EOF) {
+		u, rerr := r.ReadUnit()
+		if errors.Is(rerr, io.EOF) {
 			break
 		}
-		require.NoError(t, err)
+		require.NoError(t, rerr)
 		u.Data = append([]byte(nil), u.Data...)
 		units = append(units, u)
 	}
@@ -213,7 +213,7 @@ func (d *amfDecoder) value() (any, error) {
 				return nil, err
 			}
 			if k == "" {
-				if end, err := d.take(1); err != nil || end[0] != 0x09 {
+				if end, terr := d.take(1); terr != nil || end[0] != 0x09 {
 					return nil, errors.New("missing object end marker")
 				}
 				return m, nil

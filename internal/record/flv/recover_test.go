@@ -230,8 +230,8 @@ func TestRecoverMalformed(t *testing.T) {
 			path := tempPath(t, "x.flv")
 			require.NoError(t, os.WriteFile(path, tc.data, 0o644))
 			st, err := flv.Recover(path)
-			switch {
-			case tc.units == -1:
+			switch tc.units {
+			case -1:
 				require.Error(t, err)
 				if tc.err != nil {
 					require.ErrorIs(t, err, tc.err)
@@ -292,11 +292,11 @@ func FuzzRecover(f *testing.F) {
 		require.NoError(t, err)
 		var frames int64
 		for {
-			tag, err := r.ReadTag()
-			if errors.Is(err, io.EOF) {
+			tag, rerr := r.ReadTag()
+			if errors.Is(rerr, io.EOF) {
 				break
 			}
-			require.NoError(t, err)
+			require.NoError(t, rerr)
 			if tag.Type != mediaflv.TagScript {
 				frames++
 			}

@@ -54,7 +54,7 @@ func recoverSlice(path string) (Slice, error) {
 	}
 	defer f.Close()
 	var sc tsScan
-	if err := sc.run(bufio.NewReaderSize(f, scanBufSize), false); err != nil {
+	if err = sc.run(bufio.NewReaderSize(f, scanBufSize), false); err != nil {
 		return Slice{}, err
 	}
 	if sc.video.n+sc.audio.n == 0 {
@@ -87,7 +87,7 @@ func ScanSlice(s Slice) (Slice, error) {
 	}
 	defer f.Close()
 	var sc tsScan
-	if err := sc.run(bufio.NewReaderSize(f, scanBufSize), true); err != nil {
+	if err = sc.run(bufio.NewReaderSize(f, scanBufSize), true); err != nil {
 		return s, fmt.Errorf("hls: scan slice %s: %w", s.Path, err)
 	}
 	fi, err := f.Stat()

@@ -38,8 +38,8 @@ func recordFlushed(t *testing.T, slice time.Duration, tracks media.Tracks, units
 		if len(logs) == done {
 			logs = append(logs, sliceLog{seq: done, start: units[i].DTS})
 		}
-		fi, err := os.Stat(filepath.Join(dir, strconv.Itoa(done)+".ts"))
-		require.NoError(t, err)
+		fi, serr := os.Stat(filepath.Join(dir, strconv.Itoa(done)+".ts"))
+		require.NoError(t, serr)
 		l := &logs[done]
 		l.units, l.ends = append(l.units, units[i]), append(l.ends, int(fi.Size()))
 	}
@@ -278,17 +278,17 @@ func TestRecoverSliceMalformed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "5.ts")
 			require.NoError(t, os.WriteFile(path, tc.data, 0o644))
-			s, err := RecoverSlice(path, 5, time.Second)
+			s, recErr := RecoverSlice(path, 5, time.Second)
 			got, rerr := os.ReadFile(path)
 			require.NoError(t, rerr)
 			switch tc.bytes {
 			case 0:
-				require.ErrorIs(t, err, ErrNothingToRecover)
+				require.ErrorIs(t, recErr, ErrNothingToRecover)
 			case -1:
-				require.Error(t, err)
-				require.NotErrorIs(t, err, ErrNothingToRecover)
+				require.Error(t, recErr)
+				require.NotErrorIs(t, recErr, ErrNothingToRecover)
 			default:
-				require.NoError(t, err)
+				require.NoError(t, recErr)
 				require.EqualValues(t, tc.bytes, s.Bytes)
 				require.Equal(t, tc.data[:tc.bytes], got)
 				return
@@ -310,8 +310,8 @@ func TestScanSlice(t *testing.T) {
 	require.True(t, ended)
 	require.Len(t, listed, len(logs))
 	for i, s := range listed {
-		got, err := ScanSlice(s)
-		require.NoError(t, err)
+		got, serr := ScanSlice(s)
+		require.NoError(t, serr)
 		nv, na := testutil.CountUnits(logs[i].units)
 		want := s
 		want.Bytes, want.VideoFrames, want.AudioFrames = int64(logs[i].ends[len(logs[i].ends)-1]), int64(nv), int64(na)

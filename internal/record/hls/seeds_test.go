@@ -22,7 +22,7 @@ func TestFuzzSeeds(t *testing.T) {
 		tracks media.Tracks
 		units  []media.Unit
 	)
-	real := func(t testing.TB) (media.Tracks, []media.Unit) {
+	loadTiny := func(t testing.TB) (media.Tracks, []media.Unit) {
 		if units == nil {
 			tracks, units = testutil.LoadFLV(t, fuzzcorpus.Tiny(t, t.TempDir(), "avc.flv", "libx264", true, "-f", "flv"))
 		}
@@ -30,7 +30,7 @@ func TestFuzzSeeds(t *testing.T) {
 	}
 	fuzzcorpus.Check(t, fuzzcorpus.Seeds{
 		"FuzzADTS": func(t testing.TB) [][]any {
-			tracks, units := real(t)
+			tracks, units := loadTiny(t)
 			var seeds [][]any
 			for _, u := range units {
 				if !u.Track.IsVideo() && len(seeds) < 3 {
@@ -43,7 +43,7 @@ func TestFuzzSeeds(t *testing.T) {
 		},
 		"FuzzTSRoundTrip": func(t testing.TB) [][]any {
 			// The units of a real recording as the script's (kind, size) triplets.
-			_, units := real(t)
+			_, units := loadTiny(t)
 			var in []byte
 			for i, u := range units {
 				kind := byte(2)
@@ -66,7 +66,7 @@ func TestFuzzSeeds(t *testing.T) {
 			return fuzzcorpus.One(ff, ours, ours[:len(ours)-4])
 		},
 		"FuzzRecoverSlice": func(t testing.TB) [][]any {
-			tracks, units := real(t)
+			tracks, units := loadTiny(t)
 			w := &Writer{}
 			require.NoError(t, w.setTracks(tracks))
 			w.ts.writeTables()

@@ -27,7 +27,7 @@ func testTracks(t testing.TB) media.Tracks {
 	v, err := media.NewH264Track(sps, []byte{0x68, 0xce, 0x3c, 0x80})
 	require.NoError(t, err)
 	a, err := media.NewAACTrack(&mpeg4audio.AudioSpecificConfig{
-		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 44100, ChannelConfig: 1, ChannelCount: 1})
+		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 44100, ChannelConfig: 1})
 	require.NoError(t, err)
 	return media.Tracks{Video: v, Audio: a}
 }
@@ -245,7 +245,7 @@ func BenchmarkWriteUnit(b *testing.B) {
 				u.DTS += off
 				u.PTS += off
 				n += len(u.Data)
-				if err := w.WriteUnit(&u); err != nil {
+				if err = w.WriteUnit(&u); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -289,7 +289,7 @@ func TestWriteUnitAllocs(t *testing.T) {
 	}
 	i := warm
 	allocs := testing.AllocsPerRun(len(units)-warm-1, func() {
-		if err := w.WriteUnit(&units[i]); err != nil {
+		if err = w.WriteUnit(&units[i]); err != nil {
 			t.Fatal(err)
 		}
 		if i%30 == 0 {

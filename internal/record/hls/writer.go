@@ -413,7 +413,8 @@ func (w *Writer) Close() (Stats, error) {
 func (w *Writer) writeVideo(u *media.Unit) error {
 	t := u.Track
 	h265 := t.Codec == media.CodecH265
-	b := append(w.pes[:0], make([]byte, pesHeaderMax)...)
+	w.pes = append(w.pes[:0], make([]byte, pesHeaderMax)...)
+	b := w.pes
 	if h265 {
 		b = append(b, 0, 0, 0, 1, 35<<1, 1, 0x50) // AUD_NUT, pic_type 2: I, P and B slices
 	} else {
@@ -470,9 +471,9 @@ func isAUD(h265 bool, header byte) bool {
 
 // writeAudio muxes one AAC frame (checked by check) as one ADTS frame in its own PES.
 func (w *Writer) writeAudio(u *media.Unit) {
-	b := append(w.pes[:0], make([]byte, pesHeaderMax)...)
-	b = w.aac.appendFrame(b, u.Data)
-	w.pes = b
+	w.pes = append(w.pes[:0], make([]byte, pesHeaderMax)...)
+	w.pes = w.aac.appendFrame(w.pes, u.Data)
+	b := w.pes
 	pts := media.ToTimescale(u.DTS, tsClock)
 	start := putPESHeader(b, streamIDAudio, pts, pts, false, len(b)-pesHeaderMax)
 	w.ts.writePES(&w.ts.audio, b[start:], true, pts)

@@ -60,16 +60,16 @@ func finalize(fragmentedPath, dstPath string) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it private; recordings are not
+	if err = tmp.Chmod(0o644); err != nil { // CreateTemp makes it private; recordings are not
 		return Stats{}, err
 	}
-	if err := tmp.Sync(); err != nil {
+	if err = tmp.Sync(); err != nil {
 		return Stats{}, fmt.Errorf("fsync: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
+	if err = tmp.Close(); err != nil {
 		return Stats{}, err
 	}
-	if err := os.Rename(tmp.Name(), dstPath); err != nil {
+	if err = os.Rename(tmp.Name(), dstPath); err != nil {
 		return Stats{}, err
 	}
 	ok = true
@@ -121,7 +121,7 @@ func (ff *fragFile) writeTo(dst outFile, src io.ReaderAt) (Stats, error) {
 	if int64(len(b)) != start {
 		return st, errors.New("layout mismatch")
 	}
-	if _, err := dst.WriteAt(b, 0); err != nil {
+	if _, err = dst.WriteAt(b, 0); err != nil {
 		return st, fmt.Errorf("write header: %w", err)
 	}
 	end, err := ff.copyRuns(dst, src, start)

@@ -34,9 +34,9 @@ func (ff *fragFile) readFragment(r io.ReaderAt, pos, hdr, boxSize, size int64) (
 		if typ != "traf" {
 			return nil
 		}
-		end, err := ff.parseTraf(body, pos, prevEnd, msize)
+		end, terr := ff.parseTraf(body, pos, prevEnd, msize)
 		prevEnd = end
-		return err
+		return terr
 	})
 	if err != nil {
 		return 0, false, err

@@ -32,7 +32,7 @@ func synthTracks(t testing.TB) media.Tracks {
 	v, err := media.NewH264Track(testSPS, []byte{0x08})
 	require.NoError(t, err)
 	a, err := media.NewAACTrack(&mpeg4audio.AudioSpecificConfig{
-		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 44100, ChannelCount: 2,
+		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 44100, ChannelConfig: 2,
 	})
 	require.NoError(t, err)
 	return media.Tracks{Video: v, Audio: a}
@@ -199,8 +199,8 @@ func probePTS(t *testing.T, path, kind string) (pts []float64, start float64) {
 	}
 	require.NoError(t, json.Unmarshal(out, &r))
 	for _, p := range r.Packets {
-		v, err := strconv.ParseFloat(p.PTS, 64)
-		require.NoError(t, err)
+		v, perr := strconv.ParseFloat(p.PTS, 64)
+		require.NoError(t, perr)
 		pts = append(pts, v)
 	}
 	slices.Sort(pts)

@@ -125,8 +125,8 @@ func TestOver4GiB(t *testing.T) {
 			wsample{dts: int64(2*k+1) * 3000, size: videoSize})
 		a.samples = append(a.samples[:0], wsample{dts: int64(k) * 2940, size: audioSize, sync: true})
 		v.lastDur, a.lastDur = 3000, 2940
-		hdr, ready, err := w.marshalFragment(true)
-		require.NoError(t, err)
+		hdr, ready, ferr := w.marshalFragment(true)
+		require.NoError(t, ferr)
 		require.Equal(t, [2]int{2, 1}, ready)
 		_, err = out.WriteAt(hdr, pos)
 		require.NoError(t, err)

@@ -163,7 +163,7 @@ func scanCallback(s scanner) (*recording.CallbackConfig, error) {
 	}
 	normCallback(&c)
 	if events.Valid {
-		if err := json.Unmarshal([]byte(events.String), &c.Events); err != nil {
+		if err = json.Unmarshal([]byte(events.String), &c.Events); err != nil {
 			return nil, fmt.Errorf("callback %s events: %w", c.ID, err)
 		}
 	}

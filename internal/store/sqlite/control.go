@@ -277,7 +277,7 @@ func (db *DB) DomainList(ctx context.Context, project string) ([]recording.Domai
 			d       recording.DomainClaim
 			created string
 		)
-		if err := rows.Scan(&d.Domain, &d.Project, &created); err != nil {
+		if err = rows.Scan(&d.Domain, &d.Project, &created); err != nil {
 			return nil, fmt.Errorf("list domains: %w", err)
 		}
 		if d.CreatedAt, err = parseTime(created); err != nil {

@@ -101,7 +101,7 @@ func (db *DB) DeliveryRecord(ctx context.Context, a recording.Attempt, state rec
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, db.outbox.record).ExecContext(ctx,
 			a.DeliveryID, fmtTime(db.dbNow()), string(state), fmtTime(next), a.Status, lastErr)
-		if err := affectedOne(res, err); err != nil {
+		if err = affectedOne(res, err); err != nil {
 			return err
 		}
 		_, err = tx.StmtContext(ctx, db.outbox.insertAttempt).ExecContext(ctx,
@@ -174,7 +174,7 @@ func (db *DB) DeliveryAttempts(ctx context.Context, deliveryID string) ([]record
 			at      string
 			latency int64
 		)
-		if err := rows.Scan(&a.DeliveryID, &at, &a.Status, &latency, &a.Error, &a.ReplyHead); err != nil {
+		if err = rows.Scan(&a.DeliveryID, &at, &a.Status, &latency, &a.Error, &a.ReplyHead); err != nil {
 			return nil, fmt.Errorf("attempts of %s: %w", deliveryID, err)
 		}
 		if a.At, err = parseTime(at); err != nil {

@@ -29,7 +29,7 @@ func (db *DB) PublishAuthPut(ctx context.Context, a *store.PublishAuth) error {
 	var seq int64
 	var created string
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO publish_auth (domain, project, method, key_sealed,
+		if _, upsertErr := tx.ExecContext(ctx, `INSERT INTO publish_auth (domain, project, method, key_sealed,
 			backup_key_sealed, validity_s, args, webhook_url, webhook_timeout_ms, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
 			ON CONFLICT (domain) DO UPDATE SET project = excluded.project, method = excluded.method,
@@ -37,8 +37,8 @@ func (db *DB) PublishAuthPut(ctx context.Context, a *store.PublishAuth) error {
 				validity_s = excluded.validity_s, args = excluded.args, webhook_url = excluded.webhook_url,
 				webhook_timeout_ms = excluded.webhook_timeout_ms, updated_at = excluded.updated_at`,
 			a.Domain, a.Project, string(a.Method), a.KeySealed, a.BackupKeySealed, int64(a.Validity/time.Second), args,
-			a.WebhookURL, a.WebhookTimeout.Milliseconds(), fmtTime(now)); err != nil {
-			return err
+			a.WebhookURL, a.WebhookTimeout.Milliseconds(), fmtTime(now)); upsertErr != nil {
+			return upsertErr
 		}
 		return tx.QueryRowContext(ctx, `SELECT seq, created_at FROM publish_auth WHERE domain = $1`, a.Domain).
 			Scan(&seq, &created)
@@ -76,7 +76,7 @@ func (db *DB) PublishAuthGet(ctx context.Context, domain string) (*store.Publish
 	a.Validity = time.Duration(validity) * time.Second
 	a.WebhookTimeout = time.Duration(timeout) * time.Millisecond
 	if args.Valid {
-		if err := json.Unmarshal([]byte(args.String), &a.Args); err != nil {
+		if err = json.Unmarshal([]byte(args.String), &a.Args); err != nil {
 			return nil, fmt.Errorf("get publish auth %s: args: %w", domain, err)
 		}
 	}

@@ -177,7 +177,7 @@ func scanRule(s scanner) (*recording.Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(formats), &r.Formats); err != nil {
+	if err = json.Unmarshal([]byte(formats), &r.Formats); err != nil {
 		return nil, fmt.Errorf("rule %s formats: %w", r.ID, err)
 	}
 	if r.StartTime, err = parseTimePtr(start); err != nil {

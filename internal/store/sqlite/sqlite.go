@@ -63,7 +63,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	write.SetMaxOpenConns(1)
 	db := &DB{write: write, now: time.Now}
-	if err := db.migrate(ctx); err != nil {
+	if err = db.migrate(ctx); err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -175,16 +175,16 @@ func mapErr(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%w: %v", recording.ErrConflict, err)
+			return fmt.Errorf("%w: %w", recording.ErrConflict, err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("%w: %v", recording.ErrNotFound, err)
+			return fmt.Errorf("%w: %w", recording.ErrNotFound, err)
 		}
 		if se.Code()&0xff == sqlite3.SQLITE_FULL {
-			return fmt.Errorf("%w: %v", store.ErrNoSpace, err)
+			return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
 		}
 	}
 	if errors.Is(err, syscall.ENOSPC) {
-		return fmt.Errorf("%w: %v", store.ErrNoSpace, err)
+		return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
 	}
 	return err
 }
@@ -250,7 +250,7 @@ func (db *DB) list(ctx context.Context, table, cols string, w *where, offset, li
 	}
 	defer func() { _ = tx.Rollback() }()
 	var total int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+w.String(), w.args...).Scan(&total); err != nil {
+	if err = tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+w.String(), w.args...).Scan(&total); err != nil {
 		return 0, err
 	}
 	tail, args := w.page(offset, limit, desc)
