@@ -61,7 +61,7 @@ func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	// none delivered (the receiver is down).
 	first.waitMetrics(t, 30*time.Second, "\nliverec_recordings_active 0\n", "\nliverec_spool_backlog_files 0\n",
 		`liverec_files_completed_total{format="mp4"} 1`)
-	time.Sleep(500 * time.Millisecond) // the over event follows the last file
+	waitOutboxed(t, httpAddr, "crash", "record_over") // the over event follows the last file
 	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
 	<-first.exited
 
@@ -69,7 +69,7 @@ func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	var got []string
 	l, err := net.Listen("tcp", hookAddr)
 	require.NoError(t, err)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Type string `json:"type"`
 		}
@@ -96,6 +96,36 @@ func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	require.Equal(t, "recording.record_started", got[0])
 	require.Equal(t, map[string]int{"recording.record_started": 1, "recording.file_started": 3,
 		"recording.file_completed": 3, "recording.record_over": 1}, count)
+}
+
+// waitOutboxed waits until the outbox holds a delivery of an event of type typ for stream.
+func waitOutboxed(t *testing.T, httpAddr, stream, typ string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+httpAddr+"/api/v1/deliveries?stream="+stream, nil)
+		req.SetBasicAuth("LRCRASHTESTKEY0000000000", "crashtestsecretcrashtestsecret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var list struct {
+			Deliveries []struct {
+				Event struct {
+					Type string `json:"type"`
+				} `json:"event"`
+			} `json:"deliveries"`
+		}
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
+			return false
+		}
+		for _, d := range list.Deliveries {
+			if d.Event.Type == typ {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 50*time.Millisecond, "no %s delivery in the outbox", typ)
 }
 
 // crashConfig records one file per format with 5 s HLS slices and retries deliveries quickly.
@@ -148,10 +178,11 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.accepted = append(h.accepted, hookEvent{id: id, typ: body.Type, reason: body.Data.Reason, seq: body.Data.Seq})
 }
 
-// TestRecordingRecoveredAfterKill9 is acceptance 3 of §6: liverec is killed with SIGKILL 12 s
-// into a recording with 5 s HLS slices and started again on the same data dir. FLV, MP4 and
-// HLS are each recovered clean with at least 10 of the 12 seconds, their file events are
-// delivered, and so are the events the receiver had refused before the crash.
+// TestRecordingRecoveredAfterKill9 is acceptance 3 of §6: liverec is killed with SIGKILL about
+// 12 s into a recording with 5 s HLS slices (once 11.5 s of video are recorded) and started
+// again on the same data dir. FLV, MP4 and HLS are each recovered clean with at least 10 of
+// the 12 seconds, their file events are delivered, and so are the events the receiver had
+// refused before the crash.
 func TestRecordingRecoveredAfterKill9(t *testing.T) {
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 20})
@@ -174,7 +205,9 @@ func TestRecordingRecoveredAfterKill9(t *testing.T) {
 		"-f", "flv", "rtmp://"+rtmpAddr+"/live/crash")
 	require.NoError(t, pub.Start())
 	t.Cleanup(func() { pub.Process.Kill(); pub.Wait() })
-	time.Sleep(12 * time.Second)
+	// The publisher paces the stream in real time: the kill waits for the media, not the clock.
+	require.Eventually(t, func() bool { return first.metric(`liverec_recorded_units_total{kind="video"}`) >= 345 },
+		30*time.Second, 20*time.Millisecond, "11.5 s of video were never recorded")
 	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
 	<-first.exited
 	pub.Process.Kill()

@@ -123,6 +123,7 @@ rules:
 	require.Len(t, keys, 1, "one object: no re-recording, no duplicate")
 	obj, err := s3.Client(t).GetObject(context.Background(), "big", keys[0], minio.GetObjectOptions{})
 	require.NoError(t, err)
+	defer obj.Close() // ends the object's request goroutine
 	got, err := io.ReadAll(obj)
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(recorded, got), "the object is the recorded file")

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +46,7 @@ func (f *flakyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case 1:
 		w.WriteHeader(http.StatusInternalServerError)
 	case 2:
-		time.Sleep(700 * time.Millisecond) // past callbacks.delivery_timeout
+		<-r.Context().Done() // past callbacks.delivery_timeout: the client gives up first
 	case 3:
 		close(f.down) // the receiver goes away for a while
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -55,7 +57,7 @@ func (f *flakyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *flakyReceiver) serve(t *testing.T, l net.Listener) {
+func (f *flakyReceiver) serve(l net.Listener) {
 	f.srv = &http.Server{Handler: f}
 	go f.srv.Serve(l)
 }
@@ -65,23 +67,49 @@ func TestDeliveriesSurviveAFlakyReceiver(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	f := &flakyReceiver{addr: l.Addr().String(), down: make(chan struct{})}
-	f.serve(t, l)
-	go func() {
-		<-f.down
-		time.Sleep(100 * time.Millisecond)
-		f.srv.Close() // down: connections refused
-		time.Sleep(2 * time.Second)
-		l2, err := net.Listen("tcp", f.addr)
-		if err != nil {
-			t.Errorf("listen again: %v", err)
-			return
-		}
-		f.serve(t, l2)
-	}()
-	t.Cleanup(func() { f.srv.Close() })
+	f.serve(l)
 
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
 	ta := startApp(t, "callbacks:\n  delivery_timeout: 300ms\n  retry_min: 100ms\n  retry_max: 400ms\n")
+	quit, back := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(back)
+		select {
+		case <-f.down:
+		case <-quit:
+			return
+		}
+		f.srv.Shutdown(context.Background()) // down once the 503 is answered: connections refused
+		// Down until two more attempts were refused.
+		ticker := time.NewTicker(20 * time.Millisecond)
+		defer ticker.Stop()
+		base := deliveryRetries(ta)
+		for base < 0 || deliveryRetries(ta) < base+2 {
+			select {
+			case <-ticker.C:
+			case <-quit:
+				return
+			}
+			if base < 0 {
+				base = deliveryRetries(ta)
+			}
+		}
+		l2, lerr := net.Listen("tcp", f.addr)
+		if lerr != nil {
+			t.Errorf("listen again: %v", lerr)
+			return
+		}
+		f.mu.Lock()
+		f.serve(l2)
+		f.mu.Unlock()
+	}()
+	t.Cleanup(func() {
+		close(quit)
+		<-back
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.srv.Close()
+	})
 	ta.putRule(t, cycleRule("127.0.0.1", "flaky", 0, 2))
 	resp := ta.apiRequest(t, http.MethodPost, "/api/v1/callbacks", strings.NewReader(
 		`{"dialect":"standard","domain":"127.0.0.1","app":"*","url":"http://`+f.addr+`/hook"}`))
@@ -107,6 +135,26 @@ func TestDeliveriesSurviveAFlakyReceiver(t *testing.T) {
 	require.Equal(t, f.ids[0], f.ids[1], "the same event id across retries")
 	require.Equal(t, f.ids[0], f.ids[2])
 	require.Equal(t, events[0].ID, f.ids[0])
+}
+
+// deliveryRetries reads liverec_deliveries_total{outcome="retry"} without failing the test
+// (it runs off the test's goroutine): -1 when it cannot.
+func deliveryRetries(ta *testApp) float64 {
+	resp, err := http.Get(ta.base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^liverec_deliveries_total\{outcome="retry"\} (\S+)$`).FindSubmatch(b)
+	if m == nil {
+		return -1
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
 
 // waitRecording returns the id of the stream's (single) recording once it is over.

@@ -145,7 +145,7 @@ func TestOnDemandFailuresLeaveStreamsUnrecorded(t *testing.T) {
 		case "s500":
 			w.WriteHeader(http.StatusInternalServerError)
 		case "slow":
-			time.Sleep(1500 * time.Millisecond)
+			<-r.Context().Done() // past ondemand_timeout: the asker gives up first
 			io.WriteString(w, `{"NeedRecord":true}`)
 		case "big":
 			io.WriteString(w, strings.Repeat(" ", 2040)+`{"NeedRecord":true}`)

@@ -90,7 +90,8 @@ func waitHuaweiCount(t *testing.T, hw *receiver, typ string, n int, within time.
 }
 
 // TestMergeWindowResumesIntoTheSameFiles is acceptance 1 of §6: with a 15 s merge window,
-// 6 s published, 4 s away and 6 s again make one file per format holding both parts.
+// 6 s published, away until the recording is paused, and 6 s again make one file per format
+// holding both parts.
 func TestMergeWindowResumesIntoTheSameFiles(t *testing.T) {
 	t.Parallel()
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6})
@@ -105,7 +106,7 @@ func TestMergeWindowResumesIntoTheSameFiles(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return len(statuses(ali)) == 2
 	}, 10*time.Second, 50*time.Millisecond, "no record_paused after the first publish: %v", statuses(ali))
-	time.Sleep(4 * time.Second)
+	// Paused is what the resume needs: any gap within the window joins the same files.
 	publishFFmpeg(t, src, ta.rtmpURL("merge/cam"))
 	secondEnd := time.Now()
 
@@ -152,7 +153,9 @@ func TestMergeWindowZeroStartsANewRecording(t *testing.T) {
 	ta.putRule(t, mergeRule("nomerge", 0))
 	ali, hw := addCallbacks(t, ta, "nomerge")
 	publishFFmpeg(t, src, ta.rtmpURL("nomerge/cam"))
-	time.Sleep(4 * time.Second)
+	// The same key publishes again once the first recording has ended (no window holds it).
+	require.Eventually(t, func() bool { return ta.metric(t, "liverec_recordings_active") == 0 },
+		10*time.Second, 50*time.Millisecond, "the first recording did not end with its publisher")
 	publishFFmpeg(t, src, ta.rtmpURL("nomerge/cam"))
 	waitHuaweiCount(t, hw, "RECORD_OVER", 2, 30*time.Second)
 	complete := []string{"RECORD_FILE_COMPLETE", "RECORD_FILE_COMPLETE", "RECORD_FILE_COMPLETE", "RECORD_OVER"}

@@ -23,7 +23,8 @@ func TestSecondPublisherRefused(t *testing.T) {
 
 	first := ffmpegPublisher(t, src, ta.rtmpURL("dup/cam"))
 	require.NoError(t, first.Start())
-	time.Sleep(3 * time.Second)
+	require.Eventually(t, func() bool { return ta.metric(t, "liverec_recordings_active") == 1 },
+		10*time.Second, 20*time.Millisecond, "the first publisher is not recording")
 	second := ffmpegPublisher(t, src, ta.rtmpURL("dup/cam"), "-t", "2")
 	out, err := second.CombinedOutput()
 	require.Error(t, err, "the second publisher must be refused: %s", out)
@@ -54,7 +55,12 @@ func TestIdlePublisherReplaced(t *testing.T) {
 		hung <- testutil.Publish(ctx, ta.rtmpURL("idle/cam"), []testutil.Segment{{Tracks: tracks, Units: units[:len(units)/2]}},
 			testutil.PublishOptions{Realtime: true, HoldOpen: true})
 	}()
-	time.Sleep(3500 * time.Millisecond)
+	sentV, sentA := testutil.CountUnits(units[:len(units)/2])
+	require.Eventually(t, func() bool {
+		return ta.metric(t, `liverec_ingest_units_total{kind="video"}`) >= float64(sentV) &&
+			ta.metric(t, `liverec_ingest_units_total{kind="audio"}`) >= float64(sentA)
+	}, 10*time.Second, 20*time.Millisecond, "the first publisher's two seconds did not arrive")
+	time.Sleep(600 * time.Millisecond) // silent past publish_idle_timeout: the hang under test
 	publishFFmpeg(t, src, ta.rtmpURL("idle/cam"))
 	cancel()
 	<-hung
@@ -81,7 +87,9 @@ func TestShutdownDuringPublish(t *testing.T) {
 	ta.putRule(t, cycleRule("127.0.0.1", "stop", 0, 2))
 	cmd := ffmpegPublisher(t, src, ta.rtmpURL("stop/cam"))
 	require.NoError(t, cmd.Start())
-	time.Sleep(5 * time.Second)
+	// Stop mid-stream, with three seconds recorded.
+	require.Eventually(t, func() bool { return ta.metric(t, `liverec_recorded_units_total{kind="video"}`) >= 90 },
+		10*time.Second, 20*time.Millisecond, "nothing recorded")
 	ta.stop(t)
 	cmd.Wait()
 	files := filesOnDisk(t, ta.data)

@@ -194,8 +194,8 @@ poll:
 }
 
 // TestS3OutageLosesNothing is acceptance 3 of §8: the S3 server stops mid-recording and comes
-// back a minute later; every object is stored in the end and each file event follows its
-// upload.
+// back once the recording's files have queued behind it and kept failing; every object is
+// stored in the end and each file event follows its upload.
 func TestS3OutageLosesNothing(t *testing.T) {
 	t.Parallel()
 	s3 := testutil.StartS3(t)
@@ -206,10 +206,33 @@ func TestS3OutageLosesNothing(t *testing.T) {
 	_, hw := addCallbacks(t, ta, "outage")
 	pub := ffmpegPublisher(t, src, ta.rtmpURL("outage/cam"))
 	require.NoError(t, pub.Start())
-	time.Sleep(5 * time.Second)
+	// Mid-recording: the bucket goes down once it holds the first live slice.
+	cl := s3.Client(t)
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for o := range cl.ListObjects(ctx, "rec", minio.ListObjectsOptions{Recursive: true}) {
+			if o.Err == nil {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 100*time.Millisecond, "no slice stored while recording")
 	s3.Stop()
 	require.NoError(t, pub.Wait())
-	time.Sleep(55 * time.Second)
+	// The outage lasts until every file of the ended recording is queued and storing has
+	// failed again and again since (retries back off to store_retry_max, 1 s).
+	require.Eventually(t, func() bool {
+		for _, f := range []string{"flv", "mp4", "hls"} {
+			if ta.metric(t, `liverec_files_completed_total{format="`+f+`"}`) < 1 {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 100*time.Millisecond, "the recording's files were not completed")
+	failures := ta.metric(t, "liverec_store_failures_total")
+	require.Eventually(t, func() bool { return ta.metric(t, "liverec_store_failures_total") >= failures+5 },
+		30*time.Second, 100*time.Millisecond, "storing does not keep failing while the bucket is down")
 	require.Empty(t, huaweiTypes(hw), "no file is reported while the bucket is down")
 	back := time.Now()
 	s3.Start()
@@ -219,7 +242,6 @@ func TestS3OutageLosesNothing(t *testing.T) {
 	files := storedFiles(t, ta, "outage", "cam")
 	require.Len(t, files, 3)
 	dir := t.TempDir()
-	cl := s3.Client(t)
 	for _, f := range files {
 		p := downloadRecording(t, cl, "rec", f.ObjectKey, dir)
 		v, _, _ := checkClean(t, p, fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})

@@ -162,7 +162,10 @@ func TestMalformedInputLeavesOthersRecording(t *testing.T) {
 		append([]byte{3}, make([]byte, 700)...),                      // truncated C0+C1
 		append(append([]byte{3}, make([]byte, 1536)...), 0xff, 0xff), // C0+C1 then junk for C2
 	}
+	recorded := func() float64 { return ta.metric(t, `liverec_recorded_units_total{kind="video"}`) }
+	require.Eventually(t, func() bool { return recorded() > 0 }, 10*time.Second, 20*time.Millisecond, "the good stream is not recording")
 	for i := 0; i < 3; i++ {
+		before := recorded()
 		for _, payload := range attacks {
 			c, err := net.Dial("tcp", ta.RTMPAddr().String())
 			require.NoError(t, err)
@@ -172,7 +175,9 @@ func TestMalformedInputLeavesOthersRecording(t *testing.T) {
 			c.Read(buf)
 			c.Close()
 		}
-		time.Sleep(time.Second)
+		// The good stream records on through each round.
+		require.Eventually(t, func() bool { return recorded() > before }, 5*time.Second, 20*time.Millisecond,
+			"round %d stopped the good stream", i)
 	}
 	require.NoError(t, cmd.Wait())
 	ta.requireOneCleanFilePerFormat(t, ta.waitFiles(t, "cam", 3), wantV, wantA)
