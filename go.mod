@@ -54,6 +54,7 @@ require (
 	github.com/pressly/goose/v3 v3.29.0
 	github.com/prometheus/client_golang v1.25.0
 	go.uber.org/goleak v1.3.0
+	golang.org/x/time v0.16.0
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	modernc.org/sqlite v1.60.1
 )

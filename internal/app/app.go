@@ -1,5 +1,19 @@
 // Package app wires liverec together: configuration, store, ingest, recorders, the completion
 // pipeline and the HTTP endpoints, with one lifecycle (New, then Run until the context ends).
+//
+// Lifecycle. Every long-lived component follows the same idiom: New…(cfg) (*T, error), or
+// *T when nothing can fail, does all setup and validation (no lazy init on first use); Run(ctx)
+// error runs it and returns once ctx is done and everything it started has stopped. Methods
+// called before Run work, or queue until it runs (upload.Uploader.Enqueue, notify.Notifier.Notify).
+// The app builds each component in New and runs each in its own goroutine in Run; shutdown
+// order is the app's: it cancels each component's context when the ones feeding it are done.
+// A record.Recorder is built per publication (by the hub's Open) and run in the app's group of
+// recorders; its Run also returns when its recording ends on its own, and the recorders'
+// context ends every recording, paused ones too, at shutdown. Not components, so without Run:
+// stream.Hub and ondemand.Decider start no goroutine (the hub's Close ends its publications);
+// the store (Open, Close), the disk reserve (Hold, Release) and net/http's server (Serve,
+// Shutdown) keep the calls of their kind.
+// Retries wait per internal/backoff.
 package app
 
 import (
@@ -16,6 +30,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/liverec/liverec/internal/blob"
 	"github.com/liverec/liverec/internal/conf"
@@ -35,8 +50,8 @@ import (
 	"github.com/liverec/liverec/internal/upload"
 )
 
-// appStore is everything the app persists through.
-type appStore interface {
+// Store is everything the app persists through.
+type Store interface {
 	service.Store
 	store.Outbox
 }
@@ -45,7 +60,7 @@ type appStore interface {
 type App struct {
 	conf   *conf.Config
 	log    *slog.Logger
-	store  appStore
+	store  Store
 	events *events.Emitter
 	reg    *prometheus.Registry
 	hub    *stream.Hub
@@ -54,7 +69,6 @@ type App struct {
 	upMet  *upload.Metrics
 	recMet *record.Metrics
 	httpLn net.Listener
-	rtmpLn net.Listener
 	stores map[string]blob.Store // storage endpoints by name
 	alias  map[string]string     // endpoint alias → name
 	// linkKey signs the download links of local objects (derived from the master key).
@@ -64,15 +78,20 @@ type App struct {
 	notif   *notify.Notifier
 	limits  limits
 
-	recorders sync.WaitGroup
-	liveMu    sync.Mutex
-	byKey     map[stream.Key]*record.Recorder
+	// recorders runs each recording's Recorder in its goroutine, until its recording ends or
+	// stopRecorders ends recCtx at shutdown.
+	recorders     sync.WaitGroup
+	recCtx        context.Context
+	stopRecorders context.CancelFunc
+	liveMu        sync.Mutex
+	byKey         map[stream.Key]*record.Recorder
 }
 
 // New opens the data directory and the store, prepares every component and binds the
 // listeners (so Addr works before Run). A newly created admin key is printed once to out.
 func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (*App, error) {
 	a := &App{conf: c, log: log, reg: prometheus.NewRegistry(), byKey: map[stream.Key]*record.Recorder{}}
+	a.recCtx, a.stopRecorders = context.WithCancel(context.Background())
 	if err := os.MkdirAll(c.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -95,22 +114,22 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	a.store = db
 	// The disk reserve keeps space for the records of a full disk (internal/events).
 	reserve := &diskspace.Reserve{Path: filepath.Join(c.Data, "reserve"), Size: c.Storage.DiskReserve}
-	if err := reserve.Hold(); err != nil {
+	if err = reserve.Hold(); err != nil {
 		log.Warn("the disk reserve cannot be held: a full disk may lose failure records until it can", "err", err)
 	}
-	if err := a.seedRules(ctx); err != nil {
+	if err = a.seedRules(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := a.initStorage(); err != nil {
+	if err = a.initStorage(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := a.initService(ctx, out); err != nil {
+	if err = a.initService(ctx, out); err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.upMet = upload.NewMetrics(a.reg)
 	a.recMet = record.NewMetrics(a.reg, a.upMet)
 	a.initLimits()
@@ -123,7 +142,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Metrics: ondemand.NewMetrics(a.reg),
 		Logger:  log,
 	}
-	a.up = &upload.Uploader{
+	a.up = upload.New(upload.Config{
 		Storage:   a.objectStore,
 		Workers:   c.Recording.Workers,
 		RetryMin:  c.Recording.StoreRetryMin.D(),
@@ -134,14 +153,14 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Location:  c.Location(),
 		Logger:    log.With("component", "uploader"),
 		Metrics:   a.upMet,
-	}
+	})
 	enc := dialect.Encoder{HuaweiExpiry: c.Callbacks.SignExpiry.D()}
-	a.notif = &notify.Notifier{
+	a.notif, err = notify.New(notify.Config{
 		Outbox:    db,
 		Callbacks: callbackKeys{a},
 		Encode: func(ev *recording.OutboxEvent, cfg *recording.CallbackConfig, key string, now time.Time) (notify.Request, bool, error) {
-			r, ok, err := enc.Encode(ev, cfg, key, now)
-			return notify.Request(r), ok, err
+			r, ok, encErr := enc.Encode(ev, cfg, key, now)
+			return notify.Request(r), ok, encErr
 		},
 		Timeout: c.Callbacks.DeliveryTimeout.D(),
 		Client:  netguard.Client(c.Callbacks.DeliveryTimeout.D(), c.Callbacks.RefusePrivateTargets),
@@ -151,13 +170,17 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Logger:  log.With("component", "notify"),
 		Metrics: notify.NewMetrics(a.reg),
 		OnPanic: func() { a.upMet.Panicked("notifier") },
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("notifier: %w", err)
 	}
 	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data,
 		RetryMin: c.Recording.StoreRetryMin.D(), RetryMax: c.Recording.StoreRetryMax.D(),
 		Notify: a.notif.Notify, DownloadURL: a.downloadURL, Logger: log.With("component", "events")})
 	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder,
 		Authorizer: a.newPublishAuthorizer()}
-	a.rtmp = &rtmp.Server{
+	rtmpCfg := rtmp.Config{
 		Addr:             c.RTMP,
 		Hub:              a.hub,
 		HandshakeTimeout: c.Ingest.HandshakeTimeout.D(),
@@ -174,7 +197,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		db.Close()
 		return nil, fmt.Errorf("listen http: %w", err)
 	}
-	if err := a.rtmp.Listen(); err != nil {
+	if a.rtmp, err = rtmp.NewServer(rtmpCfg); err != nil {
 		a.httpLn.Close()
 		db.Close()
 		return nil, fmt.Errorf("listen rtmp: %w", err)
@@ -189,7 +212,7 @@ func (a *App) HTTPAddr() net.Addr { return a.httpLn.Addr() }
 func (a *App) RTMPAddr() net.Addr { return a.rtmp.BoundAddr() }
 
 // Store exposes the store (for tests and the API wiring).
-func (a *App) Store() appStore { return a.store }
+func (a *App) Store() Store { return a.store }
 
 // Run serves until ctx ends, then shuts down gracefully (§2): it stops accepting publishers,
 // completes every open file, stores what can be stored within the shutdown timeout, and
@@ -224,8 +247,8 @@ func (a *App) Run(ctx context.Context) error {
 	deadline, cancel := context.WithTimeout(context.Background(), a.conf.ShutdownTimeout)
 	defer cancel()
 
-	a.hub.Close() // ends every publication: recorders complete their files
-	a.shutdownRecorders()
+	a.hub.Close()     // ends every publication: recorders complete their files
+	a.stopRecorders() // ends every recording, paused ones too (§6: their files complete)
 	rtmpStop()
 	waitGroup(deadline, &a.recorders)
 	if err := a.up.Drain(deadline); err != nil {

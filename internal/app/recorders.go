@@ -33,7 +33,7 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	log := a.log.With("domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream,
 		"recording", id)
 	rep := &recorderReporter{a: a, p: p, id: id, log: log}
-	r := &record.Recorder{
+	r := record.NewRecorder(record.Config{
 		RecordingID:     id,
 		Reporter:        rep,
 		Jobs:            a.up,
@@ -45,24 +45,15 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 		DiscoveryWindow: a.conf.Recording.DiscoveryWindow.D(),
 		Logger:          log,
 		Metrics:         a.recMet,
-	}
+	})
 	rep.r = r
-	a.recorders.Add(1)
 	a.liveMu.Lock()
 	a.byKey[p.Req.Key] = r
 	a.liveMu.Unlock()
-	r.Start()
+	// a.stopRecorders ends the recording at shutdown, paused or not (§6: a shutdown completes
+	// the files a pause keeps open).
+	a.recorders.Go(func() { _ = r.Run(a.recCtx) })
 	return r
-}
-
-// shutdownRecorders ends every recording, paused ones included (§6: a shutdown completes the
-// files a pause keeps open).
-func (a *App) shutdownRecorders() {
-	a.liveMu.Lock()
-	defer a.liveMu.Unlock()
-	for _, r := range a.byKey {
-		r.Shutdown()
-	}
 }
 
 // resolve picks the rule of a publication (§3) and persists the recording it starts.

@@ -36,5 +36,4 @@ func (x *recorderReporter) Ended(error) {
 		delete(a.byKey, k)
 	}
 	a.liveMu.Unlock()
-	a.recorders.Done()
 }

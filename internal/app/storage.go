@@ -21,16 +21,18 @@ import (
 // storageTimeout bounds the small storage calls made for the API (bucket checks, URLs).
 const storageTimeout = 10 * time.Second
 
-// initStorage builds the endpoints of the config and their alias table (§8).
+// initStorage builds the endpoints of the config and their alias table (§8). The S3 endpoints
+// share one upload bandwidth limiter: storage.upload_bandwidth is a budget of the process.
 func (a *App) initStorage() error {
 	a.stores = map[string]blob.Store{}
 	a.alias = map[string]string{}
+	lim := blob.NewBandwidthLimiter(a.conf.Storage.UploadBandwidth)
 	for _, e := range a.conf.Storage.Endpoints {
 		switch e.Type {
 		case "s3":
 			s3, err := blob.NewS3(blob.S3Config{Name: e.Name, URL: e.URL, Region: e.Region, AccessKey: e.AccessKey,
 				SecretKey: e.SecretKey, PathStyle: e.PathStyle, PublicURL: e.PublicURL,
-				PartSize: a.conf.Storage.PartSize, Bandwidth: a.conf.Storage.UploadBandwidth, Timeout: storageTimeout})
+				PartSize: a.conf.Storage.PartSize, Limiter: lim, Timeout: storageTimeout})
 			if err != nil {
 				return fmt.Errorf("storage endpoint %s: %w", e.Name, err)
 			}
@@ -45,14 +47,12 @@ func (a *App) initStorage() error {
 	return nil
 }
 
-// uploadedBytes sums what the S3 endpoints sent (endpoints may share one limiter).
+// uploadedBytes sums what the S3 endpoints sent.
 func (a *App) uploadedBytes() float64 {
-	seen := map[*blob.Limiter]bool{}
 	var n int64
 	for _, st := range a.stores {
-		if s3, ok := st.(*blob.S3); ok && !seen[s3.Limiter()] {
-			seen[s3.Limiter()] = true
-			n += s3.Limiter().Bytes()
+		if s3, ok := st.(*blob.S3); ok {
+			n += s3.BytesSent()
 		}
 	}
 	return float64(n)

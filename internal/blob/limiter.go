@@ -2,97 +2,45 @@ package blob
 
 import (
 	"context"
+	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// Limiter is a token bucket in bytes per second shared by every upload that holds it, so the
-// whole process stays under one bandwidth budget however many uploads run at once. A rate
-// of 0 means unlimited; the limiter still counts the bytes that pass.
-type Limiter struct {
-	rate  float64 // bytes per second, 0 = unlimited
-	burst float64
-
-	mu     sync.Mutex
-	tokens float64 // may go negative: a debt later callers wait off
-	last   time.Time
-
-	passed atomic.Int64
-}
-
-// NewLimiter returns a limiter of bytesPerSec (0 or less: unlimited). The bucket starts empty
-// and holds at most 1/20 s of traffic, so a transfer cannot start with a large burst.
-func NewLimiter(bytesPerSec int64) *Limiter {
-	l := &Limiter{last: time.Now()}
-	if bytesPerSec > 0 {
-		l.rate = float64(bytesPerSec)
-		l.burst = max(l.rate/20, 32<<10)
+// NewBandwidthLimiter returns the upload budget of bytesPerSec for S3Config.Limiter, or nil
+// (unlimited) when bytesPerSec is 0 or less. Give the one limiter to every endpoint that
+// shares the budget. The bucket starts empty and holds 1/20 s of traffic (at least 32 KiB),
+// so a transfer cannot start with a large burst.
+func NewBandwidthLimiter(bytesPerSec int64) *rate.Limiter {
+	if bytesPerSec <= 0 {
+		return nil
 	}
+	burst := int(max(bytesPerSec/20, 32<<10))
+	l := rate.NewLimiter(rate.Limit(bytesPerSec), burst)
+	l.AllowN(time.Now(), burst) // start empty
 	return l
 }
 
-var (
-	sharedMu       sync.Mutex
-	sharedLimiters = map[int64]*Limiter{}
-)
-
-// SharedLimiter returns the process's limiter of bytesPerSec, made on first use: every
-// caller asking for the same rate shares one budget.
-func SharedLimiter(bytesPerSec int64) *Limiter {
-	bytesPerSec = max(bytesPerSec, 0)
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	l := sharedLimiters[bytesPerSec]
-	if l == nil {
-		l = NewLimiter(bytesPerSec)
-		sharedLimiters[bytesPerSec] = l
+// waitBytes blocks until n bytes may pass lim (nil: at once), or ctx ends. x/time/rate refuses
+// a wait for more than its burst, so larger ones wait in burst-sized steps.
+func waitBytes(ctx context.Context, lim *rate.Limiter, n int) error {
+	if lim == nil {
+		return ctx.Err()
 	}
-	return l
-}
-
-// Bytes returns how many bytes have passed the limiter so far.
-func (l *Limiter) Bytes() int64 { return l.passed.Load() }
-
-// WaitN blocks until n bytes may pass, or ctx ends (its error is returned and the bytes do
-// not count).
-func (l *Limiter) WaitN(ctx context.Context, n int) error {
-	if n <= 0 {
-		return nil
-	}
-	if l.rate <= 0 {
-		if err := ctx.Err(); err != nil {
-			return err
+	for n > 0 {
+		step := min(n, lim.Burst())
+		if err := lim.WaitN(ctx, step); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// rate refuses at once a wait that would end after ctx's deadline.
+			return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 		}
-		l.passed.Add(int64(n))
-		return nil
+		n -= step
 	}
-	l.mu.Lock()
-	now := time.Now()
-	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	l.tokens -= float64(n)
-	var wait time.Duration
-	if l.tokens < 0 {
-		wait = time.Duration(-l.tokens / l.rate * float64(time.Second))
-	}
-	l.mu.Unlock()
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			l.mu.Lock()
-			l.tokens += float64(n) // give back what this caller will not send
-			l.mu.Unlock()
-			return ctx.Err()
-		}
-	} else if err := ctx.Err(); err != nil {
-		return err
-	}
-	l.passed.Add(int64(n))
 	return nil
 }
 
@@ -100,11 +48,13 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 const maxLimitedRead = 64 << 10
 
 // limitedReader reads a section of a file through the limiter. It seeks (minio-go rewinds a
-// request body to retry it) and every byte it hands out, retries included, is paid for.
+// request body to retry it) and every byte it hands out, retries included, is paid for and
+// counted in sent.
 type limitedReader struct {
-	ctx context.Context
-	r   io.ReadSeeker
-	l   *Limiter
+	ctx  context.Context
+	r    io.ReadSeeker
+	l    *rate.Limiter // nil: unlimited
+	sent *atomic.Int64
 }
 
 func (r *limitedReader) Read(p []byte) (int, error) {
@@ -113,9 +63,10 @@ func (r *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.r.Read(p)
 	if n > 0 {
-		if werr := r.l.WaitN(r.ctx, n); werr != nil {
+		if werr := waitBytes(r.ctx, r.l, n); werr != nil {
 			return 0, werr
 		}
+		r.sent.Add(int64(n))
 	}
 	return n, err
 }

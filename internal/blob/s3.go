@@ -18,6 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
+	"golang.org/x/time/rate"
 )
 
 // S3 part sizes: S3 refuses parts under 5 MiB (but the last) and more than 10000 parts.
@@ -43,12 +44,9 @@ type S3Config struct {
 	// PartSize is the multipart part size, and the size from which a file is uploaded in
 	// parts. Default DefaultPartSize, at least MinPartSize.
 	PartSize int64
-	// Bandwidth caps uploads in bytes per second (0: unlimited). It is a budget of the
-	// process: every S3 endpoint made with the same Bandwidth shares one limiter
-	// (SharedLimiter), so all their uploads together stay under it. Ignored when Limiter is set.
-	Bandwidth int64
-	// Limiter, when set, is the token bucket this endpoint's uploads go through instead.
-	Limiter *Limiter
+	// Limiter caps the bytes per second uploads send (nil: unlimited). Endpoints given the
+	// same limiter (NewBandwidthLimiter) stay under one budget together.
+	Limiter *rate.Limiter
 	// Timeout bounds each small operation; uploads are bounded by their context only.
 	Timeout time.Duration
 }
@@ -58,7 +56,8 @@ type S3 struct {
 	cfg      S3Config
 	core     *minio.Core
 	public   *url.URL // nil: URL presigns
-	lim      *Limiter
+	lim      *rate.Limiter
+	sent     atomic.Int64 // bytes handed to the endpoint, retries included
 	partSize int64
 	timeout  time.Duration
 
@@ -84,20 +83,14 @@ func NewS3(cfg S3Config) (*S3, error) {
 	if cfg.PartSize < MinPartSize {
 		return nil, fmt.Errorf("s3 endpoint %q: part size %d is under the 5 MiB S3 minimum", cfg.Name, cfg.PartSize)
 	}
-	if cfg.Bandwidth < 0 {
-		return nil, fmt.Errorf("s3 endpoint %q: negative bandwidth", cfg.Name)
-	}
 	s := &S3{cfg: cfg, partSize: cfg.PartSize, timeout: cfg.Timeout, lim: cfg.Limiter,
 		reserved: map[string]struct{}{}, srcLocks: map[string]*srcLock{}}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
-	if s.lim == nil {
-		s.lim = SharedLimiter(cfg.Bandwidth)
-	}
 	if cfg.PublicURL != "" && strings.TrimRight(cfg.PublicURL, "/") != strings.TrimRight(cfg.URL, "/") {
-		p, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
+		p, perr := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
+		if perr != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
 			return nil, fmt.Errorf("s3 endpoint %q: public url %q must be http(s)://host[:port][/path]", cfg.Name, cfg.PublicURL)
 		}
 		s.public = p
@@ -124,15 +117,15 @@ func NewS3(cfg S3Config) (*S3, error) {
 	return s, nil
 }
 
-// Limiter returns the token bucket the endpoint's uploads go through.
-func (s *S3) Limiter() *Limiter { return s.lim }
+// BytesSent returns how many bytes the endpoint's uploads have sent, retries included.
+func (s *S3) BytesSent() int64 { return s.sent.Load() }
 
 func (s *S3) check(bucket, key string) error {
 	if err := checkKey(bucket, key); err != nil {
 		return err
 	}
 	if err := s3utils.CheckValidBucketName(bucket); err != nil {
-		return fmt.Errorf("%w: bucket %q: %v", ErrBadKey, bucket, err)
+		return fmt.Errorf("%w: bucket %q: %w", ErrBadKey, bucket, err)
 	}
 	if len(key) > 1024 {
 		return fmt.Errorf("%w: key longer than 1024 bytes", ErrBadKey)
@@ -303,7 +296,7 @@ func (s *S3) putObject(ctx context.Context, bucket, obj string, r io.ReadSeeker,
 	if cond {
 		opts.SetMatchETagExcept("*")
 	}
-	body := &limitedReader{ctx: ctx, r: r, l: s.lim}
+	body := &limitedReader{ctx: ctx, r: r, l: s.lim, sent: &s.sent}
 	_, err := s.core.PutObject(ctx, bucket, obj, body, size, "", "", opts)
 	if cond && isNotImplemented(err) {
 		s.noCond.Store(true)

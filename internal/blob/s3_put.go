@@ -92,7 +92,7 @@ func (s *S3) put(ctx context.Context, bucket, key, src string) (string, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		if sc == nil {
-			if sc, err = s.begin(ctx, f, bucket, key, size, scPath); err != nil {
+			if sc, err = s.begin(ctx, bucket, key, size, scPath); err != nil {
 				return "", err
 			}
 		} else if !s.reserve(bucket, sc.Object) {
@@ -110,10 +110,10 @@ func (s *S3) put(ctx context.Context, bucket, key, src string) (string, error) {
 			// removal) interrupts, the sidecar is still there for the next Put of src to
 			// recognise its object by the token, and nothing is uploaded twice. The removals
 			// are not synced for the same reason.
-			if err := os.Remove(src); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err = os.Remove(src); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return "", fmt.Errorf("remove spool file: %w", err)
 			}
-			if err := os.Remove(scPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err = os.Remove(scPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return "", fmt.Errorf("remove sidecar: %w", err)
 			}
 			return sc.Object, nil
@@ -133,7 +133,7 @@ var errUploadGone = errors.New("multipart upload gone")
 
 // begin reserves a free key, creates the multipart upload for a large file, and writes the
 // sidecar. The key stays reserved (release after the upload).
-func (s *S3) begin(ctx context.Context, f *os.File, bucket, key string, size int64, scPath string) (*sidecar, error) {
+func (s *S3) begin(ctx context.Context, bucket, key string, size int64, scPath string) (*sidecar, error) {
 	obj, err := s.reserveFree(ctx, bucket, key)
 	if err != nil {
 		return nil, err
@@ -185,22 +185,22 @@ func (s *S3) upload(ctx context.Context, f *os.File, sc *sidecar) error {
 		length := min(sc.PartSize, sc.Size-off)
 		section := io.NewSectionReader(f, off, length)
 		if p, ok := have[i]; ok && p.Size == length {
-			same, err := sameContent(section, p.ETag)
-			if err != nil {
-				return fmt.Errorf("read spool file: %w", err)
+			same, readErr := sameContent(section, p.ETag)
+			if readErr != nil {
+				return fmt.Errorf("read spool file: %w", readErr)
 			}
 			if same {
 				parts = append(parts, minio.CompletePart{PartNumber: i, ETag: p.ETag})
 				continue
 			}
 		}
-		body := &limitedReader{ctx: ctx, r: io.NewSectionReader(f, off, length), l: s.lim}
-		p, err := s.core.PutObjectPart(ctx, sc.Bucket, sc.Object, sc.UploadID, i, body, length, minio.PutObjectPartOptions{})
-		if codeOf(err) == "NoSuchUpload" {
+		body := &limitedReader{ctx: ctx, r: io.NewSectionReader(f, off, length), l: s.lim, sent: &s.sent}
+		p, partErr := s.core.PutObjectPart(ctx, sc.Bucket, sc.Object, sc.UploadID, i, body, length, minio.PutObjectPartOptions{})
+		if codeOf(partErr) == "NoSuchUpload" {
 			return s.uploadGone(ctx, sc)
 		}
-		if err != nil {
-			return fmt.Errorf("upload part %d of %s: %w", i, sc.Object, coded(err))
+		if partErr != nil {
+			return fmt.Errorf("upload part %d of %s: %w", i, sc.Object, coded(partErr))
 		}
 		parts = append(parts, minio.CompletePart{PartNumber: i, ETag: p.ETag})
 	}

@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/blob"
@@ -47,11 +49,10 @@ func (e *s3env) bucket(t *testing.T) string {
 	return name
 }
 
-// store returns an endpoint of the server with its own limiter (so byte counts are this
-// test's), changed by mod.
+// store returns an endpoint of the server, unlimited, changed by mod.
 func (e *s3env) store(t *testing.T, mod func(*blob.S3Config)) *blob.S3 {
 	cfg := blob.S3Config{Name: "s3", URL: e.srv.URL, Region: "us-east-1", AccessKey: e.srv.AccessKey,
-		SecretKey: e.srv.SecretKey, PathStyle: true, Limiter: blob.NewLimiter(0), Timeout: 10 * time.Second}
+		SecretKey: e.srv.SecretKey, PathStyle: true, Timeout: 10 * time.Second}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -152,7 +153,7 @@ func TestS3(t *testing.T) {
 		require.True(t, bytes.Equal(data, got), "byte-identical")
 		require.NoFileExists(t, src)
 		require.NoFileExists(t, src+blob.SidecarSuffix)
-		require.EqualValues(t, len(data), s.Limiter().Bytes(), "each byte read once")
+		require.EqualValues(t, len(data), s.BytesSent(), "each byte read once")
 		info, err := e.client.StatObject(t.Context(), bucket, k, minio.StatObjectOptions{})
 		require.NoError(t, err)
 		require.Equal(t, "video/mp4", info.ContentType)
@@ -177,7 +178,7 @@ func TestS3(t *testing.T) {
 		src, data := randomFile(t, 16*mib, 3)
 		for _, gone := range []bool{false, true} {
 			require.NoError(t, os.WriteFile(src, data, 0o644))
-			slow := e.store(t, func(c *blob.S3Config) { c.PartSize = 5 * mib; c.Limiter = blob.NewLimiter(16 * mib) })
+			slow := e.store(t, func(c *blob.S3Config) { c.PartSize = 5 * mib; c.Limiter = blob.NewBandwidthLimiter(16 * mib) })
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)
 			go func() { _, err := slow.Put(ctx, bucket, "c/x.mp4", src); done <- err }()
@@ -204,11 +205,11 @@ func TestS3(t *testing.T) {
 			got, _ := e.read(t, bucket, k)
 			require.True(t, bytes.Equal(data, got), "byte-identical")
 			if gone {
-				require.EqualValues(t, len(data), s.Limiter().Bytes(), "started over")
+				require.EqualValues(t, len(data), s.BytesSent(), "started over")
 			} else {
 				// Only the missing parts (a part cut by the cancel may still have been
 				// completed by the server after the listing above).
-				sent := s.Limiter().Bytes()
+				sent := s.BytesSent()
 				require.LessOrEqual(t, sent, int64(len(data)-have*5*mib), "only the missing parts are sent")
 				require.GreaterOrEqual(t, sent, int64(len(data)-(have+1)*5*mib))
 			}
@@ -226,7 +227,7 @@ func TestS3(t *testing.T) {
 		bucket := e.bucket(t)
 		for _, size := range []int{1 * mib, 6 * mib} { // one PUT, then multipart
 			src, data := randomFile(t, size, uint64(size))
-			s := e.store(t, func(c *blob.S3Config) { c.PartSize = 5 * mib; c.Limiter = blob.NewLimiter(8 * mib) })
+			s := e.store(t, func(c *blob.S3Config) { c.PartSize = 5 * mib; c.Limiter = blob.NewBandwidthLimiter(8 * mib) })
 			done := make(chan error, 1)
 			go func() { _, err := s.Put(t.Context(), bucket, "done/x.flv", src); done <- err }()
 			var sidecar []byte
@@ -243,7 +244,7 @@ func TestS3(t *testing.T) {
 			k, err := s2.Put(t.Context(), bucket, "done/x.flv", src)
 			require.NoError(t, err)
 			require.Equal(t, "done/x.flv", k, "size %d", size)
-			require.Zero(t, s2.Limiter().Bytes(), "nothing sent again")
+			require.Zero(t, s2.BytesSent(), "nothing sent again")
 			ok, err := s2.Exists(t.Context(), bucket, "done/x_1.flv")
 			require.NoError(t, err)
 			require.False(t, ok, "no duplicate")
@@ -257,7 +258,7 @@ func TestS3(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "done/x.flv", k)
 			require.NoFileExists(t, src+blob.SidecarSuffix)
-			require.Zero(t, s2.Limiter().Bytes())
+			require.Zero(t, s2.BytesSent())
 			require.NoError(t, s2.Delete(t.Context(), bucket, k))
 		}
 	})
@@ -279,7 +280,7 @@ func TestS3(t *testing.T) {
 		for i, size := range []int{2 * mib, 7 * mib} {
 			key := fmt.Sprintf("race/%d.flv", i)
 			src, data := randomFile(t, size, uint64(10+i))
-			a := e.store(t, func(c *blob.S3Config) { c.PartSize = 5 * mib; c.Limiter = blob.NewLimiter(10 * mib) })
+			a := e.store(t, func(c *blob.S3Config) { c.PartSize = 5 * mib; c.Limiter = blob.NewBandwidthLimiter(10 * mib) })
 			b := e.store(t, nil)
 			done := make(chan error, 1)
 			var used string
@@ -302,19 +303,25 @@ func TestS3(t *testing.T) {
 		e.requireNoUploads(t, bucket)
 	})
 
-	// The bandwidth limit holds: 10 MiB at 20 MiB/s takes at least 0.4 s (about 0.5).
+	// The bandwidth limit holds, and is one budget for the endpoints that share it: 10 MiB at
+	// 20 MiB/s, split over two endpoints, takes at least 0.4 s (about 0.5).
 	t.Run("BandwidthLimits", func(t *testing.T) {
 		t.Parallel()
 		bucket := e.bucket(t)
-		s := e.store(t, func(c *blob.S3Config) { c.Limiter = nil; c.Bandwidth = 20*mib + 1 })
-		src, _ := randomFile(t, 10*mib, 4)
+		lim := blob.NewBandwidthLimiter(20 * mib)
+		s := e.store(t, func(c *blob.S3Config) { c.Limiter = lim })
+		s2 := e.store(t, func(c *blob.S3Config) { c.Limiter = lim })
+		src, _ := randomFile(t, 5*mib, 4)
+		src2, _ := randomFile(t, 5*mib, 5)
 		start := time.Now()
-		_, err := s.Put(t.Context(), bucket, "bw.flv", src)
-		require.NoError(t, err)
+		var wg sync.WaitGroup
+		wg.Go(func() { _, err := s.Put(t.Context(), bucket, "bw.flv", src); assert.NoError(t, err) })
+		wg.Go(func() { _, err := s2.Put(t.Context(), bucket, "bw2.flv", src2); assert.NoError(t, err) })
+		wg.Wait()
 		el := time.Since(start)
 		require.GreaterOrEqual(t, el, 400*time.Millisecond)
 		t.Logf("10 MiB at 20 MiB/s: %v", el)
-		require.Same(t, s.Limiter(), blob.SharedLimiter(20*mib+1), "Bandwidth is a budget of the process")
+		require.EqualValues(t, 10*mib, s.BytesSent()+s2.BytesSent())
 	})
 
 	t.Run("WrongCredentialsNameTheS3Code", func(t *testing.T) {
@@ -412,7 +419,7 @@ func TestS3(t *testing.T) {
 		t.Parallel()
 		for _, cfg := range []blob.S3Config{
 			{URL: "ftp://x"}, {URL: "http://"}, {URL: "http://h/path"}, {URL: "http://h", PartSize: 1 << 20},
-			{URL: "http://h", PublicURL: "media.example.com"}, {URL: "http://h", Bandwidth: -1},
+			{URL: "http://h", PublicURL: "media.example.com"},
 		} {
 			_, err := blob.NewS3(cfg)
 			require.Error(t, err, "%+v", cfg)
@@ -468,7 +475,7 @@ func TestS3ResumesAfterKill(t *testing.T) {
 	require.Equal(t, "live/crash.mp4", k)
 	got, _ := e.read(t, bucket, k)
 	require.True(t, bytes.Equal(data, got), "byte-identical")
-	sent := s.Limiter().Bytes()
+	sent := s.BytesSent()
 	// Only what the server lacked: at most the file less two parts (a part in flight at the
 	// kill may have been completed after the listing above).
 	require.LessOrEqual(t, sent, int64(len(data)-2*partSize))
@@ -487,7 +494,7 @@ func TestS3CrashChild(t *testing.T) {
 	part, _ := strconv.Atoi(os.Getenv("CHILD_PART"))
 	s, err := blob.NewS3(blob.S3Config{URL: os.Getenv("CHILD_URL"), Region: "us-east-1",
 		AccessKey: os.Getenv("CHILD_ACCESS"), SecretKey: os.Getenv("CHILD_SECRET"), PathStyle: true,
-		PartSize: int64(part), Limiter: blob.NewLimiter(8 * mib)})
+		PartSize: int64(part), Limiter: blob.NewBandwidthLimiter(8 * mib)})
 	require.NoError(t, err)
 	_, err = s.Put(context.Background(), os.Getenv("CHILD_BUCKET"), "live/crash.mp4", os.Getenv("CHILD_SRC"))
 	t.Fatalf("the child was to be killed before the end; Put returned %v", err)

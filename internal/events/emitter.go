@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/liverec/liverec/internal/backoff"
 	"github.com/liverec/liverec/internal/diskspace"
 	"github.com/liverec/liverec/internal/notify/dialect"
 	"github.com/liverec/liverec/internal/recording"
@@ -35,8 +36,11 @@ type Config struct {
 	Reserve *diskspace.Reserve
 	// DataDir is where free space is measured before the reserve is taken again.
 	DataDir string
-	// RetryMin and RetryMax bound the backoff between retries of kept changes.
+	// RetryMin and RetryMax bound the backoff between retries of kept changes: the first
+	// waits RetryMin, each next one twice the last, at most RetryMax (no jitter).
 	RetryMin, RetryMax time.Duration
+	// Clock is what the retries wait on; default the real clock.
+	Clock backoff.Clock
 	// Notify, if set, wakes the notifier after a change with deliveries was written.
 	Notify func()
 	// DownloadURL, if set, makes an object's download_url for file events (§8).
@@ -81,8 +85,9 @@ func New(cfg Config) *Emitter {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	retry := backoff.Policy{Min: cfg.RetryMin, Max: cfg.RetryMax, Clock: cfg.Clock}
 	return &Emitter{
-		w:           newWriter(cfg.Store, cfg.Reserve, cfg.DataDir, cfg.RetryMin, cfg.RetryMax, cfg.Notify, log),
+		w:           newWriter(cfg.Store, cfg.Reserve, cfg.DataDir, retry, cfg.Notify, log),
 		downloadURL: cfg.DownloadURL,
 		callbacks:   cfg.Store.CallbacksForStream,
 		live:        map[string]*live{},

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/liverec/liverec/internal/backoff"
 	"github.com/liverec/liverec/internal/diskspace"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
@@ -26,9 +27,9 @@ type writer struct {
 	// dataDir is where free space is measured before the reserve is taken again.
 	dataDir string
 	// notify wakes the notifier after a change with deliveries was written.
-	notify             func()
-	retryMin, retryMax time.Duration
-	log                *slog.Logger
+	notify func()
+	retry  backoff.Policy
+	log    *slog.Logger
 
 	mu sync.Mutex
 	// backlog holds the changes waiting to be written, by recording, oldest first.
@@ -50,9 +51,9 @@ const storeTimeout = 10 * time.Second
 
 func newWriter(st interface {
 	Apply(ctx context.Context, c store.Change) error
-}, reserve *diskspace.Reserve, dataDir string, retryMin, retryMax time.Duration, notify func(), log *slog.Logger,
+}, reserve *diskspace.Reserve, dataDir string, retry backoff.Policy, notify func(), log *slog.Logger,
 ) *writer {
-	return &writer{store: st, reserve: reserve, dataDir: dataDir, retryMin: retryMin, retryMax: retryMax,
+	return &writer{store: st, reserve: reserve, dataDir: dataDir, retry: retry,
 		notify: notify, log: log, backlog: map[string][]pendingWrite{}, wake: make(chan struct{}, 1)}
 }
 
@@ -119,27 +120,26 @@ func (w *writer) applyNow(ctx context.Context, c store.Change, notify bool) erro
 // run retries the kept changes, with backoff, and takes the reserve back once there is room
 // for it, until ctx ends.
 func (w *writer) run(ctx context.Context) {
-	backoff := w.retryMin
-	t := time.NewTimer(backoff)
-	defer t.Stop()
+	n := 1 // the retry whose delay is waited
+	due := w.retry.After(n)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.wake:
 			continue // a new failure: its first retry comes after the current wait
-		case <-t.C:
+		case <-due:
 		}
 		ok := w.flush(ctx)
 		if ok {
 			w.retake()
 		}
 		if ok && w.reserve.Held() {
-			backoff = w.retryMin
+			n = 1
 		} else {
-			backoff = min(backoff*2, w.retryMax)
+			n++
 		}
-		t.Reset(backoff)
+		due = w.retry.After(n)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liverec/liverec/internal/backoff"
 	"github.com/liverec/liverec/internal/netguard"
 	"github.com/liverec/liverec/internal/recording"
 )
@@ -61,8 +61,8 @@ func (n *Notifier) safeAttempt(ctx context.Context, d *recording.Delivery) {
 		log.Error("panic while delivering; the delivery is failed, others go on", "panic", p,
 			"stack", string(debug.Stack()))
 		defer func() {
-			if p := recover(); p != nil {
-				log.Error("panic while recording a panicked delivery; its lease brings it back", "panic", p)
+			if again := recover(); again != nil {
+				log.Error("panic while recording a panicked delivery; its lease brings it back", "panic", again)
 			}
 		}()
 		now := n.Now()
@@ -168,7 +168,7 @@ func statusText(status int) string {
 // retryAt returns when d is attempted next after its attempt at now failed: the backoff, or
 // Retry-After when later (at most Backoff.Max); false when that is past MaxAge of its event.
 func (n *Notifier) retryAt(d *recording.Delivery, now time.Time, retryAfter string) (time.Time, bool) {
-	delay := n.Backoff.delay(d.Attempts+1, rand.Float64())
+	delay := n.Backoff.policy(n.Rand).Delay(d.Attempts + 1)
 	if ra, ok := parseRetryAfter(retryAfter, now); ok && ra > delay {
 		delay = min(ra, n.Backoff.Max)
 	}
@@ -176,14 +176,9 @@ func (n *Notifier) retryAt(d *recording.Delivery, now time.Time, retryAfter stri
 	return next, next.Sub(d.Event.CreatedAt) <= n.Backoff.MaxAge
 }
 
-// delay is the wait after the attempt-th attempt failed; r in [0,1) varies it by ±Jitter.
-func (b *Backoff) delay(attempt int, r float64) time.Duration {
-	d := float64(b.Min) * math.Pow(b.Factor, float64(max(attempt-1, 0)))
-	d = min(d, float64(b.Max))
-	if b.Jitter > 0 {
-		d *= 1 + b.Jitter*(2*r-1)
-	}
-	return time.Duration(min(max(d, 0), float64(b.Max)))
+// policy is the backoff of the retries, drawing its jitter from r (nil: math/rand/v2).
+func (b *Backoff) policy(r func() float64) backoff.Policy {
+	return backoff.Policy{Min: b.Min, Max: b.Max, Factor: b.Factor, Jitter: b.Jitter, Rand: r}
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -13,14 +12,15 @@ import (
 )
 
 func TestRunNeedsDependencies(t *testing.T) {
-	require.ErrorContains(t, (&Notifier{}).Run(context.Background()), "no outbox")
+	_, err := New(Config{})
+	require.ErrorContains(t, err, "no outbox")
 }
 
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for v, want := range map[string]time.Duration{
 		"120": 2 * time.Minute,
-		" 0 ": 0,
+		" 0 ": 0, //nolint:gocritic // the spaces are the case: Retry-After is trimmed
 		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
 		now.Add(-time.Hour).Format(http.TimeFormat):       0,
 	} {
@@ -35,16 +35,19 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	n := &Notifier{}
-	n.init()
+	s := newFakeStore()
+	n := mustNew(t, Config{Outbox: s, Callbacks: s, Encode: testEncode})
 	b := n.Backoff
 	require.Equal(t, Backoff{Min: time.Second, Max: time.Hour, Factor: 2, Jitter: 0.2, MaxAge: 24 * time.Hour}, b)
-	require.Equal(t, time.Second, b.delay(1, 0.5))
-	require.Equal(t, 8*time.Second, b.delay(4, 0.5))
-	require.Equal(t, time.Hour, b.delay(40, 0.5))
-	require.Equal(t, time.Hour, b.delay(40, 0.99), "jitter stays within Max")
-	require.Equal(t, 800*time.Millisecond, b.delay(1, 0))
-	require.InDelta(t, float64(1200*time.Millisecond), float64(b.delay(1, 0.99999)), float64(time.Millisecond))
+	delay := func(attempt int, r float64) time.Duration {
+		return b.policy(func() float64 { return r }).Delay(attempt)
+	}
+	require.Equal(t, time.Second, delay(1, 0.5))
+	require.Equal(t, 8*time.Second, delay(4, 0.5))
+	require.Equal(t, time.Hour, delay(40, 0.5))
+	require.Equal(t, time.Hour, delay(40, 0.99), "jitter stays within Max")
+	require.Equal(t, 800*time.Millisecond, delay(1, 0))
+	require.InDelta(t, float64(1200*time.Millisecond), float64(delay(1, 0.99999)), float64(time.Millisecond))
 
 	// Retry-After wins when later than the backoff, capped at Max; never earlier.
 	now := time.Now()

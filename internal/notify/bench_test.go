@@ -123,7 +123,7 @@ func benchDeliver(b *testing.B, st DeliveryStore, cbs CallbackStore, workers int
 	seed(srv.URL)
 	cs := &countingStore{DeliveryStore: st, done: make(chan struct{})}
 	cs.left.Store(int64(b.N))
-	n := &Notifier{Outbox: cs, Callbacks: cbs, Encode: dialectEncode, Workers: workers}
+	n := mustNew(b, Config{Outbox: cs, Callbacks: cbs, Encode: dialectEncode, Workers: workers})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	b.ResetTimer()

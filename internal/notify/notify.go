@@ -5,7 +5,7 @@ package notify
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -58,10 +58,10 @@ type Backoff struct {
 	MaxAge time.Duration // default 24 h
 }
 
-// Notifier delivers callback events (§7). Set the fields, then call Run once; zero fields take
-// the documented defaults. An event its configuration does not take (Encode's ok=false) is
-// recorded as delivered with status 0 and ReasonNotSent, so the stream's queue moves on.
-type Notifier struct {
+// Config configures a Notifier; zero fields take the documented defaults. An event its
+// configuration does not take (Encode's ok=false) is recorded as delivered with status 0 and
+// ReasonNotSent, so the stream's queue moves on.
+type Config struct {
 	Outbox    DeliveryStore
 	Callbacks CallbackStore
 	Encode    Encoder
@@ -81,13 +81,19 @@ type Notifier struct {
 	ConfigTTL time.Duration
 	// Now times attempts and schedules retries (default time.Now); latencies use the
 	// monotonic clock.
-	Now     func() time.Time
+	Now func() time.Time
+	// Rand draws the retries' jitter, in [0,1); default math/rand/v2.Float64.
+	Rand    func() float64
 	Logger  *slog.Logger
 	Metrics *Metrics
 	// OnPanic, when set, counts a panic contained to one delivery.
 	OnPanic func()
+}
 
-	once       sync.Once
+// Notifier delivers callback events (§7). New builds it, Run runs it once.
+type Notifier struct {
+	Config // as New completed it; read-only
+
 	wake       chan struct{}
 	ownClient  bool
 	counted    bool // the store counts the backlog
@@ -113,64 +119,75 @@ const (
 	DefaultPoll    = 200 * time.Millisecond
 )
 
-func (n *Notifier) init() {
-	n.once.Do(func() {
-		if n.Timeout <= 0 {
-			n.Timeout = DefaultTimeout
-		}
-		b := &n.Backoff
-		if b.Min <= 0 {
-			b.Min = time.Second
-		}
-		if b.Max <= 0 {
-			b.Max = time.Hour
-		}
-		b.Max = max(b.Max, b.Min)
-		if b.Factor < 1 {
-			b.Factor = 2
-		}
-		if b.Jitter == 0 {
-			b.Jitter = 0.2
-		}
-		if b.MaxAge <= 0 {
-			b.MaxAge = 24 * time.Hour
-		}
-		if n.Workers <= 0 {
-			n.Workers = DefaultWorkers
-		}
-		n.batch = max(1, n.Workers/4)
-		if n.Poll <= 0 {
-			n.Poll = DefaultPoll
-		}
-		if n.Lease <= 0 {
-			n.Lease = 2 * n.Timeout
-		}
-		if n.ConfigTTL == 0 {
-			n.ConfigTTL = time.Second
-		}
-		if n.Now == nil {
-			n.Now = time.Now
-		}
-		if n.Logger == nil {
-			n.Logger = slog.New(slog.DiscardHandler)
-		}
-		if n.Client == nil {
-			t := http.DefaultTransport.(*http.Transport).Clone()
-			t.MaxIdleConnsPerHost = n.Workers
-			n.Client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			}}
-			n.ownClient = true
-		}
-		n.wake = make(chan struct{}, 1)
-		n.inflight = make(map[string]bool)
-		n.configs = make(map[string]cachedConfig)
-	})
+// New checks cfg, fills in its defaults and returns the Notifier.
+func New(cfg Config) (*Notifier, error) {
+	switch {
+	case cfg.Outbox == nil:
+		return nil, errors.New("notifier: no outbox")
+	case cfg.Callbacks == nil:
+		return nil, errors.New("notifier: no callback store")
+	case cfg.Encode == nil:
+		return nil, errors.New("notifier: no encoder")
+	}
+	n := &Notifier{Config: cfg}
+	if n.Timeout <= 0 {
+		n.Timeout = DefaultTimeout
+	}
+	b := &n.Backoff
+	if b.Min <= 0 {
+		b.Min = time.Second
+	}
+	if b.Max <= 0 {
+		b.Max = time.Hour
+	}
+	b.Max = max(b.Max, b.Min)
+	if b.Factor < 1 {
+		b.Factor = 2
+	}
+	if b.Jitter == 0 {
+		b.Jitter = 0.2
+	}
+	if b.MaxAge <= 0 {
+		b.MaxAge = 24 * time.Hour
+	}
+	if n.Workers <= 0 {
+		n.Workers = DefaultWorkers
+	}
+	n.batch = max(1, n.Workers/4)
+	if n.Poll <= 0 {
+		n.Poll = DefaultPoll
+	}
+	if n.Lease <= 0 {
+		n.Lease = 2 * n.Timeout
+	}
+	if n.ConfigTTL == 0 {
+		n.ConfigTTL = time.Second
+	}
+	if n.Now == nil {
+		n.Now = time.Now
+	}
+	if n.Logger == nil {
+		n.Logger = slog.New(slog.DiscardHandler)
+	}
+	if n.Client == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = n.Workers
+		n.Client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
+		n.ownClient = true
+	}
+	n.wake = make(chan struct{}, 1)
+	n.inflight = make(map[string]bool)
+	n.configs = make(map[string]cachedConfig)
+
+	_, n.counted = n.Outbox.(BacklogCounter)
+	return n, nil
 }
 
-// Notify wakes the notifier to claim at once, after new events were written. It never blocks.
+// Notify wakes the notifier to claim at once, after new events were written. It never blocks;
+// called before Run, the claim comes when Run starts.
 func (n *Notifier) Notify() {
-	n.init()
 	select {
 	case n.wake <- struct{}{}:
 	default:
@@ -180,16 +197,6 @@ func (n *Notifier) Notify() {
 // Run claims and attempts deliveries until ctx ends, then waits for the attempts in flight
 // (each bounded by Timeout) so that they are recorded, and returns nil.
 func (n *Notifier) Run(ctx context.Context) error {
-	n.init()
-	switch {
-	case n.Outbox == nil:
-		return fmt.Errorf("notifier: no outbox")
-	case n.Callbacks == nil:
-		return fmt.Errorf("notifier: no callback store")
-	case n.Encode == nil:
-		return fmt.Errorf("notifier: no encoder")
-	}
-	_, n.counted = n.Outbox.(BacklogCounter)
 	var wg sync.WaitGroup
 	defer func() {
 		wg.Wait()

@@ -61,11 +61,23 @@ func receiver(t *testing.T, fn http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-func testNotifier(t *testing.T, s *fakeStore) *Notifier {
-	return &Notifier{Outbox: s, Callbacks: s, Encode: testEncode, Timeout: 2 * time.Second,
+// testNotifier is a Notifier of s with quick timings, changed by mods.
+func testNotifier(t *testing.T, s *fakeStore, mods ...func(*Config)) *Notifier {
+	cfg := Config{Outbox: s, Callbacks: s, Encode: testEncode, Timeout: 2 * time.Second,
 		Backoff: Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond, Jitter: -1, MaxAge: time.Hour},
 		Poll:    5 * time.Millisecond,
 		Logger:  slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
+	return mustNew(t, cfg)
+}
+
+func mustNew(t testing.TB, cfg Config) *Notifier {
+	t.Helper()
+	n, err := New(cfg)
+	require.NoError(t, err)
+	return n
 }
 
 // start runs n until the test ends.
@@ -125,9 +137,10 @@ func TestRetriesUntilDeliveredInOrder(t *testing.T) {
 	d2 := s.add("cb1", "s1", recording.EventFileCompleted, now)
 	d3 := s.add("cb1", "s1", recording.EventRecordOver, now)
 
-	n := testNotifier(t, s)
-	n.Timeout = 100 * time.Millisecond
-	n.Backoff.Min, n.Backoff.Max = 30*time.Millisecond, 200*time.Millisecond
+	n := testNotifier(t, s, func(c *Config) {
+		c.Timeout = 100 * time.Millisecond
+		c.Backoff.Min, c.Backoff.Max = 30*time.Millisecond, 200*time.Millisecond
+	})
 	start(t, n)
 
 	waitFor(t, func() bool { return len(s.attemptsOf(d1.ID)) >= 2 })
@@ -220,8 +233,9 @@ func TestGoneDisablesConfiguration(t *testing.T) {
 	d1 := s.add("cb1", "s1", recording.EventFileCompleted, time.Now())
 	d2 := s.add("cb1", "s1", recording.EventRecordOver, time.Now())
 	var logs ltu.SyncBuffer
-	n := testNotifier(t, s)
-	n.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	n := testNotifier(t, s, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	start(t, n)
 	waitFor(t, settled(s, d1, d2))
 
@@ -258,9 +272,10 @@ func TestRetryAfterHonoured(t *testing.T) {
 	clk := &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	t0 := clk.Now()
 	d := s.add("cb1", "s1", recording.EventFileCompleted, t0)
-	n := testNotifier(t, s)
-	n.Now = clk.Now
-	n.Backoff = Backoff{Min: time.Second, Max: time.Hour, Jitter: -1, MaxAge: 24 * time.Hour}
+	n := testNotifier(t, s, func(c *Config) {
+		c.Now = clk.Now
+		c.Backoff = Backoff{Min: time.Second, Max: time.Hour, Jitter: -1, MaxAge: 24 * time.Hour}
+	})
 	start(t, n)
 
 	waitFor(t, func() bool { return s.delivery(d.ID).Attempts == 1 })
@@ -285,13 +300,14 @@ func TestRetryAfterHonoured(t *testing.T) {
 // A delivery whose next attempt would fall after MaxAge of its event is given up.
 func TestMaxAgeGivesUp(t *testing.T) {
 	s := newFakeStore()
-	srv := receiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	srv := receiver(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
 	s.addCallback("cb1", srv.URL, true)
 	clk := &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	d := s.add("cb1", "s1", recording.EventFileCompleted, clk.Now())
-	n := testNotifier(t, s)
-	n.Now = clk.Now
-	n.Backoff = Backoff{Min: 4 * time.Second, Factor: 1, Max: time.Minute, Jitter: -1, MaxAge: 10 * time.Second}
+	n := testNotifier(t, s, func(c *Config) {
+		c.Now = clk.Now
+		c.Backoff = Backoff{Min: 4 * time.Second, Factor: 1, Max: time.Minute, Jitter: -1, MaxAge: 10 * time.Second}
+	})
 	start(t, n)
 
 	for i := 1; i <= 2; i++ {
@@ -363,8 +379,7 @@ func TestNotSentAndNotFollowed(t *testing.T) {
 	gone := s.add("deleted", "s1", recording.EventRecordOver, now)
 	moved := s.add("moved", "s1", recording.EventRecordOver, now)
 	reg := prometheus.NewRegistry()
-	n := testNotifier(t, s)
-	n.Metrics = NewMetrics(reg)
+	n := testNotifier(t, s, func(c *Config) { c.Metrics = NewMetrics(reg) })
 	start(t, n)
 	waitFor(t, settled(s, paused, over, off, gone, moved))
 

@@ -18,21 +18,20 @@ import (
 func TestPanicIsContainedToItsDelivery(t *testing.T) {
 	s := newFakeStore()
 	var h hits
-	srv := receiver(t, func(w http.ResponseWriter, r *http.Request) { h.note(r) })
+	srv := receiver(t, func(_ http.ResponseWriter, r *http.Request) { h.note(r) })
 	s.addCallback("cb1", srv.URL, true)
 	now := time.Now()
 	bad := s.add("cb1", "bad", recording.EventRecordStarted, now)
 	good := s.add("cb1", "good", recording.EventRecordStarted, now)
-	n := testNotifier(t, s)
 	var panics atomic.Int32
-	n.OnPanic = func() { panics.Add(1) }
-	n.Encode = func(ev *recording.OutboxEvent, cfg *recording.CallbackConfig, key string, at time.Time) (Request, bool, error) {
+	encode := func(ev *recording.OutboxEvent, cfg *recording.CallbackConfig, key string, at time.Time) (Request, bool, error) {
 		if ev.Data.Stream == "bad" {
 			var p *recording.CallbackConfig
 			_ = p.URL // a real nil dereference
 		}
 		return testEncode(ev, cfg, key, at)
 	}
+	n := testNotifier(t, s, func(c *Config) { c.OnPanic = func() { panics.Add(1) }; c.Encode = encode })
 	start(t, n)
 	waitFor(t, settled(s, bad, good))
 	require.Equal(t, recording.DeliveryDelivered, s.delivery(good.ID).State)

@@ -21,8 +21,8 @@ func FuzzRetryAfter(f *testing.F) {
 		"Fri, 31 Dec 9999 23:59:59 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"} {
 		f.Add(v, 3)
 	}
-	n := &Notifier{}
-	n.init()
+	s := newFakeStore()
+	n := mustNew(f, Config{Outbox: s, Callbacks: s, Encode: testEncode})
 	f.Fuzz(func(t *testing.T, v string, attempts int) {
 		d, ok := parseRetryAfter(v, now)
 		if ok {

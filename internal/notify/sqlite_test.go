@@ -42,7 +42,7 @@ func TestSQLiteOutbox(t *testing.T) {
 			_, _ = io.WriteString(w, `{"error":"bad"}`)
 		}
 	})
-	goneSrv := receiver(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) })
+	goneSrv := receiver(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) })
 	cbs := sqliteCallbacks{db: db, keys: map[string]string{}}
 	newCallback := func(domain, url string) string {
 		c := &recording.CallbackConfig{Project: "p1", Dialect: recording.DialectStandard, Domain: domain,
@@ -78,12 +78,12 @@ func TestSQLiteOutbox(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, claimed)
 
-	n := &Notifier{Outbox: db, Callbacks: cbs, Encode: dialectEncode, Poll: 5 * time.Millisecond,
-		Backoff: Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond, MaxAge: time.Hour}}
+	n := mustNew(t, Config{Outbox: db, Callbacks: cbs, Encode: dialectEncode, Poll: 5 * time.Millisecond,
+		Backoff: Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond, MaxAge: time.Hour}})
 	start(t, n)
 	state := func(i int) *recording.Delivery {
-		d, err := db.DeliveryGet(ctx, "p1", ids[i])
-		require.NoError(t, err)
+		d, gerr := db.DeliveryGet(ctx, "p1", ids[i])
+		require.NoError(t, gerr)
 		return d
 	}
 	waitFor(t, func() bool {

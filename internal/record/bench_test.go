@@ -27,9 +27,9 @@ func (nullWriter) Discontinuity(media.Tracks)  {}
 // benchRecorder returns a recorder of every format, without cycles, resolved and recording,
 // whose files write nothing; its goroutine does not run (the benchmark is it).
 func benchRecorder(tb testing.TB, tracks media.Tracks) *Recorder {
-	r := &Recorder{RecordingID: "rec_bench", Rule: testRule(0, 2), SpoolDir: tb.TempDir(), Logger: slog.New(slog.DiscardHandler),
-		wrapWriter: func(w fileWriter) fileWriter { w.Abort(); return nullWriter{path: w.Path()} }}
-	r.Reporter, r.Jobs, r.live, r.resolved = fixedRule{r.Rule}, dropJobs{}, true, true
+	r := NewRecorder(Config{RecordingID: "rec_bench", Rule: testRule(0, 2), SpoolDir: tb.TempDir(), Logger: slog.New(slog.DiscardHandler),
+		wrapWriter: func(w fileWriter) fileWriter { w.Abort(); return nullWriter{path: w.Path()} }})
+	r.resolved = true
 	r.disc.tracks = tracks
 	require.True(tb, r.resolve(StreamInfo{Tracks: tracks}))
 	return r

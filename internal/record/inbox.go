@@ -50,10 +50,10 @@ func (it item) release() {
 	}
 }
 
-func (in *inbox) start(max int) {
+func (in *inbox) start(limit int) {
 	in.wake = make(chan struct{}, 1)
 	in.mu.Lock()
-	in.max, in.started, in.attached = max, true, true
+	in.max, in.started, in.attached = limit, true, true
 	in.mu.Unlock()
 }
 
@@ -165,12 +165,6 @@ func (r *Recorder) Resume(start time.Time) bool {
 	return true
 }
 
-// Shutdown ends the recording now, whatever its merge windows: queued media is written and
-// every file is completed.
-func (r *Recorder) Shutdown() {
-	r.quitOnce.Do(func() { close(r.quit) })
-}
-
 // handleQueued handles what is queued, in order; once the recording is done the rest is
 // dropped.
 func (r *Recorder) handleQueued() {
@@ -199,7 +193,8 @@ func (r *Recorder) handleItem(it item) {
 	}
 }
 
-// shutdown handles what is queued and ends the recording.
+// shutdown handles what is queued and ends the recording, whatever its merge windows: Run's
+// context ended.
 func (r *Recorder) shutdown() {
 	for !r.done {
 		if r.in.queued() {

@@ -26,7 +26,7 @@ type panicky struct {
 func (p *panicky) WriteUnit(u *media.Unit) error {
 	if p.n++; p.n == 100 {
 		var m map[string]int
-		m["boom"]++ // a real runtime panic: assignment to entry in nil map
+		m["boom"]++ //nolint:staticcheck // the point: a real runtime panic (assignment to entry in nil map)
 	}
 	return p.fileWriter.WriteUnit(u)
 }
@@ -43,10 +43,9 @@ func TestPanicIsContainedToItsRecording(t *testing.T) {
 	met := NewMetrics(reg, upload.NewMetrics(reg))
 	start := func(id string, wrap func(fileWriter) fileWriter) (*Recorder, chan error) {
 		ended := make(chan error, 1)
-		r := &Recorder{RecordingID: id, Key: stream.Key{Domain: "d", App: "live", Stream: id},
+		r, _ := runRecorder(t, Config{RecordingID: id, Key: stream.Key{Domain: "d", App: "live", Stream: id},
 			StartWall: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), SpoolDir: t.TempDir(), Metrics: met,
-			Jobs: h.fin, Reporter: &reporter{rule: testRule(0, 2), ended: ended}, wrapWriter: wrap}
-		r.Start()
+			Jobs: h.fin, Reporter: &reporter{rule: testRule(0, 2), ended: ended}, wrapWriter: wrap})
 		return r, ended
 	}
 	bad, badEnded := start("rec_bad", func(w fileWriter) fileWriter {

@@ -21,21 +21,20 @@ import (
 // pauseRecorder starts a recorder with merge window w on every format and counts its pauses
 // and resumes.
 func (h *harness) pauseRecorder(t *testing.T, w int, ended chan error, paused, resumed *atomic.Int32) *Recorder {
-	return h.windowRecorder(t, map[recording.Format]int{recording.FormatFLV: w, recording.FormatMP4: w, recording.FormatHLS: w},
+	r, _ := h.windowRecorder(t, map[recording.Format]int{recording.FormatFLV: w, recording.FormatMP4: w, recording.FormatHLS: w},
 		ended, paused, resumed)
+	return r
 }
 
-// windowRecorder starts a recorder with a merge window per format.
-func (h *harness) windowRecorder(t *testing.T, windows map[recording.Format]int, ended chan error, paused, resumed *atomic.Int32) *Recorder {
+// windowRecorder starts a recorder with a merge window per format; stop shuts it down.
+func (h *harness) windowRecorder(t *testing.T, windows map[recording.Format]int, ended chan error, paused, resumed *atomic.Int32) (r *Recorder, stop func()) {
 	rule := testRule(0, 2)
 	for i := range rule.Formats {
 		rule.Formats[i].MergeWindowS = windows[rule.Formats[i].Format]
 	}
-	r := &Recorder{RecordingID: "rec_pause", Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
+	return runRecorder(t, Config{RecordingID: "rec_pause", Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
 		StartWall: time.Now(), SpoolDir: t.TempDir(), FlushInterval: 50 * time.Millisecond,
-		Jobs: h.fin, Reporter: &reporter{rule: rule, ended: ended, paused: paused, resumed: resumed}}
-	r.Start()
-	return r
+		Jobs: h.fin, Reporter: &reporter{rule: rule, ended: ended, paused: paused, resumed: resumed}})
 }
 
 // publishTwice records two publications with a 60 s merge window, the second resuming the
@@ -48,14 +47,14 @@ func (h *harness) publishTwice(t *testing.T, first, second []media.Unit) (paused
 func (h *harness) publishTwiceWith(t *testing.T, windows map[recording.Format]int, first, second []media.Unit) (paused, resumed int32) {
 	ended := make(chan error, 1)
 	var p, r atomic.Int32
-	rec := h.windowRecorder(t, windows, ended, &p, &r)
+	rec, stop := h.windowRecorder(t, windows, ended, &p, &r)
 	feed(rec, first)
 	rec.End(nil)
 	waitPaused(t, &p)
 	require.True(t, rec.Resume(time.Now()))
 	feed(rec, second)
 	rec.End(nil)
-	rec.Shutdown()
+	stop() // a shutdown: the paused files complete
 	require.NoError(t, <-ended)
 	return p.Load(), r.Load()
 }

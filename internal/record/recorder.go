@@ -6,11 +6,11 @@
 package record
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,11 +65,8 @@ type FileStarted struct {
 	Tracks media.Tracks
 }
 
-// Recorder records one stream according to a rule: one recording (§6), from the first
-// publication through pauses and resumes until every format's merge window has expired. It
-// implements stream.Sink for the publication it is attached to: ingest hands it batches without
-// ever blocking, and a single goroutine (run) owns the recording's files and state.
-type Recorder struct {
+// Config configures a Recorder; zero fields take the documented defaults.
+type Config struct {
 	// RecordingID names the recording; its spool files live in SpoolDir/RecordingID.
 	RecordingID string
 	// Rule is the rule to record with when there is no Reporter; otherwise Resolve's answer
@@ -100,18 +97,28 @@ type Recorder struct {
 	Logger        *slog.Logger
 	Metrics       *Metrics
 
+	// wrapWriter, for tests, wraps every file writer the recorder opens.
+	wrapWriter func(fileWriter) fileWriter
+}
+
+// Recorder records one stream according to a rule: one recording (§6), from the first
+// publication through pauses and resumes until every format's merge window has expired. It
+// implements stream.Sink for the publication it is attached to: ingest hands it batches without
+// ever blocking, and Run, a single goroutine, owns the recording's files and state.
+type Recorder struct {
+	// Config is as NewRecorder completed it; only Run changes it (Rule becomes Resolve's answer).
+	Config
+
 	// in is what ingest and the app hand over from other goroutines.
 	in       inbox
 	metaKbps atomic.Int64
 	cmds     chan command
-	quit     chan struct{}
-	quitOnce sync.Once
 
-	// Everything below is owned by the run goroutine.
+	// Everything below is owned by Run.
 	disc     discovery
 	resolved bool
 	skip     bool // Resolve decided not to record: batches are dropped until the end
-	live     bool // a publisher is attached (the run goroutine's view)
+	live     bool // a publisher is attached (Run's view)
 	done     bool
 	seg      *Segmenter    // once resolved
 	files    []formatFiles // the open files of each format, as seg decided them
@@ -119,56 +126,59 @@ type Recorder struct {
 	// endSent: the end job and Ended went out (a panic while ending must not send them twice).
 	endSent bool
 	taken   []item // the queue's items being handled
-	// wrapWriter, for tests, wraps every file writer the recorder opens.
-	wrapWriter func(fileWriter) fileWriter
 }
 
-// Start starts the recorder's goroutine, attached to the publication it was created for.
-func (r *Recorder) Start() {
-	if r.FlushInterval <= 0 {
-		r.FlushInterval = time.Second
+// NewRecorder returns the Recorder of cfg, its defaults filled in, attached to the publication
+// it is created for: WriteBatch, End and Resume work at once (media queues until Run takes it).
+func NewRecorder(cfg Config) *Recorder {
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
 	}
-	if r.QueueLen <= 0 {
-		r.QueueLen = 512
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 512
 	}
-	if r.DiscoveryWindow <= 0 {
-		r.DiscoveryWindow = time.Second
+	if cfg.DiscoveryWindow <= 0 {
+		cfg.DiscoveryWindow = time.Second
 	}
-	if r.BitrateWindow <= 0 {
-		r.BitrateWindow = 2 * time.Second
+	if cfg.BitrateWindow <= 0 {
+		cfg.BitrateWindow = 2 * time.Second
 	}
-	if r.Logger == nil {
-		r.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if r.Reporter == nil {
-		r.Reporter = fixedRule{r.Rule}
+	if cfg.Reporter == nil {
+		cfg.Reporter = fixedRule{cfg.Rule}
 	}
-	if r.Jobs == nil {
-		r.Jobs = dropJobs{}
+	if cfg.Jobs == nil {
+		cfg.Jobs = dropJobs{}
 	}
-	r.cmds = make(chan command)
-	r.quit = make(chan struct{})
-	r.live = true
-	r.in.start(r.QueueLen)
-	go r.run()
+	r := &Recorder{Config: cfg, cmds: make(chan command), live: true}
+	r.in.start(cfg.QueueLen)
+	return r
 }
 
-func (r *Recorder) run() {
+// Run records until the recording ends: its publication ended and no merge window keeps a
+// file open, or it failed. When ctx ends first, the recording ends now, whatever its merge
+// windows (a shutdown): queued media is written and every file, paused ones too, is completed.
+// Run returns once Reporter.Ended was called; the recording's outcome goes there, so Run
+// returns nil. A Recorder runs once.
+func (r *Recorder) Run(ctx context.Context) error {
 	t := time.NewTimer(untilMultiple(time.Now(), r.FlushInterval))
 	defer t.Stop()
 	for !r.done {
-		r.step(t)
+		r.step(ctx, t)
 	}
 	r.in.close()
 	for _, it := range r.in.take(r.taken) {
 		it.release()
 	}
 	r.taken = nil
+	return nil
 }
 
 // step runs one round of the loop. A panic in it (a muxer bug on odd input) is contained to
 // this recording: it ends failed and every other stream goes on.
-func (r *Recorder) step(t *time.Timer) {
+func (r *Recorder) step(ctx context.Context, t *time.Timer) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.contain(p)
@@ -182,7 +192,7 @@ func (r *Recorder) step(t *time.Timer) {
 		t.Reset(untilMultiple(time.Now(), r.FlushInterval))
 	case c := <-r.cmds:
 		c.reply <- r.command(c.project, c.c)
-	case <-r.quit:
+	case <-ctx.Done():
 		r.shutdown()
 	}
 	if r.failed != nil {

@@ -74,11 +74,11 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	h := &harness{root: t.TempDir(), done: make(chan struct{})}
 	local := &blob.Local{Root: h.root}
-	h.fin = &upload.Uploader{
+	h.fin = upload.New(upload.Config{
 		Storage:  func(string) (upload.ObjectStore, error) { return local, nil },
 		RetryMin: 10 * time.Millisecond,
 		OnStored: func(s upload.Stored) { h.mu.Lock(); h.stored = append(h.stored, s); h.mu.Unlock() },
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.fin.Run(ctx); close(h.done) }()
@@ -86,14 +86,28 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// runRecorder runs a recorder of cfg until its recording ends or the test does; stop ends it
+// as a shutdown does and waits for Run to return.
+func runRecorder(t *testing.T, cfg Config) (r *Recorder, stop func()) {
+	r = NewRecorder(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = r.Run(ctx)
+	}()
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return r, stop
+}
+
 // record feeds units to a recorder in batches of n and waits until everything is stored.
 func (h *harness) record(t *testing.T, rule recording.Rule, units []media.Unit, n int) map[recording.Format][]upload.Stored {
 	t.Helper()
 	ended := make(chan error, 1)
-	r := &Recorder{RecordingID: "rec_test", Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
+	r, _ := runRecorder(t, Config{RecordingID: "rec_test", Key: stream.Key{Domain: "d", App: "live", Stream: "s"},
 		StartWall: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), SpoolDir: t.TempDir(),
-		Jobs: h.fin, Reporter: &reporter{rule: rule, ended: ended}}
-	r.Start()
+		Jobs: h.fin, Reporter: &reporter{rule: rule, ended: ended}})
 	for i := 0; i < len(units); i += n {
 		b := stream.NewBatch()
 		for j := i; j < min(i+n, len(units)); j++ {
@@ -177,10 +191,11 @@ func TestRecorderQueueFullDropsWithoutBlocking(t *testing.T) {
 	// deadlock here.
 	written := make(chan struct{})
 	ended := make(chan error, 1)
-	r := &Recorder{RecordingID: "rec_q", SpoolDir: t.TempDir(), QueueLen: 1, Reporter: &reporter{
-		resolve: func(StreamInfo) (*recording.Rule, error) { <-written; return nil, nil }, ended: ended}}
+	r := NewRecorder(Config{RecordingID: "rec_q", SpoolDir: t.TempDir(), QueueLen: 1, Reporter: &reporter{
+		resolve: func(StreamInfo) (*recording.Rule, error) { <-written; return nil, nil }, ended: ended}})
 	r.SetMetadata(2000) // a stated bitrate: the decision needs no measuring window
-	r.Start()
+	runDone := make(chan struct{})
+	go func() { defer close(runDone); _ = r.Run(context.Background()) }()
 	video, audio := &media.Track{Codec: media.CodecH264}, &media.Track{Codec: media.CodecAAC}
 	go func() {
 		for i := range 100 {
@@ -198,6 +213,7 @@ func TestRecorderQueueFullDropsWithoutBlocking(t *testing.T) {
 	}
 	r.End(nil)
 	require.True(t, errors.Is(<-ended, errNotRecorded))
+	<-runDone
 }
 
 // TestRecorderResolveSeesTracksAndBitrate: the decision comes once the tracks are known and
@@ -216,9 +232,8 @@ func TestRecorderResolveSeesTracksAndBitrate(t *testing.T) {
 	var got StreamInfo
 	spool := t.TempDir()
 	ended := make(chan error, 1)
-	r := &Recorder{RecordingID: "rec_no", SpoolDir: spool, Reporter: &reporter{
-		resolve: func(info StreamInfo) (*recording.Rule, error) { got = info; return nil, nil }, ended: ended}}
-	r.Start()
+	r, _ := runRecorder(t, Config{RecordingID: "rec_no", SpoolDir: spool, Reporter: &reporter{
+		resolve: func(info StreamInfo) (*recording.Rule, error) { got = info; return nil, nil }, ended: ended}})
 	for i := 0; i < len(units); i += 10 {
 		b := stream.NewBatch()
 		for j := i; j < min(i+10, len(units)); j++ {

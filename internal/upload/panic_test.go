@@ -32,7 +32,7 @@ func TestUploadPanicIsContainedToItsJob(t *testing.T) {
 	met := NewMetrics(reg)
 	failed := make(chan error, 2)
 	stored := make(chan Stored, 2)
-	f := &Uploader{Workers: 1, Metrics: met,
+	f := New(Config{Workers: 1, Metrics: met,
 		Storage: func(name string) (ObjectStore, error) {
 			if name == "boom" {
 				return explodingStore{&blob.Local{Root: root}}, nil
@@ -41,7 +41,7 @@ func TestUploadPanicIsContainedToItsJob(t *testing.T) {
 		},
 		OnFailed: func(id string, err error) { failed <- fmt.Errorf("%s: %w", id, err) },
 		OnStored: func(s Stored) { stored <- s },
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()

@@ -24,7 +24,7 @@ func TestLivePlaylistFollowsStoredSlices(t *testing.T) {
 	root, spool := t.TempDir(), t.TempDir()
 	local := &blob.Local{Root: root}
 	stored := make(chan Stored, 16)
-	f := &Uploader{Storage: func(string) (ObjectStore, error) { return local, nil }, OnStored: func(s Stored) { stored <- s }}
+	f := New(Config{Storage: func(string) (ObjectStore, error) { return local, nil }, OnStored: func(s Stored) { stored <- s }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()
@@ -90,7 +90,7 @@ func TestQueuedSlicesRewriteTheLivePlaylistOnce(t *testing.T) {
 	t.Parallel()
 	root, spool := t.TempDir(), t.TempDir()
 	st := &countingStore{ObjectStore: &blob.Local{Root: root}}
-	f := &Uploader{Storage: func(string) (ObjectStore, error) { return st, nil }}
+	f := New(Config{Storage: func(string) (ObjectStore, error) { return st, nil }})
 	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	cfg := recording.FormatConfig{Format: recording.FormatHLS, ObjectTemplate: "{AppName}/{StreamName}",
 		SliceTemplate: "{AppName}/ts/{Sequence}"}

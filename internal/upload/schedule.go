@@ -26,9 +26,9 @@ type recQueue struct {
 	jobs []*Job
 	// busy: ready, running or waiting out a backoff (not idle).
 	busy bool
-	// backoff is the next wait after a failure; since is when the head job first failed.
-	backoff time.Duration
-	since   time.Time
+	// failures counts the head job's failed attempts; since is when it first failed.
+	failures int
+	since    time.Time
 }
 
 func newSchedule() *schedule {
@@ -101,7 +101,7 @@ func (s *schedule) done(q *recQueue) {
 	defer s.mu.Unlock()
 	q.jobs[0] = nil
 	q.jobs = q.jobs[1:]
-	q.backoff, q.since = 0, time.Time{}
+	q.failures, q.since = 0, time.Time{}
 	if len(q.jobs) == 0 {
 		q.busy = false
 		delete(s.queues, q.id)
@@ -110,7 +110,7 @@ func (s *schedule) done(q *recQueue) {
 	s.makeReady(q)
 }
 
-// retryLater puts q's head job back after its backoff; the caller has updated q.backoff.
+// retryLater puts q's head job back after wait, its backoff.
 func (s *schedule) retryLater(q *recQueue, wait time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/liverec/liverec/internal/backoff"
 	"github.com/liverec/liverec/internal/record/mp4"
 	"github.com/liverec/liverec/internal/recording"
 )
@@ -43,17 +44,15 @@ type Stored struct {
 	ObjectKey string
 }
 
-// Uploader completes jobs off the recorders' goroutines: it syncs and closes spool files,
-// turns fragmented MP4 into regular MP4, names objects from the rule's templates and stores
-// them. Jobs of one recording are handled in order, one at a time; recordings share Workers
-// workers. A job that cannot be stored is retried with backoff while the worker moves on to
-// other recordings; its file stays in the spool. Enqueue never blocks.
-type Uploader struct {
+// Config configures an Uploader; zero fields take the documented defaults.
+type Config struct {
 	// Storage resolves a rule's storage endpoint name.
 	Storage func(endpoint string) (ObjectStore, error)
 	// Workers is the number of jobs handled at once. Default 2.
 	Workers int
-	// RetryMin and RetryMax bound the backoff between attempts to store a job. Defaults 1 s and 1 min.
+	// RetryMin and RetryMax bound the backoff between attempts to store a job: the first retry
+	// waits RetryMin, each next one twice the last, at most RetryMax (no jitter). Defaults 1 s
+	// and 1 min.
 	RetryMin, RetryMax time.Duration
 	// OnStored is called after each object is durable in its bucket.
 	OnStored func(Stored)
@@ -67,51 +66,67 @@ type Uploader struct {
 	Location *time.Location
 	Logger   *slog.Logger
 	Metrics  *Metrics
+}
 
-	once    sync.Once
+// Uploader completes jobs off the recorders' goroutines: it syncs and closes spool files,
+// turns fragmented MP4 into regular MP4, names objects from the rule's templates and stores
+// them. Jobs of one recording are handled in order, one at a time; recordings share Workers
+// workers. A job that cannot be stored is retried with backoff while the worker moves on to
+// other recordings; its file stays in the spool. Enqueue never blocks, and queues until Run
+// runs.
+type Uploader struct {
+	Config // as New completed it; read-only
+
+	retry   backoff.Policy
 	sched   *schedule
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	slices  map[string]*livePlaylist // playlist id → its slices stored so far
 	failed  map[string]bool          // recordings reported through OnFailed
-	pending sync.WaitGroup
+	pendMu  sync.Mutex
+	pending int           // jobs queued, not handled (no WaitGroup: Drain would leave a waiter behind)
+	drained chan struct{} // made by a waiting Drain, closed when pending falls to 0
 }
 
-func (u *Uploader) init() {
-	u.once.Do(func() {
-		if u.Workers <= 0 {
-			u.Workers = 2
-		}
-		if u.RetryMin <= 0 {
-			u.RetryMin = time.Second
-		}
-		if u.RetryMax <= 0 {
-			u.RetryMax = time.Minute
-		}
-		if u.Logger == nil {
-			u.Logger = slog.New(slog.DiscardHandler)
-		}
-		if u.FailAfter <= 0 {
-			u.FailAfter = 10 * time.Minute
-		}
-		u.slices = make(map[string]*livePlaylist)
-		u.failed = make(map[string]bool)
-		u.sched = newSchedule()
-	})
+// New returns an Uploader of cfg, its defaults filled in; Run runs it.
+func New(cfg Config) *Uploader {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.FailAfter <= 0 {
+		cfg.FailAfter = 10 * time.Minute
+	}
+	return &Uploader{
+		Config: cfg,
+		retry:  backoff.Policy{Min: cfg.RetryMin, Max: cfg.RetryMax},
+		slices: make(map[string]*livePlaylist),
+		failed: make(map[string]bool),
+		sched:  newSchedule(),
+	}
 }
 
 // Enqueue queues a job. It never blocks, and is safe for concurrent use.
 func (u *Uploader) Enqueue(j *Job) {
-	u.init()
-	u.pending.Add(1)
+	u.pendMu.Lock()
+	u.pending++
+	u.pendMu.Unlock()
 	j.queuedAt, j.queuedBytes = time.Now(), j.Stats.Bytes
 	u.Metrics.backlog(1, j.queuedBytes)
 	u.sched.push(j)
 }
 
-// Run handles jobs until ctx is cancelled. Call Drain before cancelling to finish the queue.
+// Run handles jobs until ctx is cancelled and returns once its workers stopped. Call Drain
+// before cancelling to finish the queue.
 func (u *Uploader) Run(ctx context.Context) error {
-	u.init()
 	for range u.Workers {
 		u.wg.Go(func() {
 			for q, j := u.sched.next(ctx); q != nil; q, j = u.sched.next(ctx) {
@@ -138,29 +153,41 @@ func (u *Uploader) work(ctx context.Context, q *recQueue, j *Job) {
 	if err == nil || errors.Is(err, errDropped) || errors.Is(err, errPanicked) {
 		u.Metrics.backlog(-1, -j.queuedBytes)
 		u.sched.done(q)
-		u.pending.Done()
+		u.pendMu.Lock()
+		if u.pending--; u.pending == 0 && u.drained != nil {
+			close(u.drained)
+			u.drained = nil
+		}
+		u.pendMu.Unlock()
 		return
 	}
 	now := time.Now()
 	if q.since.IsZero() {
-		q.since, q.backoff = now, u.RetryMin
+		q.since = now
 	}
+	q.failures++
+	wait := u.retry.Delay(q.failures)
 	u.Metrics.storeFailed()
 	u.Logger.Warn("storing file failed, will retry", "recording", j.RecordingID, "path", j.SpoolPath,
-		"retry_in", q.backoff, "err", err)
+		"retry_in", wait, "err", err)
 	if now.Sub(q.since) >= u.FailAfter {
 		u.reportFailed(j.RecordingID, err)
 	}
-	wait := q.backoff
-	q.backoff = min(q.backoff*2, u.RetryMax)
 	u.sched.retryLater(q, wait)
 }
 
 // Drain waits until every queued job was handled or ctx ends.
 func (u *Uploader) Drain(ctx context.Context) error {
-	u.init()
-	done := make(chan struct{})
-	go func() { u.pending.Wait(); close(done) }()
+	u.pendMu.Lock()
+	if u.pending == 0 {
+		u.pendMu.Unlock()
+		return nil
+	}
+	if u.drained == nil {
+		u.drained = make(chan struct{})
+	}
+	done := u.drained
+	u.pendMu.Unlock()
 	select {
 	case <-done:
 		return nil

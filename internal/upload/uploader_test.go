@@ -20,12 +20,17 @@ import (
 type flakyStore struct {
 	down *atomic.Bool
 	next ObjectStore
+	// refused, when set, counts the Puts refused.
+	refused *atomic.Int64
 }
 
 var errBucketDown = errors.New("bucket refuses")
 
 func (s flakyStore) Put(ctx context.Context, bucket, key, src string) (string, error) {
 	if s.down.Load() {
+		if s.refused != nil {
+			s.refused.Add(1)
+		}
 		return "", errBucketDown
 	}
 	return s.next.Put(ctx, bucket, key, src)
@@ -57,12 +62,13 @@ func (s flakyStore) Delete(ctx context.Context, bucket, key string) error {
 // when the bucket recovers (§6).
 func TestUploaderReportsFailureAndStoresLater(t *testing.T) {
 	var down atomic.Bool
+	var refused atomic.Int64
 	down.Store(true)
 	root := t.TempDir()
 	failed := make(chan error, 4)
 	stored := make(chan Stored, 4)
-	f := &Uploader{
-		Storage:   func(string) (ObjectStore, error) { return flakyStore{&down, &blob.Local{Root: root}}, nil },
+	f := New(Config{
+		Storage:   func(string) (ObjectStore, error) { return flakyStore{&down, &blob.Local{Root: root}, &refused}, nil },
 		RetryMin:  5 * time.Millisecond,
 		RetryMax:  20 * time.Millisecond,
 		FailAfter: 50 * time.Millisecond,
@@ -70,7 +76,7 @@ func TestUploaderReportsFailureAndStoresLater(t *testing.T) {
 			failed <- fmt.Errorf("%s: %w", id, err)
 		},
 		OnStored: func(s Stored) { stored <- s },
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()
@@ -87,7 +93,10 @@ func TestUploaderReportsFailureAndStoresLater(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no failure reported")
 	}
-	time.Sleep(100 * time.Millisecond) // more failed attempts: still one report
+	n := refused.Load()
+	require.Eventually(t, func() bool { return refused.Load() >= n+3 }, 10*time.Second, time.Millisecond,
+		"the attempts stopped after the report")
+	// More failed attempts: still one report.
 	require.Empty(t, failed)
 	require.Empty(t, stored)
 	require.FileExists(t, spool, "the spool keeps the file while storing fails")
@@ -112,7 +121,7 @@ func endpointStores(root string) func(string) (ObjectStore, error) {
 	down.Store(true)
 	return func(name string) (ObjectStore, error) {
 		if name == "down" {
-			return flakyStore{&down, &blob.Local{Root: root}}, nil
+			return flakyStore{&down, &blob.Local{Root: root}, nil}, nil
 		}
 		return &blob.Local{Root: root}, nil
 	}
@@ -125,12 +134,12 @@ func TestUploaderOutageHoldsOnlyItsOwnJobs(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	stored := make(chan Stored, 16)
-	f := &Uploader{Storage: endpointStores(root), Workers: 1, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond,
+	f := New(Config{Storage: endpointStores(root), Workers: 1, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond,
 		OnStored: func(s Stored) {
 			if s.Job.Kind == JobFile {
 				stored <- s
 			}
-		}}
+		}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.Run(ctx); close(done) }()
@@ -191,8 +200,8 @@ func TestUploaderNamesInItsTimeZone(t *testing.T) {
 	} {
 		root := t.TempDir()
 		stored := make(chan Stored, 1)
-		u := &Uploader{Storage: func(string) (ObjectStore, error) { return &blob.Local{Root: root}, nil }, Location: tc.loc,
-			OnStored: func(s Stored) { stored <- s }}
+		u := New(Config{Storage: func(string) (ObjectStore, error) { return &blob.Local{Root: root}, nil }, Location: tc.loc,
+			OnStored: func(s Stored) { stored <- s }})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { u.Run(ctx); close(done) }()

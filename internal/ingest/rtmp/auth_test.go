@@ -25,7 +25,7 @@ func (v verifier) Authorize(_ context.Context, req stream.PublishRequest) error 
 // reaches a sink, and the credential never reaches the log.
 func TestPublishUnauthorized(t *testing.T) {
 	cfg := &pubauth.Config{Method: pubauth.MethodAliyunA, Key: "LiveRecPrimaryKey01", Validity: time.Hour}
-	e := startServer(t, func(_ *Server, h *stream.Hub) { h.Authorizer = verifier{cfg} })
+	e := startServer(t, func(_ *Config, h *stream.Hub) { h.Authorizer = verifier{cfg} })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 

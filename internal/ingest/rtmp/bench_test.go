@@ -28,8 +28,8 @@ func BenchmarkIngest(b *testing.B) {
 	hub := &stream.Hub{Open: func(*stream.Publication) stream.Sink {
 		return discardSink{units: &got, mu: &mu, ended: ended}
 	}}
-	srv := &Server{Addr: "127.0.0.1:0", Hub: hub, ReadBatch: -1, Logger: slog.New(slog.DiscardHandler)}
-	require.NoError(b, srv.Listen())
+	srv, err := NewServer(Config{Addr: "127.0.0.1:0", Hub: hub, ReadBatch: -1, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(b, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()

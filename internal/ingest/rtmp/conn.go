@@ -65,7 +65,6 @@ type command struct {
 // conn serves one RTMP connection: handshake, connect, publish, then media until the end.
 type conn struct {
 	s   *Server
-	cfg config
 	nc  net.Conn
 	nio *netIO
 	r   *chunkReader
@@ -84,7 +83,7 @@ type conn struct {
 }
 
 func (c *conn) serve(ctx context.Context) error {
-	if err := c.nc.SetDeadline(time.Now().Add(c.cfg.handshakeTimeout)); err != nil {
+	if err := c.nc.SetDeadline(time.Now().Add(c.s.HandshakeTimeout)); err != nil {
 		return fmt.Errorf("set handshake deadline: %w", err)
 	}
 	bc := bytecounter.NewReadWriter(c.nio)
@@ -99,9 +98,9 @@ func (c *conn) serve(ctx context.Context) error {
 	var w io.Writer = bc
 	var src chunkSource = c.nio // the chunk reader parses netIO's buffer in place
 	if keyIn != nil {
-		rc, err := newRC4(bc, keyIn, keyOut)
-		if err != nil {
-			return withReason(reasonMalformed, fmt.Errorf("encrypted handshake: %w", err))
+		rc, rcErr := newRC4(bc, keyIn, keyOut)
+		if rcErr != nil {
+			return withReason(reasonMalformed, fmt.Errorf("encrypted handshake: %w", rcErr))
 		}
 		w, src = rc, bufio.NewReaderSize(rc, rtmpeBufSize)
 	}
@@ -238,7 +237,7 @@ func (c *conn) readMedia() error {
 	c.conv = converter{note: c.noteOnce, metadata: c.pub.SetMetadata}
 	c.media = true
 	c.nio.beforeRead = c.flush
-	if err := c.nio.startPublishing(c.cfg.idleTimeout, c.cfg.readBatch); err != nil {
+	if err := c.nio.startPublishing(c.s.IdleTimeout, c.s.ReadBatch); err != nil {
 		return err
 	}
 	for {

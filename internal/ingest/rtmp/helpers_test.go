@@ -3,6 +3,7 @@ package rtmp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -111,7 +112,7 @@ type env struct {
 	added chan *sink
 }
 
-func startServer(t *testing.T, configure func(*Server, *stream.Hub)) *env {
+func startServer(t *testing.T, configure func(*Config, *stream.Hub)) *env {
 	t.Helper()
 	e := &env{logs: &logBuf{}, added: make(chan *sink, 16)}
 	e.hub = &stream.Hub{Open: func(p *stream.Publication) stream.Sink {
@@ -125,15 +126,17 @@ func startServer(t *testing.T, configure func(*Server, *stream.Hub)) *env {
 		}
 		return s
 	}}
-	e.srv = &Server{
+	cfg := Config{
 		Addr: "127.0.0.1:0", Hub: e.hub,
 		Logger:  slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Metrics: NewMetrics(prometheus.NewRegistry()),
 	}
 	if configure != nil {
-		configure(e.srv, e.hub)
+		configure(&cfg, e.hub)
 	}
-	require.NoError(t, e.srv.Listen())
+	var err error
+	e.srv, err = NewServer(cfg)
+	require.NoError(t, err)
 	e.addr = e.srv.BoundAddr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -209,11 +212,7 @@ func waitClosed(t *testing.T, nc net.Conn, d time.Duration) {
 }
 
 func asNetErr(err error, ne *net.Error) bool {
-	e, ok := err.(net.Error) //nolint:errorlint // net.Conn returns it unwrapped
-	if ok {
-		*ne = e
-	}
-	return ok
+	return errors.As(err, ne)
 }
 
 // checkDTS asserts strictly increasing DTS per track kind and returns the largest step.

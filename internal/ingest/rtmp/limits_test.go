@@ -29,7 +29,7 @@ func dialFrom(t *testing.T, src, addr string) net.Conn {
 // TestConnsPerIP: connections from one address beyond MaxConnsPerIP are closed at once and
 // counted, with one warning for the address; a publisher from another address is served.
 func TestConnsPerIP(t *testing.T) {
-	e := startServer(t, func(s *Server, _ *stream.Hub) { s.MaxConnsPerIP = 3 })
+	e := startServer(t, func(s *Config, _ *stream.Hub) { s.MaxConnsPerIP = 3 })
 	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 2}))
 	for range 3 {
 		dialFrom(t, "127.0.0.2", e.addr)
@@ -58,7 +58,7 @@ func TestConnsPerIP(t *testing.T) {
 // TestClosedBeforePublish: connections that end before publishing are counted by how far
 // they got and logged at debug.
 func TestClosedBeforePublish(t *testing.T) {
-	e := startServer(t, func(s *Server, _ *stream.Hub) { s.HandshakeTimeout = 300 * time.Millisecond })
+	e := startServer(t, func(s *Config, _ *stream.Hub) { s.HandshakeTimeout = 300 * time.Millisecond })
 	m := e.srv.Metrics
 	early := func(reason string) float64 { return promtest.ToFloat64(m.early.WithLabelValues(reason)) }
 
@@ -74,7 +74,7 @@ func TestClosedBeforePublish(t *testing.T) {
 	go func() {
 		defer close(trickled)
 		for range 40 {
-			if _, err := slow.Write([]byte{3}); err != nil {
+			if _, werr := slow.Write([]byte{3}); werr != nil {
 				return
 			}
 			select {
@@ -96,8 +96,13 @@ func TestClosedBeforePublish(t *testing.T) {
 
 	waitClosed(t, silent, 2*time.Second)
 	waitClosed(t, slow, 2*time.Second)
+	// The counter is bumped before the line is logged: wait for both.
+	closedLines := func() int {
+		return strings.Count(grepLines(e.logs.String(), "rtmp connection closed"), "\n")
+	}
 	require.Eventually(t, func() bool {
-		return early(beforeHandshake) == 1 && early(beforeTimeout) == 2 && early(beforeNoPublish) == 1
+		return early(beforeHandshake) == 1 && early(beforeTimeout) == 2 && early(beforeNoPublish) == 1 &&
+			closedLines() == 4
 	}, 5*time.Second, 10*time.Millisecond, "handshake %v timeout %v no_publish %v",
 		early(beforeHandshake), early(beforeTimeout), early(beforeNoPublish))
 	for _, line := range strings.Split(grepLines(e.logs.String(), "rtmp connection closed"), "\n") {
@@ -140,7 +145,7 @@ func partialMessages(n int, csids ...uint32) []byte {
 // TestPendingBudget: connections holding unfinished messages share MaxPendingBytes; one that
 // would exceed it is closed with its reason while the others and a publisher go on.
 func TestPendingBudget(t *testing.T) {
-	e := startServer(t, func(s *Server, _ *stream.Hub) {
+	e := startServer(t, func(s *Config, _ *stream.Hub) {
 		s.MaxPendingBytes = 14 << 20
 		s.HandshakeTimeout = 20 * time.Second
 	})

@@ -19,7 +19,7 @@ import (
 // TestMalformedInput: each bad connection is closed with a logged reason while a good
 // publisher keeps delivering every unit.
 func TestMalformedInput(t *testing.T) {
-	e := startServer(t, func(s *Server, _ *stream.Hub) { s.HandshakeTimeout = 200 * time.Millisecond })
+	e := startServer(t, func(s *Config, _ *stream.Hub) { s.HandshakeTimeout = 200 * time.Millisecond })
 	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 4}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -117,7 +117,7 @@ func TestMalformedInput(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	e := startServer(t, func(s *Server, _ *stream.Hub) {
+	e := startServer(t, func(s *Config, _ *stream.Hub) {
 		s.MaxConns = 1
 		s.IdleTimeout = 300 * time.Millisecond
 	})

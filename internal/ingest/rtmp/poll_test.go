@@ -15,7 +15,7 @@ import (
 // for idle while it keeps sending.
 func TestTrickleBelowLowWaterMarkIsReadEveryPause(t *testing.T) {
 	const pause, idle = 50 * time.Millisecond, 400 * time.Millisecond
-	e := startServer(t, func(s *Server, _ *stream.Hub) {
+	e := startServer(t, func(s *Config, _ *stream.Hub) {
 		s.ReadBatch = pause
 		s.IdleTimeout = idle
 	})
@@ -50,7 +50,7 @@ func TestTrickleBelowLowWaterMarkIsReadEveryPause(t *testing.T) {
 // handed on as one batch per pause (bounded), not one per read, or the recorder would wake
 // and write once per socket read.
 func TestBacklogIsOneBatchPerPause(t *testing.T) {
-	e := startServer(t, func(s *Server, _ *stream.Hub) { s.ReadBatch = 300 * time.Millisecond })
+	e := startServer(t, func(s *Config, _ *stream.Hub) { s.ReadBatch = 300 * time.Millisecond })
 	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 3}))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

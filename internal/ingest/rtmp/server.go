@@ -14,18 +14,22 @@ import (
 	"sync"
 	"time"
 
+	"github.com/liverec/liverec/internal/backoff"
 	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/stream"
 )
+
+// acceptRetry spaces the retries of a failing Accept (out of file descriptors and the like):
+// 5 ms, doubling up to 1 s, no jitter.
+var acceptRetry = backoff.Policy{Min: 5 * time.Millisecond, Max: time.Second}
 
 // Publisher accepts publications; *stream.Hub implements it.
 type Publisher interface {
 	Publish(ctx context.Context, req stream.PublishRequest) (*stream.Publication, error)
 }
 
-// Server accepts RTMP publishers. Configure the fields, then call Run (Listen first to learn
-// the bound address). A Server runs once.
-type Server struct {
+// Config configures a Server; zero fields take the documented defaults.
+type Config struct {
 	// Addr is the TCP listen address, e.g. ":1935".
 	Addr string
 	// Hub receives the publications. Required.
@@ -53,99 +57,77 @@ type Server struct {
 	Logger *slog.Logger
 	// Metrics may be nil.
 	Metrics *Metrics
+}
 
-	mu      sync.Mutex
+// withDefaults returns c with its zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 30 * time.Second
+	}
+	if c.ReadBatch == 0 {
+		c.ReadBatch = 20 * time.Millisecond
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 1000
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = 100
+	}
+	if c.MaxPendingBytes == 0 {
+		c.MaxPendingBytes = 256 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Server accepts RTMP publishers: NewServer binds its address, Run accepts connections. A
+// Server runs once.
+type Server struct {
+	Config // as NewServer completed it; read-only
+
 	ln      net.Listener
+	budget  *limit.Budget // of MaxPendingBytes; nil without one
+	mu      sync.Mutex
 	started bool
-	budget  *limit.Budget // set by Listen, before the first connection
 	wg      sync.WaitGroup
 	// noRecover lets panics escape a connection, so fuzzing sees them.
 	noRecover bool
 }
 
-type config struct {
-	handshakeTimeout, idleTimeout, readBatch time.Duration
-	maxConns, maxConnsPerIP                  int
-	maxPending                               int64
-}
-
-func (s *Server) config() config {
-	c := config{s.HandshakeTimeout, s.IdleTimeout, s.ReadBatch, s.MaxConns, s.MaxConnsPerIP, s.MaxPendingBytes}
-	if c.handshakeTimeout <= 0 {
-		c.handshakeTimeout = 10 * time.Second
+// NewServer checks cfg, fills in its defaults and binds Addr, so that BoundAddr works before
+// Run.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Hub == nil {
+		return nil, errors.New("rtmp: no hub")
 	}
-	if c.idleTimeout <= 0 {
-		c.idleTimeout = 30 * time.Second
-	}
-	if c.readBatch == 0 {
-		c.readBatch = 20 * time.Millisecond
-	}
-	if c.maxConns <= 0 {
-		c.maxConns = 1000
-	}
-	if c.maxConnsPerIP <= 0 {
-		c.maxConnsPerIP = 100
-	}
-	if c.maxPending == 0 {
-		c.maxPending = 256 << 20
-	}
-	return c
-}
-
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
-
-// Listen binds Addr and sets up the budget of MaxPendingBytes. Run calls it when it was not
-// called before.
-func (s *Server) Listen() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln != nil {
-		return nil
-	}
+	s := &Server{Config: cfg.withDefaults()}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
-		return fmt.Errorf("rtmp listen: %w", err)
+		return nil, fmt.Errorf("rtmp listen: %w", err)
 	}
 	s.ln = ln
-	if n := s.config().maxPending; n > 0 {
+	if n := s.MaxPendingBytes; n > 0 {
 		s.budget = limit.NewBudget(n)
 	}
-	return nil
+	return s, nil
 }
 
 // PendingBytes returns the bytes of unfinished messages charged to MaxPendingBytes now.
-func (s *Server) PendingBytes() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.budget.Used()
-}
+func (s *Server) PendingBytes() int64 { return s.budget.Used() }
 
-// BoundAddr returns the listening address once Listen succeeded, else nil. (Addr is the
-// configured address; with port 0 only this tells the port.)
-func (s *Server) BoundAddr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln == nil {
-		return nil
-	}
-	return s.ln.Addr()
-}
+// BoundAddr returns the listening address. (Addr is the configured address; with port 0 only
+// this tells the port.)
+func (s *Server) BoundAddr() net.Addr { return s.ln.Addr() }
 
-// Run accepts connections until ctx is cancelled, then closes every connection and returns
-// nil once all their goroutines have exited. Publications are passed ctx, so cancelling it
-// also ends them.
+// Run accepts connections until ctx is cancelled, then closes the listener and every
+// connection and returns nil once all their goroutines have exited. Publications are passed
+// ctx, so cancelling it also ends them.
 func (s *Server) Run(ctx context.Context) error {
-	if s.Hub == nil {
-		return errors.New("rtmp: no hub")
-	}
-	if err := s.Listen(); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	ln, started := s.ln, s.started
 	s.started = true
@@ -158,14 +140,13 @@ func (s *Server) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 
-	cfg := s.config()
-	log := s.logger()
-	gate := limit.NewGate(limit.GateConfig{Name: "rtmp", Max: cfg.maxConns, MaxPerAddr: cfg.maxConnsPerIP,
+	log := s.Logger
+	gate := limit.NewGate(limit.GateConfig{Name: "rtmp", Max: s.MaxConns, MaxPerAddr: s.MaxConnsPerIP,
 		Refused: s.Metrics.refuse, Logger: log})
 	s.Metrics.setLimits(s.budget, gate)
 	log.Info("rtmp listening", "addr", ln.Addr().String())
 	var err error
-	for backoff := time.Duration(0); ; {
+	for failures := 0; ; {
 		nc, aerr := ln.Accept()
 		if aerr != nil {
 			if ctx.Err() != nil {
@@ -174,18 +155,15 @@ func (s *Server) Run(ctx context.Context) error {
 			var ne net.Error
 			if errors.As(aerr, &ne) && !errors.Is(aerr, net.ErrClosed) {
 				// Out of file descriptors and the like: wait instead of spinning.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				log.Warn("rtmp accept failed", "err", aerr, "retry_in", backoff)
-				select {
-				case <-time.After(backoff):
-				case <-ctx.Done():
-				}
+				failures++
+				log.Warn("rtmp accept failed", "err", aerr, "retry_in", acceptRetry.Delay(failures))
+				_ = acceptRetry.Wait(ctx, failures) // ctx's end is seen by the next Accept
 				continue
 			}
 			err = fmt.Errorf("rtmp accept: %w", aerr)
 			break
 		}
-		backoff = 0
+		failures = 0
 		s.Metrics.connection()
 		if gate.Admit(nc.RemoteAddr()) != "" {
 			nc.Close() // counted and logged (rate-limited) by the gate
@@ -193,7 +171,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		s.wg.Go(func() {
 			defer gate.Release(nc.RemoteAddr())
-			s.serveConn(ctx, nc, cfg)
+			s.serveConn(ctx, nc)
 		})
 	}
 	cancel()
@@ -202,10 +180,10 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // serveConn runs one connection to its end. A panic is contained to the connection.
-func (s *Server) serveConn(ctx context.Context, nc net.Conn, cfg config) {
+func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	c := &conn{s: s, cfg: cfg, nc: nc, nio: newNetIO(nc, s.Metrics), log: s.logger().With("remote", nc.RemoteAddr().String())}
+	c := &conn{s: s, nc: nc, nio: newNetIO(nc, s.Metrics), log: s.Logger.With("remote", nc.RemoteAddr().String())}
 	err := c.safeServe(ctx)
 	// The budget goes back before the connection is reported closed, so whoever sees it
 	// closed sees its share free.

@@ -193,7 +193,7 @@ func grepLines(s, sub string) string {
 // TestBusyAndTakeover: a second publisher is refused while the first sends media, and takes
 // over once the first has been silent for the hub's PublishIdleTimeout.
 func TestBusyAndTakeover(t *testing.T) {
-	e := startServer(t, func(_ *Server, h *stream.Hub) { h.PublishIdleTimeout = 300 * time.Millisecond })
+	e := startServer(t, func(_ *Config, h *stream.Hub) { h.PublishIdleTimeout = 300 * time.Millisecond })
 	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 4}))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -147,6 +147,7 @@ func runConn(input []byte, open stream.OpenFunc) {
 	}
 	hub := &stream.Hub{Open: open}
 	defer hub.Close()
-	s := &Server{Hub: hub, ReadBatch: -1, Logger: slog.New(slog.DiscardHandler), noRecover: true}
-	s.serveConn(context.Background(), &memConn{r: bytes.NewReader(input)}, s.config())
+	// No listener: the handler runs on an in-memory connection.
+	s := &Server{Config: Config{Hub: hub, ReadBatch: -1, Logger: slog.New(slog.DiscardHandler)}.withDefaults(), noRecover: true}
+	s.serveConn(context.Background(), &memConn{r: bytes.NewReader(input)})
 }
