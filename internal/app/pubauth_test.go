@@ -7,27 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/liverec/liverec/internal/limit"
-	"github.com/liverec/liverec/internal/pubauth"
-	"github.com/liverec/liverec/internal/pubauth/webhook"
-	"github.com/liverec/liverec/internal/secret"
-	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqlite"
-	"github.com/liverec/liverec/internal/stream"
 	"github.com/liverec/liverec/internal/testutil"
 )
 
@@ -218,60 +206,4 @@ func TestPublishAuthDefaultClosesEveryDomain(t *testing.T) {
 	ta.requireNothingRecorded(t, "closed")
 	publishFFmpeg(t, src, ta.rtmpURL("def/open?vhost=open.example.com"))
 	ta.requireOneCleanFilePerFormat(t, ta.waitFiles(t, "open", 3), wantV, wantA)
-}
-
-// A publish authentication that cannot be read refuses (fail closed) and is counted.
-func TestPublishAuthorizerFailsClosed(t *testing.T) {
-	t.Parallel()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	box, err := secret.New(make([]byte, secret.KeySize))
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "refused"}, []string{"reason"})
-	z := &publishAuthorizer{svc: &service.Service{Store: db, Sealer: box}, hook: &webhook.Client{},
-		log: slog.New(slog.DiscardHandler), refused: refused, now: time.Now}
-	err = z.Authorize(t.Context(), stream.PublishRequest{Key: stream.Key{Domain: "a.com", App: "live", Stream: "s"}})
-	require.Equal(t, pubauth.ReasonUnavailable, pubauth.ReasonOf(err), "%v", err)
-	require.Equal(t, 1.0, promtest.ToFloat64(refused.WithLabelValues("unavailable")))
-}
-
-// TestPublishAuthThrottlesGuessing: an address whose publishes fail authentication
-// api.auth_failure_limit times is refused for the cool-down, even with a right signature and
-// without its credentials being checked; another address with the same URL is admitted.
-func TestPublishAuthThrottlesGuessing(t *testing.T) {
-	t.Parallel()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	box, err := secret.New(make([]byte, secret.KeySize))
-	require.NoError(t, err)
-	svc := &service.Service{Store: db, Sealer: box}
-	admin := service.Principal{Project: "default", Admin: true}
-	_, err = svc.SetPublishAuth(t.Context(), admin, []string{"a.com"},
-		pubauth.Config{Method: pubauth.MethodAliyunA, Key: pubPrimary, Validity: time.Hour})
-	require.NoError(t, err)
-	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "refused"}, []string{"reason"})
-	clock := time.Now()
-	z := &publishAuthorizer{svc: svc, hook: &webhook.Client{}, log: slog.New(slog.DiscardHandler),
-		refused: refused, now: time.Now, throttle: limit.NewThrottle(limit.ThrottleConfig{Limit: 3,
-			Window: time.Minute, Cooldown: time.Minute, Now: func() time.Time { return clock }})}
-	publish := func(remote, signedPath string) error {
-		u, perr := url.Parse("rtmp://a.com/" + signedPath)
-		require.NoError(t, perr)
-		return z.Authorize(t.Context(), stream.PublishRequest{Key: stream.Key{Domain: "a.com", App: "live",
-			Stream: "s"}, Params: u.Query(), Remote: remote})
-	}
-	good := aliyunSigned("live/s", pubPrimary, time.Now().Unix())
-	bad := aliyunSigned("live/s", "WrongKey00000000000", time.Now().Unix())
-	require.NoError(t, publish("127.0.0.2:5000", good))
-	for range 3 {
-		require.Equal(t, pubauth.ReasonBadSignature, pubauth.ReasonOf(publish("127.0.0.2:5001", bad)))
-	}
-	err = publish("127.0.0.2:5002", good)
-	require.Equal(t, pubauth.ReasonThrottled, pubauth.ReasonOf(err), "%v", err)
-	require.NoError(t, publish("127.0.0.3:5000", good), "another address is not held back")
-	require.Equal(t, 1.0, promtest.ToFloat64(refused.WithLabelValues("throttled")))
-	clock = clock.Add(time.Minute)
-	require.NoError(t, publish("127.0.0.2:5003", good), "after the cool-down")
 }
