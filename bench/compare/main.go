@@ -25,7 +25,6 @@ type options struct {
 	small     bool
 	ramp      time.Duration
 	tick      time.Duration
-	pinPages  bool
 	warmup    time.Duration
 	window    time.Duration
 	cooldown  time.Duration
@@ -57,7 +56,6 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.small, "small", false, "publish the 640x360 500 kbit/s variant instead of 1280x720 2 Mbit/s")
 	fs.DurationVar(&o.ramp, "ramp", 5*time.Second, "publishers start spread over this long")
 	fs.DurationVar(&o.tick, "tick", 0, "`liverec bench --tick`: how far apart it sends a stream's due frames (0: its default)")
-	fs.BoolVar(&o.pinPages, "pin-pages", false, "pause the VM's free page reporting and pre-touch the tmpfs, so new pages do not fault on the host (see pages.go)")
 	fs.DurationVar(&o.warmup, "warmup", 8*time.Second, "wait after the last stream started before measuring")
 	fs.DurationVar(&o.window, "window", 30*time.Second, "measurement window")
 	fs.DurationVar(&o.cooldown, "cooldown", 3*time.Second, "pause between runs")
@@ -213,15 +211,7 @@ func run(ctx context.Context, opt options) int {
 	defer unmountTmpfs(b.mnt)
 	defer killAll() // before the unmount: nothing may hold files on the tmpfs
 	pages := "free page reporting: as the machine has it"
-	if opt.pinPages {
-		restore, desc, err := pinPages(b.mnt, size)
-		if err != nil {
-			logf("%v", err)
-			return 1
-		}
-		defer restore()
-		pages = desc
-	} else if b, err := os.ReadFile(reportingOrder); err == nil {
+	if b, err := os.ReadFile(reportingOrder); err == nil {
 		pages += " (page_reporting_order " + strings.TrimSpace(string(b)) + ")"
 	}
 	logf("recordings on a %.1f GiB tmpfs at %s; logs and configs in %s; %s", float64(size)/(1<<30), b.mnt, b.logRoot, pages)
@@ -233,9 +223,7 @@ loop:
 	for _, n := range opt.ns {
 		for run := 1; run <= opt.runs; run++ {
 			for _, kind := range []string{nginxName, liverecName} {
-				if !opt.pinPages {
-					settlePages(ctx)
-				}
+				settlePages(ctx)
 				logf("N=%d run %d/%d: %s (publishers for %v)", n, run, opt.runs, kind, b.duration)
 				r, err := b.runOne(ctx, kind, n, run)
 				if err != nil {
