@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"testing"
+	"time"
 
 	"github.com/liverec/liverec/internal/media"
 )
@@ -70,4 +71,20 @@ func FakeAU(codec media.Codec, key bool, n int) []byte {
 		au[i] = byte(i)
 	}
 	return au
+}
+
+// SmallStream returns four frames of each track of a codec's reference tracks, video with
+// B-frame-like composition offsets: a short stream for seeds and round trips.
+func SmallStream(t testing.TB, codec media.Codec) (media.Tracks, []media.Unit) {
+	t.Helper()
+	tracks := RefTracks(t, codec)
+	var units []media.Unit
+	for i := range 4 {
+		dts := time.Duration(i) * 33 * time.Millisecond
+		units = append(units,
+			media.Unit{Track: tracks.Video, DTS: dts, PTS: dts + time.Duration(i%2)*66*time.Millisecond,
+				Keyframe: i == 0, Data: FakeAU(codec, i == 0, 12+i)},
+			media.Unit{Track: tracks.Audio, DTS: dts, PTS: dts, Keyframe: true, Data: []byte{0x21, byte(i)}})
+	}
+	return tracks, units
 }

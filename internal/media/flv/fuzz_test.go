@@ -3,7 +3,6 @@ package flv_test
 import (
 	"bytes"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,15 +16,7 @@ const maxFuzzUnits = 1000
 
 // smallFile writes a short file of a codec with both tracks, B-frame-like offsets included.
 func smallFile(t testing.TB, codec media.Codec) []byte {
-	tracks := testutil.RefTracks(t, codec)
-	var units []media.Unit
-	for i := range 4 {
-		dts := time.Duration(i) * 33 * time.Millisecond
-		units = append(units,
-			media.Unit{Track: tracks.Video, DTS: dts, PTS: dts + time.Duration(i%2)*66*time.Millisecond,
-				Keyframe: i == 0, Data: testutil.FakeAU(codec, i == 0, 12+i)},
-			media.Unit{Track: tracks.Audio, DTS: dts, PTS: dts, Keyframe: true, Data: []byte{0x21, byte(i)}})
-	}
+	tracks, units := testutil.SmallStream(t, codec)
 	return writeFile(t, tracks, units)
 }
 
