@@ -26,12 +26,14 @@ type Recording struct {
 	ID      string `json:"id"`
 	Project string `json:"project"`
 	// RuleID is the rule the recording started with (rules may change or go meanwhile).
-	RuleID    string     `json:"rule_id"`
-	Domain    string     `json:"domain"`
-	App       string     `json:"app"`
-	Stream    string     `json:"stream"`
-	State     State      `json:"state"`
-	Reason    string     `json:"reason,omitempty"`
+	RuleID string `json:"rule_id"`
+	Domain string `json:"domain"`
+	App    string `json:"app"`
+	Stream string `json:"stream"`
+	State  State  `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	// Mode is the mode of the rule it started with (ModeClip for a clip's recording).
+	Mode      Mode       `json:"mode,omitempty"`
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	// Params are the ingest parameters passed back in callbacks (§1, the callback_* ones).
@@ -55,10 +57,13 @@ const (
 
 // File is one file of one format of a recording: a cycle's FLV or MP4 file, or an HLS playlist.
 type File struct {
-	ID          string    `json:"id"`
-	RecordingID string    `json:"recording_id"`
-	Format      Format    `json:"format"`
-	State       FileState `json:"state"`
+	ID          string `json:"id"`
+	RecordingID string `json:"recording_id"`
+	Format      Format `json:"format"`
+	// Seq numbers the files of one format in their recording (an HLS file's slices
+	// carry it as Slice.FileSeq).
+	Seq   int       `json:"seq"`
+	State FileState `json:"state"`
 	// SpoolPath is where the file is written before its upload.
 	SpoolPath string `json:"spool_path,omitempty"`
 	Endpoint  string `json:"endpoint"`
@@ -71,6 +76,10 @@ type File struct {
 	Bytes       int64         `json:"bytes"`
 	VideoFrames int64         `json:"video_frames"`
 	AudioFrames int64         `json:"audio_frames"`
+	Width       int           `json:"width,omitempty"`
+	Height      int           `json:"height,omitempty"`
+	// DeletedAt is when its objects were removed (State FileDeleted).
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 }
 
 // RecordingNotRecorded means the stream matched a rule but was not recorded: an on-demand

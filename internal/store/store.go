@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"time"
 
 	"github.com/liverec/liverec/internal/recording"
 )
@@ -53,11 +54,13 @@ type Store interface {
 	// existing ID.
 	FileInsert(ctx context.Context, f *recording.File) error
 	// FileUpdate writes the mutable fields of file f.ID: State, SpoolPath, Endpoint, Bucket,
-	// ObjectKey, EndedAt, Duration, Bytes and frame counts. recording.ErrNotFound when it does
+	// ObjectKey, EndedAt, Duration, Bytes, frame counts, Width, Height and DeletedAt. recording.ErrNotFound when it does
 	// not exist.
 	FileUpdate(ctx context.Context, f *recording.File) error
 	// FileList returns a page of files in creation order and the number matching the filter.
 	FileList(ctx context.Context, f FileFilter) ([]recording.File, int, error)
+	// FileGet returns a file of a recording of project; recording.ErrNotFound.
+	FileGet(ctx context.Context, project, id string) (*recording.File, error)
 
 	// Seed writes the default rule r, unless this database was seeded before, and marks the
 	// database seeded, in one transaction: a first start that failed half-way seeds at the
@@ -94,6 +97,14 @@ type RecordingFilter struct {
 	App     string
 	Stream  string
 	State   recording.State
+	Mode    recording.Mode
+	// From and To, when set, select the recordings whose span overlaps [From, To): started
+	// before To, and live or ended after From.
+	From, To time.Time
+	// After is a cursor: only recordings listed after the recording with this ID in the
+	// filter's order (creation order, or newest first with OrderDesc). An unknown ID gives
+	// recording.ErrNotFound.
+	After string
 	// Offset is the number of items skipped; Limit the most returned (0 or less: all);
 	// OrderDesc lists the newest first instead of the oldest.
 	Offset    int
@@ -101,11 +112,23 @@ type RecordingFilter struct {
 	OrderDesc bool
 }
 
-// FileFilter selects files for FileList. Empty fields match everything.
+// FileFilter selects files for FileList. Empty fields match everything. Project, Domain, App
+// and Stream select by the file's recording.
 type FileFilter struct {
+	Project     string
+	Domain      string
+	App         string
+	Stream      string
 	RecordingID string
 	Format      recording.Format
 	State       recording.FileState
+	// Mode selects by the recording's mode.
+	Mode recording.Mode
+	// From and To, when set, select the files whose span overlaps [From, To) (a file still
+	// being written overlaps every later time).
+	From, To time.Time
+	// After is a cursor, as in RecordingFilter.
+	After string
 	// Offset is the number of items skipped; Limit the most returned (0 or less: all);
 	// OrderDesc lists the newest first instead of the oldest.
 	Offset    int

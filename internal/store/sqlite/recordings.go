@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 )
 
-const recordingCols = `id, project, rule_id, domain, app, stream, state, reason, started_at, ended_at, params`
+const recordingCols = `id, project, rule_id, domain, app, stream, state, reason, started_at, ended_at, params, mode`
 
 // querier is a *sql.DB or a *sql.Tx, so the single-row writes run alone or inside Apply.
 type querier interface {
@@ -36,9 +37,9 @@ func insertRecording(ctx context.Context, q querier, rec *recording.Recording) e
 	rec.StartedAt = normTime(rec.StartedAt)
 	normTimePtr(&rec.EndedAt)
 	_, err = q.ExecContext(ctx, `INSERT INTO recordings (`+recordingCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		rec.ID, rec.Project, rec.RuleID, rec.Domain, rec.App, rec.Stream, rec.State, rec.Reason,
-		fmtTime(rec.StartedAt), fmtTimePtr(rec.EndedAt), params)
+		fmtTime(rec.StartedAt), fmtTimePtr(rec.EndedAt), params, rec.Mode)
 	if err != nil {
 		return fmt.Errorf("insert recording: %w", mapErr(err))
 	}
@@ -85,6 +86,27 @@ func (db *DB) RecordingList(ctx context.Context, f store.RecordingFilter) ([]rec
 	w.eq("app", f.App)
 	w.eq("stream", f.Stream)
 	w.eq("state", string(f.State))
+	w.eq("mode", string(f.Mode))
+	w.overlap("started_at", "ended_at", f.From, f.To)
+	if !f.From.IsZero() && f.Project != "" {
+		w.prepare = func(ctx context.Context, tx *sql.Tx) error {
+			return boundStart(ctx, tx, w, f.Project, f.From)
+		}
+	}
+	if f.RuleID == "" && f.Domain == "" && f.App == "" && f.Stream == "" && f.From.IsZero() && f.To.IsZero() {
+		c := &where{}
+		c.eq("project", f.Project)
+		c.eq("state", string(f.State))
+		c.eq("mode", string(f.Mode))
+		w.count, w.countArgs = `SELECT COALESCE(SUM(n), 0) FROM recording_counts`+c.String(), c.args
+	}
+	if f.After != "" {
+		w.after, w.afterArgs = `SELECT seq FROM recordings WHERE id = $1`, []any{f.After}
+		if f.Project != "" {
+			w.after += ` AND project = $2`
+			w.afterArgs = append(w.afterArgs, f.Project)
+		}
+	}
 	recs := []recording.Recording{}
 	total, err := db.list(ctx, "recordings", recordingCols, w, f.Offset, f.Limit, f.OrderDesc, func(rows *sql.Rows) error {
 		rec, err := scanRecording(rows)
@@ -99,6 +121,34 @@ func (db *DB) RecordingList(ctx context.Context, f store.RecordingFilter) ([]rec
 	return recs, total, nil
 }
 
+// boundStart adds to w a lower bound on the start of the recordings of project that overlap
+// [from, …): the earlier of from minus the longest ended recording and the oldest live one's
+// start. It is implied by the overlap test, but lets the index range start there.
+func boundStart(ctx context.Context, tx *sql.Tx, w *where, project string, from time.Time) error {
+	var (
+		longestDays sql.NullFloat64
+		oldestLive  sql.NullString
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(julianday(ended_at) - julianday(started_at)) FROM recordings
+		WHERE project = $1`, project).Scan(&longestDays); err != nil {
+		return fmt.Errorf("longest recording: %w", err)
+	}
+	// Without INDEXED BY, SQLite walks recordings_started from the oldest to the first live one.
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(started_at) FROM recordings INDEXED BY recordings_live
+		WHERE project = $1 AND ended_at IS NULL`, project).Scan(&oldestLive); err != nil {
+		return fmt.Errorf("oldest live recording: %w", err)
+	}
+	// julianday has about a millisecond of precision: a second of margin. A century bounds
+	// the conversion (time.Duration ends at 292 years).
+	longest := time.Duration(min(longestDays.Float64, 36500) * float64(24*time.Hour))
+	low := fmtTime(from.Add(-longest - time.Second))
+	if oldestLive.Valid && oldestLive.String < low {
+		low = oldestLive.String
+	}
+	w.cmp("started_at", ">=", low)
+	return nil
+}
+
 func scanRecording(s scanner) (*recording.Recording, error) {
 	var (
 		rec           recording.Recording
@@ -106,7 +156,7 @@ func scanRecording(s scanner) (*recording.Recording, error) {
 		ended, params sql.NullString
 	)
 	err := s.Scan(&rec.ID, &rec.Project, &rec.RuleID, &rec.Domain, &rec.App, &rec.Stream,
-		&rec.State, &rec.Reason, &started, &ended, &params)
+		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +202,19 @@ func affectedOne(res sql.Result, err error) error {
 }
 
 const fileCols = `id, recording_id, format, state, spool_path, endpoint, bucket, object_key,
-	started_at, ended_at, duration_ns, bytes, video_frames, audio_frames`
+	started_at, ended_at, duration_ns, bytes, video_frames, audio_frames, file_seq, width, height, deleted_at`
+
+// fileColsF are fileCols of the alias f, for the queries that join the file's recording (r).
+var fileColsF = qualify("f", fileCols)
+
+// qualify prefixes every column of the comma-separated cols with alias.
+func qualify(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
 
 // FileInsert implements store.Store.
 func (db *DB) FileInsert(ctx context.Context, f *recording.File) error {
@@ -165,10 +227,12 @@ func insertFile(ctx context.Context, q querier, f *recording.File) error {
 	}
 	f.StartedAt = normTime(f.StartedAt)
 	normTimePtr(&f.EndedAt)
+	normTimePtr(&f.DeletedAt)
 	_, err := q.ExecContext(ctx, `INSERT INTO files (`+fileCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		f.ID, f.RecordingID, f.Format, f.State, f.SpoolPath, f.Endpoint, f.Bucket, f.ObjectKey,
-		fmtTime(f.StartedAt), fmtTimePtr(f.EndedAt), int64(f.Duration), f.Bytes, f.VideoFrames, f.AudioFrames)
+		fmtTime(f.StartedAt), fmtTimePtr(f.EndedAt), int64(f.Duration), f.Bytes, f.VideoFrames, f.AudioFrames,
+		f.Seq, f.Width, f.Height, fmtTimePtr(f.DeletedAt))
 	if err != nil {
 		return fmt.Errorf("insert file: %w", mapErr(err))
 	}
@@ -182,11 +246,12 @@ func (db *DB) FileUpdate(ctx context.Context, f *recording.File) error {
 
 func updateFile(ctx context.Context, q querier, f *recording.File) error {
 	normTimePtr(&f.EndedAt)
+	normTimePtr(&f.DeletedAt)
 	res, err := q.ExecContext(ctx, `UPDATE files SET state = $2, spool_path = $3,
 		endpoint = $4, bucket = $5, object_key = $6, ended_at = $7, duration_ns = $8, bytes = $9,
-		video_frames = $10, audio_frames = $11 WHERE id = $1`,
+		video_frames = $10, audio_frames = $11, width = $12, height = $13, deleted_at = $14 WHERE id = $1`,
 		f.ID, f.State, f.SpoolPath, f.Endpoint, f.Bucket, f.ObjectKey, fmtTimePtr(f.EndedAt),
-		int64(f.Duration), f.Bytes, f.VideoFrames, f.AudioFrames)
+		int64(f.Duration), f.Bytes, f.VideoFrames, f.AudioFrames, f.Width, f.Height, fmtTimePtr(f.DeletedAt))
 	if err = affectedOne(res, err); err != nil {
 		return fmt.Errorf("update file %s: %w", f.ID, err)
 	}
@@ -195,12 +260,26 @@ func updateFile(ctx context.Context, q querier, f *recording.File) error {
 
 // FileList implements store.Store.
 func (db *DB) FileList(ctx context.Context, f store.FileFilter) ([]recording.File, int, error) {
-	w := &where{}
-	w.eq("recording_id", f.RecordingID)
-	w.eq("format", string(f.Format))
-	w.eq("state", string(f.State))
+	w := &where{order: "f.seq"}
+	table := "files f"
+	if f.Project != "" || f.Domain != "" || f.App != "" || f.Stream != "" || f.Mode != "" {
+		table += " JOIN recordings r ON r.id = f.recording_id"
+		w.eq("r.project", f.Project)
+		w.eq("r.domain", f.Domain)
+		w.eq("r.app", f.App)
+		w.eq("r.stream", f.Stream)
+		w.eq("r.mode", string(f.Mode))
+	}
+	w.eq("f.recording_id", f.RecordingID)
+	w.eq("f.format", string(f.Format))
+	w.eq("f.state", string(f.State))
+	w.overlap("f.started_at", "f.ended_at", f.From, f.To)
+	if f.After != "" {
+		w.after, w.afterArgs = `SELECT f.seq FROM files f JOIN recordings r ON r.id = f.recording_id
+			WHERE f.id = $1 AND ($2 = '' OR r.project = $2)`, []any{f.After, f.Project}
+	}
 	files := []recording.File{}
-	total, err := db.list(ctx, "files", fileCols, w, f.Offset, f.Limit, f.OrderDesc, func(rows *sql.Rows) error {
+	total, err := db.list(ctx, table, fileColsF, w, f.Offset, f.Limit, f.OrderDesc, func(rows *sql.Rows) error {
 		file, err := scanFile(rows)
 		if err == nil {
 			files = append(files, *file)
@@ -213,15 +292,28 @@ func (db *DB) FileList(ctx context.Context, f store.FileFilter) ([]recording.Fil
 	return files, total, nil
 }
 
+// FileGet implements store.Store.
+func (db *DB) FileGet(ctx context.Context, project, id string) (*recording.File, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+fileColsF+` FROM files f
+		JOIN recordings r ON r.id = f.recording_id WHERE r.project = $1 AND f.id = $2`, project, id)
+	f, err := scanFile(row)
+	if err != nil {
+		return nil, fmt.Errorf("get file %s: %w", id, mapErr(err))
+	}
+	return f, nil
+}
+
 func scanFile(s scanner) (*recording.File, error) {
 	var (
 		f        recording.File
 		started  string
 		ended    sql.NullString
+		deleted  sql.NullString
 		duration int64
 	)
 	err := s.Scan(&f.ID, &f.RecordingID, &f.Format, &f.State, &f.SpoolPath, &f.Endpoint, &f.Bucket,
-		&f.ObjectKey, &started, &ended, &duration, &f.Bytes, &f.VideoFrames, &f.AudioFrames)
+		&f.ObjectKey, &started, &ended, &duration, &f.Bytes, &f.VideoFrames, &f.AudioFrames,
+		&f.Seq, &f.Width, &f.Height, &deleted)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +322,9 @@ func scanFile(s scanner) (*recording.File, error) {
 		return nil, err
 	}
 	if f.EndedAt, err = parseTimePtr(ended); err != nil {
+		return nil, err
+	}
+	if f.DeletedAt, err = parseTimePtr(deleted); err != nil {
 		return nil, err
 	}
 	return &f, nil

@@ -193,8 +193,21 @@ func mapErr(err error) error {
 type where struct {
 	conds []string
 	args  []any
-	// order is the column page sorts by: seq when empty (a join must qualify it).
+	// order is the column page sorts by: seq when empty (a join must qualify it). It may list
+	// several, comma-separated, when there is no cursor.
 	order string
+	// after, when set, is a query (with afterArgs) returning the order value of a cursor
+	// item: the page holds only the items after it in the list's order, while the count
+	// ignores it. No such item gives recording.ErrNotFound.
+	after     string
+	afterArgs []any
+	// count, when set, is a query (with countArgs) for the total that replaces counting the
+	// matching rows.
+	count     string
+	countArgs []any
+	// prepare, when set, runs in the list's transaction before its queries and may add
+	// conditions that depend on what is stored.
+	prepare func(ctx context.Context, tx *sql.Tx) error
 }
 
 // eq adds "col = value" unless value is empty (an empty filter field matches everything).
@@ -215,6 +228,28 @@ func (w *where) cmp(col, op, value string) {
 	w.conds = append(w.conds, fmt.Sprintf("%s %s $%d", col, op, len(w.args)))
 }
 
+// overlap adds the test of a span [startCol, endCol) overlapping [from, to) for the bounds
+// that are set: it starts before to, and it is open (endCol NULL) or ends after from.
+func (w *where) overlap(startCol, endCol string, from, to time.Time) {
+	if !to.IsZero() {
+		w.cmp(startCol, "<", fmtTime(ceilTime(to)))
+	}
+	if !from.IsZero() {
+		w.args = append(w.args, fmtTime(from))
+		w.conds = append(w.conds, fmt.Sprintf("(%[1]s IS NULL OR %[1]s > $%[2]d)", endCol, len(w.args)))
+	}
+}
+
+// ceilTime rounds t up to the microsecond, so "stored < ceilTime(t)" is exactly "stored < t"
+// for the microsecond times the database holds.
+func ceilTime(t time.Time) time.Time {
+	c := normTime(t)
+	if c.Before(t) {
+		c = c.Add(time.Microsecond)
+	}
+	return c
+}
+
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""
@@ -222,22 +257,33 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// page returns the ORDER BY / LIMIT / OFFSET tail of a list query and its arguments appended to
-// w's. SQLite needs a LIMIT before an OFFSET; -1 means none.
-func (w *where) page(offset, limit int, desc bool) (string, []any) {
-	order := " ORDER BY seq"
+// page returns the WHERE / ORDER BY / LIMIT / OFFSET tail of a list query and its arguments
+// appended to w's, with the cursor condition when cursor is not nil. SQLite needs a LIMIT
+// before an OFFSET; -1 means none.
+func (w *where) page(offset, limit int, desc bool, cursor any) (string, []any) {
+	col := "seq"
 	if w.order != "" {
-		order = " ORDER BY " + w.order
+		col = w.order
 	}
+	order := " ORDER BY " + col
 	if desc {
-		order += " DESC"
+		order = " ORDER BY " + strings.ReplaceAll(col, ",", " DESC,") + " DESC"
 	}
 	if limit <= 0 {
 		limit = -1
 	}
 	offset = max(offset, 0)
-	n := len(w.args)
-	return fmt.Sprintf("%s LIMIT $%d OFFSET $%d", order, n+1, n+2), append(w.args[:n:n], limit, offset)
+	page := &where{conds: w.conds[:len(w.conds):len(w.conds)], args: w.args[:len(w.args):len(w.args)]}
+	if cursor != nil {
+		op := ">"
+		if desc {
+			op = "<"
+		}
+		page.args = append(page.args, cursor)
+		page.conds = append(page.conds, fmt.Sprintf("%s %s $%d", col, op, len(page.args)))
+	}
+	n := len(page.args)
+	return fmt.Sprintf("%s%s LIMIT $%d OFFSET $%d", page.String(), order, n+1, n+2), append(page.args, limit, offset)
 }
 
 // list runs a count and a page query over the same snapshot, so total and page agree.
@@ -249,12 +295,27 @@ func (db *DB) list(ctx context.Context, table, cols string, w *where, offset, li
 		return 0, err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if w.prepare != nil {
+		if err = w.prepare(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
 	var total int
-	if err = tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+w.String(), w.args...).Scan(&total); err != nil {
+	count, countArgs := "SELECT COUNT(*) FROM "+table+w.String(), w.args
+	if w.count != "" {
+		count, countArgs = w.count, w.countArgs
+	}
+	if err = tx.QueryRowContext(ctx, count, countArgs...).Scan(&total); err != nil {
 		return 0, err
 	}
-	tail, args := w.page(offset, limit, desc)
-	rows, err := tx.QueryContext(ctx, "SELECT "+cols+" FROM "+table+w.String()+tail, args...)
+	var cursor any
+	if w.after != "" {
+		if err = tx.QueryRowContext(ctx, w.after, w.afterArgs...).Scan(&cursor); err != nil {
+			return 0, fmt.Errorf("cursor: %w", mapErr(err))
+		}
+	}
+	tail, args := w.page(offset, limit, desc, cursor)
+	rows, err := tx.QueryContext(ctx, "SELECT "+cols+" FROM "+table+tail, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -15,12 +15,13 @@ import (
 )
 
 // Driver is what a store driver implements: the recorder's Store, the management APIs'
-// Control and the events' Outbox.
+// Control, the events' Outbox and the Catalog.
 type Driver interface {
 	store.Store
 	store.Control
 	store.Outbox
 	store.PublishAuthStore
+	store.Catalog
 }
 
 // Exercise runs the whole contract against the driver behind newStore. newStore must return a
@@ -53,6 +54,14 @@ func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Run("PublishAuth", func(t *testing.T) {
 		exercisePublishAuth(t, func(t *testing.T) store.PublishAuthStore { return newStore(t) })
 	})
+
+	t.Run("RecordingCatalog", func(t *testing.T) { exerciseRecordingCatalog(t, base) })
+	t.Run("FileCatalog", func(t *testing.T) { exerciseFileCatalog(t, newStore) })
+	t.Run("Slice", func(t *testing.T) { exerciseSlices(t, newStore) })
+	t.Run("Index", func(t *testing.T) { exerciseIndexes(t, newStore) })
+	t.Run("Block", func(t *testing.T) { exerciseBlocks(t, newStore) })
+	t.Run("Publish", func(t *testing.T) { exercisePublishes(t, newStore) })
+	t.Run("Task", func(t *testing.T) { exerciseTasks(t, newStore) })
 }
 
 var idPattern = map[string]*regexp.Regexp{
