@@ -37,6 +37,7 @@ import (
 	"github.com/liverec/liverec/internal/diskspace"
 	"github.com/liverec/liverec/internal/events"
 	"github.com/liverec/liverec/internal/ingest/rtmp"
+	"github.com/liverec/liverec/internal/livelog"
 	"github.com/liverec/liverec/internal/netguard"
 	"github.com/liverec/liverec/internal/notify"
 	"github.com/liverec/liverec/internal/notify/dialect"
@@ -54,6 +55,7 @@ import (
 type Store interface {
 	service.Store
 	store.Outbox
+	store.Catalog
 }
 
 // App is a running liverec.
@@ -77,6 +79,8 @@ type App struct {
 	decider *ondemand.Decider
 	notif   *notify.Notifier
 	limits  limits
+	// pubLog writes the publish history (internal/livelog).
+	pubLog *livelog.Writer
 
 	// recorders runs each recording's Recorder in its goroutine, until its recording ends or
 	// stopRecorders ends recCtx at shutdown.
@@ -137,6 +141,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		Help: "Bytes sent to S3 endpoints (through the upload bandwidth limit)."}, a.uploadedBytes))
 	a.decider = &ondemand.Decider{
 		Callbacks: db,
+		Tasks:     db,
 		Asker: &ondemand.Asker{Timeout: c.Callbacks.OnDemandTimeout.D(),
 			Client: netguard.Client(c.Callbacks.OnDemandTimeout.D(), c.Callbacks.RefusePrivateTargets)},
 		Metrics: ondemand.NewMetrics(a.reg),
@@ -177,8 +182,12 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	}
 	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data,
 		RetryMin: c.Recording.StoreRetryMin.D(), RetryMax: c.Recording.StoreRetryMax.D(),
-		Notify: a.notif.Notify, DownloadURL: a.downloadURL, Logger: log.With("component", "events")})
-	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openRecorder,
+		Notify: a.notif.Notify, DownloadURL: a.downloadURL, Slices: db, Logger: log.With("component", "events")})
+	if a.pubLog, err = a.newPublishLog(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("publish history: %w", err)
+	}
+	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openPublication,
 		Authorizer: a.newPublishAuthorizer()}
 	rtmpCfg := rtmp.Config{
 		Addr:             c.RTMP,
@@ -226,6 +235,7 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { errc <- a.up.Run(finCtx) })
 	wg.Go(func() { errc <- a.notif.Run(finCtx) })
 	wg.Go(func() { _ = a.events.Run(finCtx) })
+	wg.Go(func() { _ = a.pubLog.Run(finCtx) })
 	if err := a.recoverSpool(ctx); err != nil {
 		a.log.Error("recovering the spool", "err", err)
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,13 +34,14 @@ func validObjectKey(key string) bool {
 }
 
 // FuzzDownloadLink makes signed download links for arbitrary local objects and serves them
-// through the /download/ route: a link liverec made serves exactly its object until it
-// expires, and changing its signature, expiry, bucket or key makes it refused (403) without
-// reading any file.
+// through the /download/ route: a link liverec made serves exactly its object (a playlist
+// without URIs is served as it is) until it expires, and changing its signature, expiry,
+// bucket or key makes it refused (403) without reading any file.
 func FuzzDownloadLink(f *testing.F) {
 	f.Add("recordings", "record/live/cam1/2026-11-21-09-00-00_2026-11-21-09-12-30.flv", uint16(3600), byte(0))
 	f.Add("b", "a b/%2F?#/ü.ts", uint16(1), byte(7))
 	f.Add("b.c", "x/..y/.z", uint16(0), byte(255))
+	f.Add("recordings", "live/cam/p_live.M3U8", uint16(60), byte(3))
 	f.Fuzz(func(t *testing.T, bucket, key string, ttl uint16, which byte) {
 		if bucket == "" || strings.ContainsAny(bucket, "/\\\x00") || bucket == "." || bucket == ".." || !validObjectKey(key) ||
 			strings.ContainsAny(key, "\\") || len(bucket)+len(key) > 1000 {
@@ -47,11 +49,14 @@ func FuzzDownloadLink(f *testing.F) {
 		}
 		root := t.TempDir()
 		content := []byte("object " + key)
+		if isPlaylist(key) {
+			content = []byte("#EXTM3U\n# " + strings.ReplaceAll(key, "\n", " ") + "\n") // served rewritten: no URI, unchanged
+		}
 		p := filepath.Join(root, bucket, filepath.FromSlash(key))
 		if os.MkdirAll(filepath.Dir(p), 0o755) != nil || os.WriteFile(p, content, 0o644) != nil {
 			return // a name the file system refuses (too long a segment)
 		}
-		a := &App{conf: &conf.Config{Storage: conf.Storage{DownloadBaseURL: "http://liverec.test/"}},
+		a := &App{conf: &conf.Config{Storage: conf.Storage{DownloadBaseURL: "http://liverec.test/"}}, log: slog.New(slog.DiscardHandler),
 			stores: map[string]blob.Store{"local": &blob.Local{Root: root}}, linkKey: bytes.Repeat([]byte{9}, 32)}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /download/{endpoint}/{bucket}/{key...}", a.serveDownload)

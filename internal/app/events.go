@@ -16,7 +16,8 @@ import (
 func (a *App) fileStarted(id string, f record.FileStarted) {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
-	a.events.FileStarted(ctx, id, events.FileStart{Format: f.Format, Start: f.Start, Tracks: f.Tracks})
+	a.events.FileStarted(ctx, id, events.FileStart{Format: f.Format, Seq: f.Seq, Start: f.Start, Tracks: f.Tracks,
+		Endpoint: f.Storage.Endpoint, Bucket: f.Storage.Bucket, ObjectKey: a.up.StartKey(f.Storage, f.Config, f.Vars)})
 }
 
 // paused and resumed report a pause of a recording and its resume.
@@ -39,20 +40,25 @@ func (a *App) recordingFailed(id string, err error) {
 	a.events.Failed(ctx, id, err)
 }
 
-// stored reports what the uploader stored: a file or playlist, or a recording's end job, which
-// passes the uploader after the recording's last file. Slices are listed in their playlist.
+// stored reports what the uploader stored: a file or playlist, a slice (kept in the catalogue
+// for indexes and clips), or a recording's end job, which passes the uploader after the
+// recording's last file.
 func (a *App) stored(s upload.Stored) {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	j := s.Job
 	switch j.Kind {
 	case upload.JobSlice:
+		a.events.SliceStored(ctx, &recording.Slice{RecordingID: j.RecordingID, FileSeq: j.PlaylistSeq, Seq: j.Seq,
+			Endpoint: s.Endpoint, Bucket: s.Bucket, ObjectKey: s.ObjectKey, StartedAt: j.Start,
+			Duration: j.Stats.Duration, Bytes: s.Bytes, Discontinuity: j.Slice.Discontinuity})
 	case upload.JobEnd:
 		a.events.Ended(ctx, j.RecordingID, j.Err, j.Recovered)
 	default:
-		a.events.FileStored(ctx, events.StoredFile{RecordingID: j.RecordingID, Format: j.Format,
+		// The bytes stored, not the writer's count: a finalized MP4 is smaller than its spool file.
+		a.events.FileStored(ctx, events.StoredFile{RecordingID: j.RecordingID, Format: j.Format, Seq: j.Seq,
 			Endpoint: s.Endpoint, Bucket: s.Bucket, ObjectKey: s.ObjectKey, Start: j.Start, End: j.End,
-			Duration: j.Stats.Duration, Bytes: j.Stats.Bytes,
+			Duration: j.Stats.Duration, Bytes: s.Bytes,
 			VideoFrames: j.Stats.VideoFrames, AudioFrames: j.Stats.AudioFrames})
 	}
 }

@@ -30,7 +30,7 @@ func (a *App) httpHandler() http.Handler {
 	ali := aliyun.NewHandler(a.svc, aliyun.Config{Logger: a.log.With("component", "api-aliyun"),
 		MaxSkew: a.conf.API.SignatureSkew.D(), Throttle: a.limits.throttle})
 	mux.Handle("/{$}", alibabaOnly(ali))
-	mux.HandleFunc("GET /download/{endpoint}/{bucket}/{key...}", a.serveDownload)
+	a.playbackRoutes(mux)
 	return mux
 }
 

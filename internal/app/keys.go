@@ -35,7 +35,14 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 			_, ok := a.endpointName(name)
 			return ok
 		},
-		BucketExists: a.bucketExists,
+		BucketExists:  a.bucketExists,
+		Catalog:       a.store,
+		Objects:       objects{a},
+		LiveURL:       a.LiveURL,
+		Live:          a.Live(),
+		OnPlanChanged: a.planChanged,
+		ClipStored:    a.clipStored,
+		ClipDir:       a.conf.Storage.Spool,
 	}
 	if a.conf.AccessKeyID != "" {
 		if err = a.svc.EnsureAccessKey(ctx, a.conf.AccessKeyID, a.conf.AccessKeySecret, a.conf.ProjectID, true); err != nil {

@@ -17,6 +17,8 @@ func (a *App) newPublishAuthorizer() *authorize.Authorizer {
 	log := a.log.With("component", "publish-auth")
 	return authorize.New(authorize.Config{
 		Settings: a.svc,
+		// Forbidden stream keys are refused first (§9 block list).
+		Blocks: a.store,
 		// One client for every webhook: its own timeout is the longest a webhook may have;
 		// each request is bounded by its domain's timeout.
 		Webhook: &webhook.Client{HTTP: netguard.Client(pubauth.MaxWebhookTimeout, a.conf.Callbacks.RefusePrivateTargets)},

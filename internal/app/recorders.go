@@ -152,3 +152,23 @@ func (a *App) RecordCommand(ctx context.Context, project, domain, app, streamNam
 	}
 	return r.Command(ctx, project, c)
 }
+
+// planChanged hands the plan tasks of a stream to its recording in progress, if any: a
+// plan-mode recording of the project records inside their windows from now on.
+func (a *App) planChanged(ctx context.Context, project, domain, app, streamName string) {
+	a.liveMu.Lock()
+	r := a.byKey[stream.Key{Domain: domain, App: app, Stream: streamName}]
+	a.liveMu.Unlock()
+	if r == nil {
+		return
+	}
+	tasks, err := a.store.TasksForStream(ctx, domain, app, streamName, time.Now())
+	if err != nil {
+		a.log.Warn("plan tasks changed but could not be read; the live recording keeps its windows",
+			"stream", domain+"/"+app+"/"+streamName, "err", err)
+		return
+	}
+	if err := r.SetPlan(ctx, project, ondemand.Windows(tasks, project)); err != nil && !errors.Is(err, recording.ErrNotLive) {
+		a.log.Warn("updating the plan windows of a live recording", "stream", domain+"/"+app+"/"+streamName, "err", err)
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
@@ -16,16 +17,32 @@ type recorderReporter struct {
 	id  string
 	log *slog.Logger
 	r   *record.Recorder // the recorder it reports for, set once it exists
+	// state is the recording's recording.State as reported, for the online lists (read from
+	// other goroutines); "" until Resolve decided to record.
+	state atomic.Value
 }
 
 func (x *recorderReporter) Resolve(info record.StreamInfo) (*recording.Rule, error) {
-	return x.a.resolve(x.p, x.id, info, x.log)
+	rule, err := x.a.resolve(x.p, x.id, info, x.log)
+	if rule != nil && err == nil {
+		x.state.Store(recording.RecordingActive)
+	}
+	return rule, err
+}
+
+// State is the recording's state, "" when it is not (yet) being recorded.
+func (x *recorderReporter) State() recording.State {
+	s, _ := x.state.Load().(recording.State)
+	return s
 }
 
 func (x *recorderReporter) FileStarted(f record.FileStarted) { x.a.fileStarted(x.id, f) }
-func (x *recorderReporter) Paused()                          { x.a.paused(x.id) }
-func (x *recorderReporter) Resumed()                         { x.a.resumed(x.id) }
-func (x *recorderReporter) Failed(err error)                 { x.a.recordingFailed(x.id, err) }
+func (x *recorderReporter) Paused()                          { x.state.Store(recording.RecordingPaused); x.a.paused(x.id) }
+func (x *recorderReporter) Resumed()                         { x.state.Store(recording.RecordingActive); x.a.resumed(x.id) }
+func (x *recorderReporter) Failed(err error) {
+	x.state.Store(recording.RecordingFailed)
+	x.a.recordingFailed(x.id, err)
+}
 
 // Ended forgets the stopped recorder. The recording's end is written when its end job has
 // passed the uploader (App.stored).

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strconv"
 	"strings"
@@ -33,6 +34,9 @@ type Store interface {
 	// URL returns a URL a business server can GET bucket/key from, valid for at least
 	// expiry when it is signed. ErrNoURL when the endpoint cannot make one itself.
 	URL(ctx context.Context, bucket, key string, expiry time.Duration) (string, error)
+	// Open returns a reader of bucket/key's content, streamed from the endpoint, and its size
+	// in bytes; the caller closes it. A missing object is an error wrapping ErrNotFound.
+	Open(ctx context.Context, bucket, key string) (io.ReadCloser, int64, error)
 }
 
 // MaxSuffix bounds the _N suffixes tried when a key is taken (§8: never overwrite).
@@ -44,6 +48,8 @@ var (
 	// ErrNoURL is returned by URL when the endpoint does not make download URLs itself (the
 	// local endpoint: the app serves signed links).
 	ErrNoURL = errors.New("endpoint does not make download URLs")
+	// ErrNotFound is returned by Open for an object that does not exist.
+	ErrNotFound = errors.New("object not found")
 )
 
 // checkKey refuses names that are empty, absolute, not clean or that contain . or ..
@@ -75,3 +81,7 @@ func suffixed(key string, i int) string {
 	}
 	return strings.TrimSuffix(key, ext) + "_" + strconv.Itoa(i) + ext
 }
+
+// ContentType is the media type of an object, by its key's extension: what players expect for
+// the recording formats (FLV, MP4, m3u8, TS), else the system's guess.
+func ContentType(key string) string { return contentType(key) }

@@ -71,6 +71,9 @@ type Storage struct {
 	DownloadBaseURL string `yaml:"download_base_url"`
 	// LinkExpiry is how long a download_url stays valid. Default 24h.
 	LinkExpiry Duration `yaml:"link_expiry"`
+	// CORSOrigins are the origins whose browser players may fetch the playback paths
+	// (/download/…): each "scheme://host[:port]", or "*" for any. Default none: no CORS headers.
+	CORSOrigins []string `yaml:"cors_origins"`
 	// DiskReserve is how many bytes a file beside the database (DATA/reserve) holds, to be
 	// given back when the disk fills so that failures can still be recorded. Default 64 MiB;
 	// -1 disables it.
@@ -300,6 +303,9 @@ func (c *Config) setDefaults() {
 		c.Storage.DiskReserve = 0
 	}
 	def(&c.Storage.LinkExpiry, 24*time.Hour)
+	if len(c.Storage.CORSOrigins) == 0 {
+		c.Storage.CORSOrigins = nil // "cors_origins: []" is the default, not another value
+	}
 	def(&c.Ingest.HandshakeTimeout, 10*time.Second)
 	def(&c.Ingest.IdleTimeout, 30*time.Second)
 	def(&c.Ingest.PublishIdleTimeout, 5*time.Second)
@@ -418,6 +424,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage.UploadBandwidth < 0 {
 		bad("storage.upload_bandwidth", "must not be negative")
+	}
+	for i, o := range c.Storage.CORSOrigins {
+		if !validOrigin(o) {
+			bad(fmt.Sprintf("storage.cors_origins[%d]", i), "%q must be \"*\" or an origin: scheme://host[:port], no path", o)
+		}
 	}
 	for key, d := range map[string]Duration{
 		"ingest.handshake_timeout": c.Ingest.HandshakeTimeout, "ingest.idle_timeout": c.Ingest.IdleTimeout,

@@ -14,21 +14,33 @@ import (
 // FileStart describes a file (or HLS playlist) that started.
 type FileStart struct {
 	Format recording.Format
-	Start  time.Time
+	// Seq numbers the files of one format in their recording; the file stored with the same
+	// Format and Seq keeps the ID its file_started event announced.
+	Seq   int
+	Start time.Time
 	// Tracks give the video size of this file's and the recording's later file events; without
 	// video the size of the previous file stays.
 	Tracks media.Tracks
+	// Endpoint, Bucket and ObjectKey are where the file will be stored as far as its start
+	// tells: a key whose template uses end-time variables renders them as "live", so the
+	// file_completed event's key may differ.
+	Endpoint, Bucket, ObjectKey string
 }
 
 // StoredFile is a file (or HLS playlist) durable in its bucket.
 type StoredFile struct {
-	RecordingID                 string
-	Format                      recording.Format
+	RecordingID string
+	Format      recording.Format
+	// Seq is the file's number in its format (FileStart.Seq).
+	Seq                         int
 	Endpoint, Bucket, ObjectKey string
 	Start, End                  time.Time
 	Duration                    time.Duration
-	Bytes                       int64
-	VideoFrames, AudioFrames    int64
+	// Bytes is the size of what was stored (for HLS, of its slices).
+	Bytes                    int64
+	VideoFrames, AudioFrames int64
+	// Width and Height are the video size; zero takes the size the file started with.
+	Width, Height int
 }
 
 // recoveredReason explains the end of a recording a crash interrupted.
@@ -65,20 +77,26 @@ func (e *Emitter) Adopt(rec *recording.Recording, log *slog.Logger) {
 	e.mu.Unlock()
 }
 
-// FileStarted writes a file_started event.
+// FileStarted writes a file_started event. The file's ID is chosen here, so that the event
+// names the file its file_completed event and File row will have (Huawei's job_id).
 func (e *Emitter) FileStarted(ctx context.Context, id string, f FileStart) {
 	l := e.get(id)
 	if l == nil {
 		return
 	}
 	start := f.Start
-	data := recording.EventData{Format: f.Format, StartTime: &start}
+	data := recording.EventData{FileID: store.NewID(store.FilePrefix), Format: f.Format, StartTime: &start,
+		Endpoint: f.Endpoint, Bucket: f.Bucket, ObjectKey: f.ObjectKey}
+	l.mu.Lock()
 	if v := f.Tracks.Video; v != nil {
 		data.Width, data.Height = v.Width, v.Height
-		l.mu.Lock()
 		l.width, l.height = v.Width, v.Height
-		l.mu.Unlock()
 	}
+	if l.files == nil {
+		l.files = map[fileKey]startedFile{}
+	}
+	l.files[fileKey{f.Format, f.Seq}] = startedFile{id: data.FileID, width: l.width, height: l.height}
+	l.mu.Unlock()
 	if err := e.write(ctx, l, recording.EventFileStarted, data, store.Change{}); err != nil {
 		l.log.Error("file started event", "err", err)
 	}
@@ -90,14 +108,23 @@ func (e *Emitter) FileStored(ctx context.Context, s StoredFile) {
 	if l == nil {
 		return
 	}
+	l.mu.Lock()
+	sf, ok := l.files[fileKey{s.Format, s.Seq}]
+	delete(l.files, fileKey{s.Format, s.Seq})
+	if !ok {
+		// Its start was not seen (a file recovered after a restart).
+		sf = startedFile{id: store.NewID(store.FilePrefix), width: l.width, height: l.height}
+	}
+	l.mu.Unlock()
+	w, h := sf.width, sf.height
+	if s.Width > 0 && s.Height > 0 {
+		w, h = s.Width, s.Height
+	}
 	start, end := s.Start, s.End
-	f := &recording.File{ID: store.NewID(store.FilePrefix), RecordingID: s.RecordingID, Format: s.Format,
+	f := &recording.File{ID: sf.id, RecordingID: s.RecordingID, Format: s.Format, Seq: s.Seq,
 		State: recording.FileStored, Endpoint: s.Endpoint, Bucket: s.Bucket, ObjectKey: s.ObjectKey,
 		StartedAt: start, EndedAt: &end, Duration: s.Duration, Bytes: s.Bytes,
-		VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames}
-	l.mu.Lock()
-	w, h := l.width, l.height
-	l.mu.Unlock()
+		VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames, Width: w, Height: h}
 	data := recording.EventData{FileID: f.ID, Format: s.Format, Endpoint: s.Endpoint, Bucket: s.Bucket,
 		ObjectKey: s.ObjectKey, Bytes: s.Bytes, Duration: s.Duration, StartTime: &start,
 		EndTime: &end, Width: w, Height: h}
@@ -106,6 +133,22 @@ func (e *Emitter) FileStored(ctx context.Context, s StoredFile) {
 	}
 	if err := e.write(ctx, l, recording.EventFileCompleted, data, store.Change{FileInsert: f}); err != nil {
 		l.log.Error("file completed event", "key", s.ObjectKey, "err", err)
+	}
+}
+
+// SliceStored keeps a stored HLS slice in the catalogue. Like a state change it is written in
+// order with its recording's changes and, when the database cannot take it for now, kept and
+// retried (a lost slice would be missing from every index over its time); a slice that can
+// never be written (its recording is unknown) is logged. It needs no live recording: slices
+// come before their recording's end.
+func (e *Emitter) SliceStored(ctx context.Context, s *recording.Slice) {
+	if e.slices == nil {
+		return
+	}
+	err := e.w.applyOp(ctx, s.RecordingID, func(ctx context.Context) error { return e.slices.SliceInsert(ctx, s) },
+		"slice "+s.ObjectKey)
+	if err != nil {
+		e.w.log.Error("stored slice not kept in the catalogue", "recording", s.RecordingID, "key", s.ObjectKey, "err", err)
 	}
 }
 

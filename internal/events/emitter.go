@@ -3,6 +3,12 @@
 // receive it, and kept and retried in order when the database cannot take it (a full disk, a
 // database that does not answer), so that none is lost. It knows nothing of the recorder or the
 // uploader: the app reports their changes to an Emitter.
+//
+// A file's ID is chosen when it starts: its file_started event, its file_completed event and
+// its File row share it. file_started also names where the file will be stored as far as its
+// start tells (end-time variables of the object template render as "live"), so the key of
+// file_completed differs when the template uses them. Stored HLS slices are kept in the
+// catalogue (SliceStored) the same durable way as the state changes.
 package events
 
 import (
@@ -27,10 +33,17 @@ type Store interface {
 	CallbacksForStream(ctx context.Context, domain string) ([]recording.CallbackConfig, error)
 }
 
+// SliceStore keeps the stored HLS slices (store.Catalog's SliceInsert).
+type SliceStore interface {
+	SliceInsert(ctx context.Context, s *recording.Slice) error
+}
+
 // Config configures an Emitter.
 type Config struct {
 	// Store receives the changes and lists the callback configurations. Required.
 	Store Store
+	// Slices, if set, keeps the stored HLS slices (SliceStored) for indexes and clips.
+	Slices SliceStore
 	// Reserve is the disk reserve given back when the database's disk is full, and taken again
 	// once there is room for it. Required.
 	Reserve *diskspace.Reserve
@@ -55,6 +68,7 @@ type Config struct {
 type Emitter struct {
 	// w writes the changes: at once, or kept and retried (writer.go).
 	w           *writer
+	slices      SliceStore
 	downloadURL func(ctx context.Context, endpoint, bucket, key string) string
 	callbacks   func(ctx context.Context, domain string) ([]recording.CallbackConfig, error)
 
@@ -77,6 +91,19 @@ type live struct {
 	// failed: the failure was reported; the end writes no second event. final: a restart
 	// found the recording already ended (its late files are still reported).
 	failed, final bool
+	// files are the files started and not stored yet: the ID their file_started event
+	// announced and the video size they started with.
+	files map[fileKey]startedFile
+}
+
+type fileKey struct {
+	format recording.Format
+	seq    int
+}
+
+type startedFile struct {
+	id            string
+	width, height int
 }
 
 // New returns an Emitter; it writes at once, and retries what it keeps while Run runs.
@@ -88,6 +115,7 @@ func New(cfg Config) *Emitter {
 	retry := backoff.Policy{Min: cfg.RetryMin, Max: cfg.RetryMax, Clock: cfg.Clock}
 	return &Emitter{
 		w:           newWriter(cfg.Store, cfg.Reserve, cfg.DataDir, retry, cfg.Notify, log),
+		slices:      cfg.Slices,
 		downloadURL: cfg.DownloadURL,
 		callbacks:   cfg.Store.CallbacksForStream,
 		live:        map[string]*live{},

@@ -55,8 +55,9 @@ func TestEmitterLifecycleEventsAndFanOut(t *testing.T) {
 
 	require.NoError(t, e.Started(ctx, rec1(), log))
 	start := time.Unix(1001, 0)
-	e.FileStarted(ctx, "rec_1", FileStart{Format: recording.FormatFLV, Start: start,
-		Tracks: media.Tracks{Video: &media.Track{Width: 1280, Height: 720}}})
+	e.FileStarted(ctx, "rec_1", FileStart{Format: recording.FormatFLV, Seq: 0, Start: start,
+		Tracks:   media.Tracks{Video: &media.Track{Width: 1280, Height: 720}},
+		Endpoint: "local", Bucket: "b", ObjectKey: "live/s1/0/live.flv"})
 	e.Paused(ctx, "rec_1")
 	e.Resumed(ctx, "rec_1")
 	// An audio-only file keeps the size of the last video for the recording's file events.
@@ -109,8 +110,16 @@ func TestEmitterLifecycleEventsAndFanOut(t *testing.T) {
 	require.NotNil(t, f)
 	require.Equal(t, recording.File{ID: f.ID, RecordingID: "rec_1", Format: recording.FormatFLV, State: recording.FileStored,
 		Endpoint: "local", Bucket: "b", ObjectKey: "k.flv", StartedAt: start, EndedAt: new(start.Add(time.Minute)),
-		Duration: time.Minute, Bytes: 100, VideoFrames: 1500, AudioFrames: 2800}, *f)
+		Duration: time.Minute, Bytes: 100, VideoFrames: 1500, AudioFrames: 2800, Width: 1280, Height: 720}, *f)
 	require.Equal(t, f.ID, data.FileID)
+	// file_started announced the file's ID and where it will be stored.
+	started := cs[1].Events[0].Data
+	require.Equal(t, f.ID, started.FileID, "file_started and file_completed name the same file")
+	require.Equal(t, "live/s1/0/live.flv", started.ObjectKey)
+	require.Equal(t, "local", started.Endpoint)
+	require.Equal(t, "b", started.Bucket)
+	require.NotEmpty(t, cs[4].Events[0].Data.FileID)
+	require.NotEqual(t, f.ID, cs[4].Events[0].Data.FileID, "another file")
 	require.Equal(t, "https://dl/local/b/k.flv", data.DownloadURL)
 	require.Equal(t, 1280, data.Width)
 	require.Equal(t, 720, data.Height)

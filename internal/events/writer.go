@@ -41,6 +41,9 @@ type writer struct {
 
 type pendingWrite struct {
 	change store.Change
+	// op, when set, is written instead of change: a write of another table that must not be
+	// lost either (a stored slice), kept in order with the recording's changes.
+	op     func(ctx context.Context) error
 	notify bool
 	what   string // for logs
 	since  time.Time
@@ -66,20 +69,31 @@ func transient(err error) bool {
 // apply writes c for recording id now, or keeps it for later behind the recording's earlier
 // changes. It returns an error only for a change that can never be written.
 func (w *writer) apply(ctx context.Context, id string, c store.Change, notify bool, what string) error {
+	return w.submit(ctx, id, pendingWrite{change: c, notify: notify, what: what})
+}
+
+// applyOp is apply for a write that is not a store.Change.
+func (w *writer) applyOp(ctx context.Context, id string, op func(ctx context.Context) error, what string) error {
+	return w.submit(ctx, id, pendingWrite{op: op, what: what})
+}
+
+func (w *writer) submit(ctx context.Context, id string, p pendingWrite) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	p.since = time.Now()
 	if len(w.backlog[id]) > 0 {
-		w.keep(id, pendingWrite{change: c, notify: notify, what: what, since: time.Now()}, nil)
+		w.keep(id, p, nil)
 		return nil
 	}
-	err := w.applyNow(ctx, c, notify)
+	err := w.applyNow(ctx, p)
 	if err == nil {
 		return nil
 	}
+	what := p.what
 	if !transient(err) {
 		return fmt.Errorf("write %s: %w", what, err)
 	}
-	w.keep(id, pendingWrite{change: c, notify: notify, what: what, since: time.Now()}, err)
+	w.keep(id, p, err)
 	w.log.Error("writing a state change failed; it is kept and retried until it is written",
 		"recording", id, "what", what, "err", err)
 	return nil
@@ -98,20 +112,27 @@ func (w *writer) keep(id string, p pendingWrite, err error) {
 	}
 }
 
-// applyNow writes c; on a full disk it releases the reserve and tries once more.
-func (w *writer) applyNow(ctx context.Context, c store.Change, notify bool) error {
+// applyNow writes p; on a full disk it releases the reserve and tries once more.
+func (w *writer) applyNow(ctx context.Context, p pendingWrite) error {
+	c := p.change
 	for i := range c.Events {
 		if c.Events[i].Data.RecordingID != "" {
 			c.Events[i].Data.Seq = 0 // numbered by the store in the transaction that writes it
 		}
 	}
-	err := w.store.Apply(ctx, c)
+	write := func() error {
+		if p.op != nil {
+			return p.op(ctx)
+		}
+		return w.store.Apply(ctx, c)
+	}
+	err := write()
 	if errors.Is(err, store.ErrNoSpace) && w.reserve.Release() {
 		w.log.Error("the database's disk is full: released the disk reserve so failures can be recorded; "+
 			"recording goes on failing until space is freed", "reserve", w.reserve.Path, "err", err)
-		err = w.store.Apply(ctx, c)
+		err = write()
 	}
-	if err == nil && notify && w.notify != nil {
+	if err == nil && p.notify && w.notify != nil {
 		w.notify()
 	}
 	return err
@@ -151,7 +172,7 @@ func (w *writer) flush(ctx context.Context) bool {
 	for id, ps := range w.backlog {
 		for len(ps) > 0 {
 			actx, cancel := context.WithTimeout(ctx, storeTimeout)
-			err := w.applyNow(actx, ps[0].change, ps[0].notify)
+			err := w.applyNow(actx, ps[0])
 			cancel()
 			if err != nil && transient(err) {
 				w.lastErr = err

@@ -14,6 +14,12 @@ type Callbacks interface {
 	CallbacksForStream(ctx context.Context, domain string) ([]recording.CallbackConfig, error)
 }
 
+// Tasks lists the plan tasks of a stream key that are not stopped and end after now
+// (store.Catalog's TasksForStream), by start time.
+type Tasks interface {
+	TasksForStream(ctx context.Context, domain, app, stream string, now time.Time) ([]recording.PlanTask, error)
+}
+
 // Publication is what a decision knows of a new stream.
 type Publication struct {
 	// Request names the stream and is what an on_demand_http server is told of it.
@@ -49,6 +55,9 @@ type Decider struct {
 	Logger *slog.Logger
 	// Now is the clock that closes plan windows; nil means time.Now.
 	Now func() time.Time
+	// Tasks gives the plan tasks of a stream: a plan-mode stream with tasks records in the
+	// window of its first one that has not ended; nil: the rule's own window only.
+	Tasks Tasks
 }
 
 // Decide returns the rule to record a new stream with, or why not.
@@ -59,6 +68,9 @@ func (d *Decider) Decide(ctx context.Context, rule *recording.Rule, p Publicatio
 	case recording.ModePlan:
 		// The recorder keeps itself inside the window; a window that is already over records
 		// nothing.
+		if r, ok := d.withTasks(ctx, rule, p.Request); ok {
+			return Decision{Rule: r}
+		}
 		if rule.EndTime == nil || !d.now().Before(*rule.EndTime) {
 			return Decision{Reason: "the plan window is over"}
 		}
@@ -101,6 +113,42 @@ func applyReply(rule *recording.Rule, reply Reply) Decision {
 		return Decision{Reason: "no format of the decision is in the rule"}
 	}
 	return Decision{Rule: r}
+}
+
+// withTasks returns the rule with the windows of the stream's plan tasks that have not ended
+// (Rule.PlanWindows), when it has some or when the rule has no window of its own: such a rule
+// (Huawei's PLAN_RECORD) records only in task windows, including those of tasks added while
+// the stream is live, so its recording waits idle. A failed look-up falls back to the rule's
+// own window (logged).
+func (d *Decider) withTasks(ctx context.Context, rule *recording.Rule, r Request) (*recording.Rule, bool) {
+	if d.Tasks == nil {
+		return nil, false
+	}
+	tasks, err := d.Tasks.TasksForStream(ctx, r.Domain, r.App, r.Stream, d.now())
+	if err != nil {
+		if d.Logger != nil {
+			d.Logger.Error("look up plan tasks", "err", err)
+		}
+		return nil, false
+	}
+	ws := Windows(tasks, rule.Project)
+	if len(ws) == 0 && (rule.StartTime != nil || rule.EndTime != nil) {
+		return nil, false
+	}
+	c := *rule
+	c.PlanWindows = ws
+	return &c, true
+}
+
+// Windows are the windows of the plan tasks of project (never nil).
+func Windows(tasks []recording.PlanTask, project string) []recording.TimeWindow {
+	ws := make([]recording.TimeWindow, 0, len(tasks))
+	for _, t := range tasks {
+		if t.Project == project {
+			ws = append(ws, recording.TimeWindow{Start: t.StartTime, End: t.EndTime})
+		}
+	}
+	return ws
 }
 
 // onDemandURL picks the on-demand URL of the stream's callback configuration, "" when none.

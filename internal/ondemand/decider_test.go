@@ -101,6 +101,69 @@ func TestDecidePlan(t *testing.T) {
 	require.Equal(t, Decision{Reason: "the plan window is over"}, d.Decide(context.Background(), &noEnd, pub1("")))
 }
 
+// fakeTasks answers TasksForStream with its tasks that have not ended at now, or err.
+type fakeTasks struct {
+	tasks []recording.PlanTask
+	err   error
+	asked string
+}
+
+func (f *fakeTasks) TasksForStream(_ context.Context, domain, app, stream string, now time.Time) ([]recording.PlanTask, error) {
+	f.asked = domain + "/" + app + "/" + stream
+	var out []recording.PlanTask
+	for _, t := range f.tasks {
+		if t.EndTime.After(now) {
+			out = append(out, t)
+		}
+	}
+	return out, f.err
+}
+
+func TestDecidePlanTasks(t *testing.T) {
+	t.Parallel()
+	rule := ruleIn(recording.ModePlan)
+	rule.StartTime, rule.EndTime = nil, nil // a Huawei PLAN_RECORD rule: windows come from tasks
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	first := recording.PlanTask{Project: "p", StartTime: now.Add(time.Hour), EndTime: now.Add(2 * time.Hour)}
+	second := recording.PlanTask{Project: "p", StartTime: now.Add(3 * time.Hour), EndTime: now.Add(4 * time.Hour)}
+	others := recording.PlanTask{Project: "q", StartTime: now, EndTime: now.Add(5 * time.Hour)}
+	tasks := &fakeTasks{tasks: []recording.PlanTask{others, first, second}}
+	at := func(rule *recording.Rule, now time.Time) Decision {
+		d := Decider{Now: func() time.Time { return now }, Tasks: tasks}
+		return d.Decide(context.Background(), rule, pub1(""))
+	}
+	window := func(t recording.PlanTask) recording.TimeWindow {
+		return recording.TimeWindow{Start: t.StartTime, End: t.EndTime}
+	}
+	got := at(rule, now)
+	require.NotNil(t, got.Rule)
+	require.Equal(t, []recording.TimeWindow{window(first), window(second)}, got.Rule.PlanWindows)
+	require.Nil(t, rule.PlanWindows, "the stored rule is not changed")
+	require.Equal(t, pub1("").Domain+"/"+pub1("").App+"/"+pub1("").Stream, tasks.asked)
+
+	got = at(rule, first.EndTime) // the first window is over
+	require.Equal(t, []recording.TimeWindow{window(second)}, got.Rule.PlanWindows)
+
+	// No task left: a rule without a window of its own still records, idle until a task comes.
+	got = at(rule, second.EndTime)
+	require.NotNil(t, got.Rule)
+	require.Empty(t, got.Rule.PlanWindows)
+	require.NotNil(t, got.Rule.PlanWindows)
+
+	// A rule with its own window keeps it when no task is left.
+	own := ruleIn(recording.ModePlan)
+	ownStart, ownEnd := now.Add(5*time.Hour), now.Add(6*time.Hour)
+	own.StartTime, own.EndTime = &ownStart, &ownEnd
+	require.Equal(t, Decision{Rule: own}, at(own, second.EndTime))
+	require.Equal(t, Decision{Reason: "the plan window is over"}, at(own, own.EndTime.Add(time.Hour)))
+	got = at(own, now)
+	require.Equal(t, []recording.TimeWindow{window(first), window(second)}, got.Rule.PlanWindows,
+		"tasks add to the rule's own window")
+
+	tasks.err = errors.New("database down") // falls back to the rule's own (absent) window
+	require.Equal(t, Decision{Reason: "the plan window is over"}, at(rule, now))
+}
+
 func TestDecideParam(t *testing.T) {
 	t.Parallel()
 	rule := ruleIn(recording.ModeOnDemandParam)

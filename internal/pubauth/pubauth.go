@@ -116,12 +116,14 @@ const (
 	// ReasonThrottled: the publisher's address failed too often lately; its credentials were
 	// not checked.
 	ReasonThrottled Reason = "throttled"
+	// ReasonForbidden: the stream key is on the block list (forbidden until resumed).
+	ReasonForbidden Reason = "forbidden"
 )
 
 // Reasons lists every Reason, so a metric can show each one from the start.
 func Reasons() []Reason {
 	return []Reason{ReasonMissing, ReasonMalformed, ReasonExpired, ReasonNotYetValid, ReasonBadSignature,
-		ReasonDenied, ReasonWebhookFailed, ReasonUnavailable, ReasonThrottled}
+		ReasonDenied, ReasonWebhookFailed, ReasonUnavailable, ReasonThrottled, ReasonForbidden}
 }
 
 // Refusal is the error of a refused publish. Detail is for logs and never holds a key, a

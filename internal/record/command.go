@@ -11,6 +11,8 @@ type command struct {
 	c       recording.Command
 	project string
 	reply   chan error
+	// plan, when set, makes the command a SetPlan with these windows.
+	plan *[]recording.TimeWindow
 }
 
 // Command applies a manual-mode record command (§5) on the recorder's goroutine, with
@@ -20,9 +22,24 @@ type command struct {
 // current files and records on into new ones. Only a recording of the given project takes
 // commands.
 func (r *Recorder) Command(ctx context.Context, project string, c recording.Command) error {
+	return r.send(ctx, command{c: c, project: project})
+}
+
+// SetPlan replaces the plan-task windows of a plan-mode recording of project (a task was
+// added or stopped while it records), on the recorder's goroutine. recording.ErrNotLive when
+// the recorder is not recording in plan mode.
+func (r *Recorder) SetPlan(ctx context.Context, project string, windows []recording.TimeWindow) error {
+	if windows == nil {
+		windows = []recording.TimeWindow{}
+	}
+	return r.send(ctx, command{project: project, plan: &windows})
+}
+
+func (r *Recorder) send(ctx context.Context, c command) error {
 	reply := make(chan error, 1)
+	c.reply = reply
 	select {
-	case r.cmds <- command{c: c, project: project, reply: reply}:
+	case r.cmds <- c:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -32,6 +49,14 @@ func (r *Recorder) Command(ctx context.Context, project string, c recording.Comm
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func (r *Recorder) setPlan(project string, windows []recording.TimeWindow) error {
+	if !r.resolved || r.skip || r.failed != nil || r.Rule.Project != project || !r.seg.SetPlan(windows, time.Now()) {
+		return recording.ErrNotLive
+	}
+	r.Logger.Info("plan windows changed", "windows", len(windows))
+	return nil
 }
 
 func (r *Recorder) command(project string, c recording.Command) error {

@@ -26,6 +26,32 @@ type formatFiles struct {
 type openFile struct {
 	File
 	w fileWriter
+	// epochs are the wall times of recording time 0 in force over the file, by the recording
+	// time they apply from: a resume moves the epoch by the pause's gap, and a slice keeps the
+	// one in force when its first unit was written although it completes after the resume.
+	epochs []epochMark
+}
+
+type epochMark struct {
+	from  time.Duration
+	epoch time.Time
+}
+
+// seam notes that the file continues at recording time at on epoch.
+func (of *openFile) seam(at time.Duration, epoch time.Time) {
+	of.epochs = append(of.epochs, epochMark{from: at, epoch: epoch})
+}
+
+// wallTime is the wall time of recording time d written into the file.
+func (of *openFile) wallTime(d time.Duration) time.Time {
+	e := of.StartWall.Add(-of.StartDTS)
+	for _, m := range of.epochs {
+		if m.from > d {
+			break
+		}
+		e = m.epoch
+	}
+	return e.Add(d)
 }
 
 // dir is the recording's spool directory.
@@ -50,7 +76,8 @@ func (r *Recorder) open(i int, file File) error {
 	of.w = w
 	f.cur = of
 	r.Logger.Debug("file started", "format", f.cfg.Format, "seq", file.Seq)
-	r.Reporter.FileStarted(FileStarted{Format: f.cfg.Format, Seq: file.Seq, Start: file.StartWall, Tracks: file.Tracks})
+	r.Reporter.FileStarted(FileStarted{Format: f.cfg.Format, Seq: file.Seq, Start: file.StartWall, Tracks: file.Tracks,
+		Config: f.cfg, Storage: r.Rule.Storage, Vars: r.vars(f.cfg.Format, file.Seq, file.StartWall, time.Time{})})
 	return nil
 }
 
@@ -134,7 +161,8 @@ func (r *Recorder) recoverJob(cfg recording.FormatConfig, of *openFile) *upload.
 
 // sliceDone is the HLS writer's callback for a completed slice of playlist of.
 func (r *Recorder) sliceDone(cfg recording.FormatConfig, of *openFile, s hls.Slice) {
-	start := r.seg.Epoch().Add(of.StartDTS + s.Start)
+	// The wall time of its first frame: a slice a resume completes began before the pause.
+	start := of.wallTime(of.StartDTS + s.Start)
 	r.Jobs.Enqueue(&upload.Job{
 		Kind: upload.JobSlice, RecordingID: r.RecordingID, Format: cfg.Format, Seq: s.Seq, PlaylistSeq: of.Seq,
 		SpoolPath: s.Path, Start: start, End: start.Add(s.Duration), Config: cfg, Storage: r.Rule.Storage,

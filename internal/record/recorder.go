@@ -63,6 +63,11 @@ type FileStarted struct {
 	Seq    int
 	Start  time.Time
 	Tracks media.Tracks
+	// Config, Storage and Vars name the file's object as far as its start tells (the
+	// end-time variables are unknown: Vars.End is zero), see upload.Uploader.StartKey.
+	Config  recording.FormatConfig
+	Storage recording.Storage
+	Vars    upload.NameVars
 }
 
 // Config configures a Recorder; zero fields take the documented defaults.
@@ -191,7 +196,11 @@ func (r *Recorder) step(ctx context.Context, t *time.Timer) {
 		r.tick(now)
 		t.Reset(untilMultiple(time.Now(), r.FlushInterval))
 	case c := <-r.cmds:
-		c.reply <- r.command(c.project, c.c)
+		if c.plan != nil {
+			c.reply <- r.setPlan(c.project, *c.plan)
+		} else {
+			c.reply <- r.command(c.project, c.c)
+		}
 	case <-ctx.Done():
 		r.shutdown()
 	}

@@ -42,9 +42,12 @@ func mergeWindow(fc recording.FormatConfig) time.Duration {
 type Segmenter struct {
 	formats []cutter
 	mode    recording.Mode
-	// planStart and planEnd bound a plan recording's window.
-	planStart, planEnd *time.Time
-	tracks             media.Tracks
+	// planned: a plan recording, idle outside its windows: the rule's own (StartTime–EndTime)
+	// and those of its plan tasks, which SetPlan replaces while it records.
+	planned     bool
+	ownWindow   *recording.TimeWindow
+	taskWindows []recording.TimeWindow
+	tracks      media.Tracks
 	// offset maps the publication's timestamps onto the recording's, epoch is the wall time of
 	// recording time 0, pubStart when the attached publication started.
 	offset          time.Duration
@@ -106,7 +109,7 @@ const (
 	// OpComplete completes the file in Slot.
 	OpComplete
 	// OpSeam marks where the Cur file continues after a pause, with Tracks (HLS: a
-	// discontinuity).
+	// discontinuity), at recording time At; Epoch() maps times from At on.
 	OpSeam
 	// OpFlush hands what every open file buffered to write(2).
 	OpFlush
@@ -141,7 +144,11 @@ func NewSegmenter(rule *recording.Rule, tracks media.Tracks, start, now time.Tim
 	s := &Segmenter{mode: rule.Mode, tracks: tracks, epoch: start, pubStart: start,
 		idle: rule.Mode == recording.ModeManual}
 	if rule.Mode == recording.ModePlan {
-		s.planStart, s.planEnd = rule.StartTime, rule.EndTime
+		if rule.StartTime != nil && rule.EndTime != nil {
+			s.ownWindow = &recording.TimeWindow{Start: *rule.StartTime, End: *rule.EndTime}
+		}
+		s.taskWindows = rule.PlanWindows
+		s.planned = s.ownWindow != nil || rule.PlanWindows != nil
 	}
 	s.planTick(now)
 	for _, fc := range rule.Formats {
@@ -324,18 +331,32 @@ func (s *Segmenter) Halt(i int) { s.formats[i].halted = true }
 
 func (s *Segmenter) emit(op Op) { s.ops = append(s.ops, op) }
 
-// planTick keeps a plan-mode recording inside its window (§5): idle before StartTime, and
-// from EndTime on, with its files completed at the end. Cuts land on keyframes, so files
-// start at the first keyframe in the window.
+// planTick keeps a plan-mode recording inside its windows (§5): idle outside them, with its
+// files completed at the end of each. Cuts land on keyframes, so files start at the first
+// keyframe in a window.
 func (s *Segmenter) planTick(now time.Time) {
-	if s.planStart == nil || s.planEnd == nil {
+	if !s.planned {
 		return
 	}
-	in := !now.Before(*s.planStart) && now.Before(*s.planEnd)
+	in := s.ownWindow != nil && s.ownWindow.Contains(now)
+	for _, w := range s.taskWindows {
+		in = in || w.Contains(now)
+	}
 	if !in && !s.idle {
 		s.stop(false)
 	}
 	s.idle = !in
+}
+
+// SetPlan replaces the windows of a plan recording's tasks (a task was added or stopped while
+// it records) and applies them at now; false when the recording is not in plan mode.
+func (s *Segmenter) SetPlan(windows []recording.TimeWindow, now time.Time) bool {
+	if s.mode != recording.ModePlan {
+		return false
+	}
+	s.taskWindows, s.planned = windows, true
+	s.planTick(now)
+	return true
 }
 
 // stop ends the open files at the media time reached so far (see draining); pause keeps them
@@ -433,7 +454,7 @@ func (s *Segmenter) resumeAt(u *media.Unit) {
 		c := &s.formats[i]
 		c.pausedUntil = time.Time{}
 		if c.cur != nil {
-			s.emit(Op{Kind: OpSeam, Format: i, Slot: Cur, Tracks: s.tracks})
+			s.emit(Op{Kind: OpSeam, Format: i, Slot: Cur, Tracks: s.tracks, At: next})
 		}
 	}
 	s.emit(Op{Kind: OpContinued, At: next})

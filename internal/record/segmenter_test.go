@@ -201,6 +201,21 @@ func cmd(at time.Duration, c recording.Command, want error) segStep {
 	}
 }
 
+// window is the wall-time window [from, to) after the publication's start in TestSegmenterCuts.
+func window(from, to time.Duration) recording.TimeWindow {
+	t0 := time.Unix(1_800_000_000, 0)
+	return recording.TimeWindow{Start: t0.Add(from), End: t0.Add(to)}
+}
+
+// setPlan replaces the plan windows at wall time at; ok is what SetPlan must answer.
+func setPlan(at time.Duration, ok bool, ws ...recording.TimeWindow) segStep {
+	return func(r *segRun) {
+		r.now = r.t0.Add(at)
+		r.events = append(r.events, "plan")
+		require.Equal(r.t, ok, r.seg.SetPlan(ws, r.now))
+	}
+}
+
 // swapped returns units with those at i and j swapped (a publisher's loose interleaving).
 func swapped(units []media.Unit, i, j int) []media.Unit {
 	out := append([]media.Unit(nil), units...)
@@ -231,6 +246,11 @@ func TestSegmenterCuts(t *testing.T) {
 		}
 	}
 	manual := func(r *recording.Rule) { r.Mode = recording.ModeManual }
+	tasks := func(ws ...recording.TimeWindow) func(*recording.Rule) {
+		return func(r *recording.Rule) {
+			r.Mode, r.PlanWindows = recording.ModePlan, append([]recording.TimeWindow{}, ws...)
+		}
+	}
 	for _, tc := range []struct {
 		name    string
 		formats []recording.FormatConfig
@@ -353,6 +373,43 @@ func TestSegmenterCuts(t *testing.T) {
 		},
 		files:  []string{"flv#0@2000 50v 50a"},
 		events: []string{"+flv#0@2000", "-flv#0"},
+	}, {
+		name:    "plan tasks: a file per task window",
+		formats: []recording.FormatConfig{flv(0, 0)},
+		rule:    tasks(window(2*s, 4*s), window(6*s, 8*s)),
+		steps: []segStep{
+			units(0, av(hd, aac, 40, 2000, 500)), tick(2 * s), units(2*s, av(hd, aac, 2000, 4000, 500)),
+			tick(4 * s), units(4*s, av(hd, aac, 4000, 6000, 500)), tick(6 * s), units(6*s, av(hd, aac, 6000, 8000, 500)),
+			tick(8 * s), units(8*s, av(hd, aac, 8000, 9000, 500)),
+		},
+		files:  []string{"flv#0@2000 50v 50a", "flv#1@6000 50v 50a"},
+		events: []string{"+flv#0@2000", "-flv#0", "+flv#1@6000", "-flv#1"},
+	}, {
+		name:    "plan tasks: no window waits idle; a window set while live records",
+		formats: []recording.FormatConfig{flv(0, 0)},
+		rule:    tasks(),
+		steps: []segStep{
+			units(0, av(hd, aac, 40, 2000, 500)), setPlan(2*s, true, window(3*s, 5*s)),
+			units(2*s, av(hd, aac, 2000, 3000, 500)), tick(3 * s), units(3*s, av(hd, aac, 3000, 5000, 500)),
+			tick(5 * s), units(5*s, av(hd, aac, 5000, 6000, 500)),
+		},
+		files:  []string{"flv#0@3000 50v 50a"},
+		events: []string{"plan", "+flv#0@3000", "-flv#0"},
+	}, {
+		name:    "plan tasks: a window taken away while recording ends the file",
+		formats: []recording.FormatConfig{flv(0, 0)},
+		rule:    tasks(window(0, 10*s)),
+		steps: []segStep{
+			units(0, av(hd, aac, 0, 2000, 500)), setPlan(2*s, true), units(2*s, av(hd, aac, 2000, 3000, 500)),
+		},
+		files:  []string{"flv#0@0 50v 50a"},
+		events: []string{"+flv#0@0", "plan", "-flv#0"},
+	}, {
+		name:    "plan windows cannot be set outside plan mode",
+		formats: []recording.FormatConfig{flv(0, 0)},
+		steps:   []segStep{units(0, av(hd, aac, 0, 1000, 500)), setPlan(time.Second, false, window(0, s))},
+		files:   []string{"flv#0@0 25v 25a"},
+		events:  []string{"+flv#0@0", "plan", "-flv#0"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			rule := recording.Rule{Formats: tc.formats}

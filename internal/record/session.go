@@ -61,7 +61,9 @@ func (r *Recorder) applyOp(op *Op) error {
 	case OpComplete:
 		r.complete(op.Format, op.Slot)
 	case OpSeam:
-		r.files[op.Format].cur.w.Discontinuity(op.Tracks)
+		of := r.files[op.Format].cur
+		of.seam(op.At, r.seg.Epoch())
+		of.w.Discontinuity(op.Tracks)
 	case OpFlush:
 		r.flush()
 	case OpPaused:

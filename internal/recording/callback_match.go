@@ -3,8 +3,8 @@ package recording
 import "strings"
 
 // MatchCallback returns the callback configuration that serves the stream's project, domain and
-// app, or nil (§5, §7): an exact app beats "*", and of two equal matches the earlier one in cs
-// wins (the store lists configurations in creation order). Only configurations for which use
+// app, or nil (§5, §7): an exact domain beats the catch-all domain "*", then an exact app beats
+// "*", and of two equal matches the earlier one in cs wins (the store lists configurations in creation order). Only configurations for which use
 // returns true take part (nil: all), so a configuration without the URL the caller needs never
 // hides one that has it. The result points into cs.
 func MatchCallback(cs []CallbackConfig, project, domain, app string, use func(*CallbackConfig) bool) *CallbackConfig {
@@ -14,7 +14,7 @@ func MatchCallback(cs []CallbackConfig, project, domain, app string, use func(*C
 		if !callbackMatches(c, project, domain, app, use) {
 			continue
 		}
-		if prefer(best, c, app) {
+		if prefer(best, c, domain, app) {
 			best = c
 		}
 	}
@@ -38,22 +38,34 @@ func MatchCallbacks(cs []CallbackConfig, project, domain, app string, use func(*
 		switch {
 		case j == len(best):
 			best = append(best, c)
-		case prefer(best[j], c, app):
+		case prefer(best[j], c, domain, app):
 			best[j] = c
 		}
 	}
 	return best
 }
 
-// callbackMatches tells whether c may serve the stream: same project and domain, the same app
-// or "*", and wanted by use.
+// callbackMatches tells whether c may serve the stream: same project, the same domain or "*",
+// the same app or "*", and wanted by use.
 func callbackMatches(c *CallbackConfig, project, domain, app string, use func(*CallbackConfig) bool) bool {
-	return c.Project == project && strings.EqualFold(c.Domain, domain) && (c.App == app || c.App == Wildcard) &&
-		(use == nil || use(c))
+	return c.Project == project && (strings.EqualFold(c.Domain, domain) || c.Domain == Wildcard) &&
+		(c.App == app || c.App == Wildcard) && (use == nil || use(c))
 }
 
-// prefer tells whether c, later in the list, replaces best as the match for app: only an
-// exact app replaces "*".
-func prefer(best, c *CallbackConfig, app string) bool {
-	return best == nil || (best.App != app && c.App == app)
+// prefer tells whether c, later in the list, replaces best as the match: only a more exact
+// configuration does (an exact domain first, then an exact app).
+func prefer(best, c *CallbackConfig, domain, app string) bool {
+	return best == nil || exactness(c, domain, app) > exactness(best, domain, app)
+}
+
+// exactness ranks how exactly c names the stream's domain and app.
+func exactness(c *CallbackConfig, domain, app string) int {
+	n := 0
+	if c.Domain != Wildcard || domain == Wildcard {
+		n += 2
+	}
+	if c.App == app {
+		n++
+	}
+	return n
 }

@@ -20,6 +20,12 @@ func withoutURL(c CallbackConfig) CallbackConfig {
 
 func hasURL(c *CallbackConfig) bool { return c.URL != "" }
 
+// anyDomain is cb with the catch-all domain "*".
+func anyDomain(c CallbackConfig) CallbackConfig {
+	c.ID, c.Domain = "*/"+c.ID, Wildcard
+	return c
+}
+
 func TestMatchCallback(t *testing.T) {
 	t.Parallel()
 	otherDomain := cb("p", DialectAliyun, "live")
@@ -47,6 +53,12 @@ func TestMatchCallback(t *testing.T) {
 		{"OtherProjectIgnored", []CallbackConfig{cb("q", DialectAliyun, "live"), cb("p", DialectAliyun, "*")},
 			"live", nil, "p/aliyun/*"},
 		{"OtherDomainIgnored", []CallbackConfig{otherDomain}, "live", nil, ""},
+		{"CatchAllDomain", []CallbackConfig{otherDomain, anyDomain(cb("p", DialectAliyun, "*"))}, "live", nil, "*/p/aliyun/*"},
+		{"ExactDomainBeatsCatchAll", []CallbackConfig{anyDomain(cb("p", DialectAliyun, "live")), cb("p", DialectHuawei, "*")},
+			"live", nil, "p/huawei/*"},
+		{"CatchAllExactAppBeatsCatchAllWildcard", []CallbackConfig{anyDomain(cb("p", DialectAliyun, "*")),
+			anyDomain(cb("p", DialectHuawei, "live"))}, "live", nil, "*/p/huawei/live"},
+		{"CatchAllOfOtherProjectIgnored", []CallbackConfig{anyDomain(cb("q", DialectAliyun, "*"))}, "live", nil, ""},
 		{"UnusableExactDoesNotHideWildcard", []CallbackConfig{cb("p", DialectAliyun, "*"), withoutURL(cb("p", DialectAliyun, "live"))},
 			"live", hasURL, "p/aliyun/*"},
 		{"DisabledStillMatches", []CallbackConfig{cb("p", DialectAliyun, "*"), func() CallbackConfig {

@@ -78,6 +78,10 @@ type Rule struct {
 	EndTime   *time.Time     `json:"end_time,omitempty" yaml:"end_time,omitempty"`
 	CreatedAt time.Time      `json:"created_at" yaml:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at" yaml:"updated_at"`
+	// PlanWindows are, for a plan-mode stream, the windows of its plan tasks, set by the
+	// decision that starts its recording (never stored): the recording records inside them and
+	// inside StartTime–EndTime. Nil: no tasks were looked up.
+	PlanWindows []TimeWindow `json:"-" yaml:"-"`
 }
 
 // Format returns the rule's config for f, or nil.

@@ -128,13 +128,14 @@ func (r *Rule) Validate() error {
 	switch r.Mode {
 	case ModeAuto, ModeOnDemandHTTP, ModeOnDemandParam, ModeManual:
 	case ModePlan:
-		if r.StartTime == nil {
-			return invalid("start_time", "required in plan mode")
-		}
-		if r.EndTime == nil {
-			return invalid("end_time", "required in plan mode")
-		}
-		if !r.StartTime.Before(*r.EndTime) {
+		// A window of its own (Alibaba), or none: then it records in the windows of its
+		// streams' plan tasks (Huawei schedule/record/tasks).
+		switch {
+		case r.StartTime == nil && r.EndTime != nil:
+			return invalid("start_time", "required with end_time in plan mode")
+		case r.StartTime != nil && r.EndTime == nil:
+			return invalid("end_time", "required with start_time in plan mode")
+		case r.StartTime != nil && !r.StartTime.Before(*r.EndTime):
 			return invalid("end_time", "must be after start_time")
 		}
 	default:

@@ -53,6 +53,7 @@ func TestValidate(t *testing.T) {
 		{"EveryMode", func(r *Rule) { r.Mode = ModeOnDemandParam }, ""},
 		{"UnknownMode", func(r *Rule) { r.Mode = "sometimes" }, "mode"},
 		{"PlanWithTimes", func(r *Rule) { r.Mode, r.StartTime, r.EndTime = ModePlan, &start, &end }, ""},
+		{"PlanWithoutWindowRecordsInTaskWindows", func(r *Rule) { r.Mode = ModePlan }, ""},
 		{"PlanWithoutStart", func(r *Rule) { r.Mode, r.EndTime = ModePlan, &end }, "start_time"},
 		{"PlanWithoutEnd", func(r *Rule) { r.Mode, r.StartTime = ModePlan, &start }, "end_time"},
 		{"PlanEndBeforeStart", func(r *Rule) { r.Mode, r.StartTime, r.EndTime = ModePlan, &end, &start }, "end_time"},

@@ -48,8 +48,13 @@ func (s *Service) prepareCallback(p Principal, c *recording.CallbackConfig) erro
 	default:
 		return &recording.ValidationError{Field: "dialect", Reason: "must be aliyun, huawei or standard"}
 	}
-	if c.Domain == "" || c.Domain == recording.Wildcard {
+	if c.Domain == "" {
 		return &recording.ValidationError{Field: "domain", Reason: "a domain is required"}
+	}
+	// "*" catches the streams of every domain without a configuration of their own (the
+	// default rule's, §7): like the default rule, an admin's.
+	if c.Domain == recording.Wildcard && !p.Admin {
+		return &recording.ValidationError{Field: "domain", Reason: `the catch-all domain "*" is for admin keys`}
 	}
 	if c.URL == "" && c.OnDemandURL == "" {
 		return &recording.ValidationError{Field: "url", Reason: "a callback URL is required"}

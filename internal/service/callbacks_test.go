@@ -99,6 +99,20 @@ func mustSeal(t *testing.T, s *service.Service, plain string) []byte {
 	return b
 }
 
+func TestCatchAllCallbackIsAnAdmins(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newService(t)
+	c := newCallback("*")
+	requireValidation(t, s.CreateCallback(ctx, alice, c), "domain")
+	c = newCallback("*")
+	require.NoError(t, s.CreateCallback(ctx, admin, c))
+	require.Equal(t, "*", c.Domain)
+	cs, err := s.Store.CallbacksForStream(ctx, "any.example.com")
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "the catch-all is a candidate for every domain")
+	require.Equal(t, c.ID, cs[0].ID)
+}
+
 func TestCallbackValidation(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -66,6 +66,24 @@ type Service struct {
 	// OnRedeliver, when set, is called after a delivery is made pending again (the app wakes
 	// the notifier with it).
 	OnRedeliver func()
+
+	// Catalog persists slices, indexes, stream blocks, publications and plan tasks; nil
+	// answers the catalogue's operations with an error.
+	Catalog store.Catalog
+	// Objects reaches stored objects (indexes, clips, deletions, URLs); nil: none.
+	Objects Objects
+	// LiveURL gives the live HLS playlist URL of a recording in progress ("" when none).
+	LiveURL func(ctx context.Context, recordingID string) string
+	// Live reaches the publications in progress; nil: none is live.
+	Live Live
+	// ClipStored reports a stored clip (its recording, file and event in one write); nil: no
+	// clips.
+	ClipStored func(ctx context.Context, rec *recording.Recording, f *recording.File) error
+	// ClipDir is where clips are made before they are stored (the spool).
+	ClipDir string
+	// OnPlanChanged, when set, is called after a plan task of a stream was added or stopped,
+	// so a recording of it in progress takes the new windows.
+	OnPlanChanged func(ctx context.Context, project, domain, app, stream string)
 }
 
 func (s *Service) now() time.Time {

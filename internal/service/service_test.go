@@ -26,7 +26,7 @@ var (
 
 // newService returns a service on a fresh SQLite file (the production driver, so tenancy is
 // checked against real claims) with a random master key. Endpoints "local" and "s3" exist.
-func newService(t *testing.T) *service.Service {
+func newService(t testing.TB) *service.Service {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
 	require.NoError(t, err)
@@ -35,11 +35,15 @@ func newService(t *testing.T) *service.Service {
 	_, _ = rand.Read(key)
 	box, err := secret.New(key)
 	require.NoError(t, err)
-	return &service.Service{
+	s := &service.Service{
 		Store:          db,
 		Sealer:         box,
 		EndpointExists: func(name string) bool { return name == "local" || name == "s3" },
 	}
+	if cat, ok := any(db).(store.Catalog); ok {
+		s.Catalog = cat
+	}
+	return s
 }
 
 // newServiceWithKeys is newService where the principals' access keys exist, as a real caller's

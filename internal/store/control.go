@@ -29,7 +29,8 @@ type Control interface {
 	// delivery's configuration with it); recording.ErrNotFound.
 	CallbackByID(ctx context.Context, id string) (*recording.CallbackConfig, error)
 	// CallbacksForStream returns every project's enabled and disabled configurations whose
-	// domain is domain, for the notifier and the on-demand decision to pick from.
+	// domain is domain or the catch-all "*", in creation order, for the notifier and the
+	// on-demand decision to pick from.
 	CallbacksForStream(ctx context.Context, domain string) ([]recording.CallbackConfig, error)
 
 	// AccessKeyInsert stores a key; recording.ErrConflict for an existing ID.

@@ -33,8 +33,10 @@ type PublishRequest struct {
 	Key Key
 	// Params are the ingest parameters (query of the stream name and the tcUrl, §1).
 	Params url.Values
-	// Remote is the publisher's address, for logs.
+	// Remote is the publisher's address, for logs and the online lists.
 	Remote string
+	// Protocol is the ingest protocol ("rtmp").
+	Protocol string
 }
 
 // Sink receives one publication's media. The recorder side implements it. Every method must
@@ -68,6 +70,9 @@ type Hub struct {
 	// DrainTimeout bounds how long Close waits for publications to hand on what their
 	// connections still hold before it ends them. Default 2 s.
 	DrainTimeout time.Duration
+	// MeasureWindow is how much recent media the bitrates and frame rate of Live are measured
+	// over. Default 5 s.
+	MeasureWindow time.Duration
 
 	mu     sync.Mutex
 	active map[Key]*Publication
@@ -89,6 +94,7 @@ type Publication struct {
 	// done is closed when the publication has ended.
 	done  chan struct{}
 	ended atomic.Bool
+	meter meter
 }
 
 // Publish registers a publisher for req.Key. It refuses with ErrBusy while another publisher
@@ -126,6 +132,7 @@ func (h *Hub) Publish(ctx context.Context, req PublishRequest) (*Publication, er
 	p := &Publication{ID: h.nextID.Add(1), Req: req, Start: now, hub: h, ctx: pctx, cancel: cancel,
 		done: make(chan struct{})}
 	p.lastMedia.Store(now.UnixNano())
+	p.meter.start(now)
 	h.active[req.Key] = p
 	h.mu.Unlock()
 
@@ -186,14 +193,18 @@ func (h *Hub) idleTimeout() time.Duration {
 	return 5 * time.Second
 }
 
-// Context is cancelled when the publication must stop (replaced, or the hub closed).
+// Context is cancelled when the publication must stop (replaced, kicked, or the hub closed);
+// its cause says why (ErrKicked for a kick).
 func (p *Publication) Context() context.Context { return p.ctx }
 
-// WriteBatch hands a batch to the sink and marks the publication as active. Ownership of b
-// passes to the callee.
+// WriteBatch hands a batch to the sink, marks the publication as active and measures it.
+// Ownership of b passes to the callee. It is called from one goroutine at a time (the
+// publisher's connection).
 func (p *Publication) WriteBatch(b *Batch) {
 	if len(b.Units) > 0 {
-		p.lastMedia.Store(p.hub.now().UnixNano())
+		now := p.hub.now()
+		p.lastMedia.Store(now.UnixNano())
+		p.meter.add(b.Units, now, p.hub.measureWindow())
 	}
 	if p.sink == nil || p.ended.Load() {
 		b.Release()

@@ -6,15 +6,54 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/liverec/liverec/internal/record/hls"
+	"github.com/liverec/liverec/internal/recording"
 )
 
 // livePlaylist is what the Uploader knows of a playlist while its slices are stored one by one.
 type livePlaylist struct {
 	keys   []string
 	slices []hls.Slice
+	// where is the provisional object once a rewrite stored it (Key empty before).
+	where       LivePlaylist
+	recordingID string
+	seq         int
+}
+
+// LivePlaylist is where a playlist being recorded can be played: its provisional object, an
+// EVENT playlist rewritten after each stored slice (§8).
+type LivePlaylist struct {
+	Format recording.Format
+	// Endpoint is the rule's name of the storage endpoint (it may be an alias).
+	Endpoint, Bucket, Key string
+}
+
+// LivePlaylists returns the live playlists of a recording in progress, newest first: every
+// HLS file of the recording with at least one stored slice whose final playlist is not stored
+// yet. Safe for concurrent use.
+func (u *Uploader) LivePlaylists(recordingID string) []LivePlaylist {
+	u.mu.Lock()
+	var found []*livePlaylist
+	for _, lp := range u.slices {
+		if lp.recordingID == recordingID && lp.where.Key != "" {
+			found = append(found, lp)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].seq != found[j].seq {
+			return found[i].seq > found[j].seq
+		}
+		return found[i].where.Format < found[j].where.Format
+	})
+	out := make([]LivePlaylist, len(found))
+	for i, lp := range found {
+		out[i] = lp.where
+	}
+	u.mu.Unlock()
+	return out
 }
 
 func playlistID(recordingID string, format any, seq int) string {
@@ -37,7 +76,7 @@ func (u *Uploader) sliceStored(ctx context.Context, st ObjectStore, j *Job, key 
 	u.mu.Lock()
 	lp := u.slices[id]
 	if lp == nil {
-		lp = &livePlaylist{}
+		lp = &livePlaylist{recordingID: j.RecordingID, seq: j.PlaylistSeq}
 		u.slices[id] = lp
 	}
 	lp.keys = append(lp.keys, key)
@@ -55,7 +94,11 @@ func (u *Uploader) sliceStored(ctx context.Context, st ObjectStore, j *Job, key 
 	}
 	if err != nil {
 		u.Logger.Warn("updating the live playlist failed", "key", liveKey, "err", err)
+		return
 	}
+	u.mu.Lock()
+	lp.where = LivePlaylist{Format: j.Format, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, Key: liveKey}
+	u.mu.Unlock()
 }
 
 func (u *Uploader) storePlaylist(ctx context.Context, st ObjectStore, j *Job) (string, error) {

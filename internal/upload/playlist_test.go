@@ -54,6 +54,10 @@ func TestLivePlaylistFollowsStoredSlices(t *testing.T) {
 		live := string(b)
 		require.Equal(t, i+1, strings.Count(live, "#EXTINF:"), live)
 		require.NotContains(t, live, "#EXT-X-ENDLIST")
+		require.Contains(t, live, "\n#EXT-X-PLAYLIST-TYPE:EVENT\n", "a live playlist only grows")
+		require.Equal(t, []LivePlaylist{{Format: recording.FormatHLS, Endpoint: "local", Bucket: "b", Key: liveKey}},
+			f.LivePlaylists("rec_l"))
+		require.Empty(t, f.LivePlaylists("rec_other"))
 		require.Contains(t, live, "ts/"+strconv.Itoa(i)+".ts")
 		require.FileExists(t, filepath.Join(root, "b", "live", "ts", strconv.Itoa(i)+".ts"))
 	}
@@ -68,7 +72,10 @@ func TestLivePlaylistFollowsStoredSlices(t *testing.T) {
 	require.Equal(t, 3, strings.Count(string(b), "#EXTINF:"))
 	require.Equal(t, 1, strings.Count(string(b), "#EXT-X-DISCONTINUITY"))
 	require.True(t, strings.HasSuffix(string(b), "#EXT-X-ENDLIST\n"))
+	require.Contains(t, string(b), "\n#EXT-X-PLAYLIST-TYPE:VOD\n")
+	require.NotContains(t, string(b), "EVENT")
 	require.NoFileExists(t, filepath.Join(root, "b", liveKey), "the live playlist goes once the final one is stored")
+	require.Empty(t, f.LivePlaylists("rec_l"), "no live playlist once the final one is stored")
 	require.NoDirExists(t, dir, "the spool's playlist dir goes too")
 }
 
@@ -132,4 +139,77 @@ func TestQueuedSlicesRewriteTheLivePlaylistOnce(t *testing.T) {
 	// Slice 5 rewrites it unless the playlist was queued before a worker took it; the final
 	// playlist replaces it.
 	require.Contains(t, []int32{2, 3}, st.replaces.Load())
+}
+
+// TestLivePlaylistsNewestFirst: a recording with two HLS files in progress (new video
+// parameters) lists both, the newest first; a live playlist whose rewrite failed is not
+// listed; LivePlaylists is safe while slices are stored.
+func TestLivePlaylistsNewestFirst(t *testing.T) {
+	t.Parallel()
+	root, spool := t.TempDir(), t.TempDir()
+	local := &blob.Local{Root: root}
+	failing := &failingReplace{ObjectStore: local}
+	f := New(Config{Storage: func(name string) (ObjectStore, error) {
+		if name == "broken" {
+			return failing, nil
+		}
+		return local, nil
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	stop := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() { // concurrent reads, for the race detector
+		defer close(readerDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				f.LivePlaylists("rec_n")
+			}
+		}
+	}()
+
+	start := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	cfg := recording.FormatConfig{Format: recording.FormatHLS, ObjectTemplate: "{AppName}/{StreamName}_{Sequence}_{EscapedEndTime}",
+		SliceTemplate: "{AppName}/ts/{Sequence}_{UnixTimestamp}"}
+	enqueue := func(rec, endpoint string, playlist, i int) {
+		dir := filepath.Join(spool, rec, strconv.Itoa(playlist))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		s := hls.Slice{Seq: i, Path: filepath.Join(dir, strconv.Itoa(i)+".ts"), Duration: 2 * time.Second}
+		require.NoError(t, os.WriteFile(s.Path, []byte("slice"), 0o644))
+		pv := NameVars{App: "live", Stream: rec, Format: "hls", Start: start, Sequence: playlist}
+		v := pv
+		v.Sequence, v.Start = i, start.Add(time.Duration(i)*time.Second)
+		f.Enqueue(&Job{Kind: JobSlice, RecordingID: rec, Format: recording.FormatHLS, Seq: i, PlaylistSeq: playlist,
+			SpoolPath: s.Path, Config: cfg, Storage: recording.Storage{Endpoint: endpoint, Bucket: "b"}, Vars: v, Slice: s,
+			PlaylistVars: pv})
+	}
+	enqueue("rec_n", "local", 0, 0)
+	enqueue("rec_n", "local", 1, 1)
+	enqueue("rec_b", "broken", 0, 0)
+	require.NoError(t, f.Drain(ctx))
+	close(stop)
+	<-readerDone
+	require.Equal(t, []LivePlaylist{
+		{Format: recording.FormatHLS, Endpoint: "local", Bucket: "b", Key: "live/rec_n_1_live.m3u8"},
+		{Format: recording.FormatHLS, Endpoint: "local", Bucket: "b", Key: "live/rec_n_0_live.m3u8"},
+	}, f.LivePlaylists("rec_n"))
+	require.FileExists(t, filepath.Join(root, "b", "live", "rec_n_1_live.m3u8"))
+	require.Positive(t, failing.calls.Load())
+	require.Empty(t, f.LivePlaylists("rec_b"), "a live playlist that could not be written is not listed")
+}
+
+// failingReplace refuses every Replace (a live playlist that cannot be written).
+type failingReplace struct {
+	ObjectStore
+	calls atomic.Int32
+}
+
+func (s *failingReplace) Replace(context.Context, string, string, []byte) error {
+	s.calls.Add(1)
+	return os.ErrPermission
 }

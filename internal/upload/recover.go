@@ -218,7 +218,14 @@ func (u *Uploader) recoverPlaylist(ctx context.Context, j *Job) func() error {
 		u.Metrics.fileRecovered()
 		u.Logger.Info("recovered playlist stored", "recording", j.RecordingID, "key", key, "slices", len(slices))
 		if u.OnStored != nil {
-			u.OnStored(Stored{Job: pj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
+			// Every slice, stored now or before the crash, is reported as live slices are, so
+			// the catalogue lists them (a slice reported twice is written once).
+			for _, s := range slices {
+				sj := u.sliceJob(j, s)
+				sj.Slice = s
+				u.OnStored(Stored{Job: sj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: keys[s.Seq], Bytes: s.Bytes})
+			}
+			u.OnStored(Stored{Job: pj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key, Bytes: pj.Stats.Bytes})
 		}
 		return nil
 	}

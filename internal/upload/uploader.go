@@ -42,6 +42,10 @@ type Stored struct {
 	Endpoint  string
 	Bucket    string
 	ObjectKey string
+	// Bytes is what was stored: the size of the file Put stored for a file or a slice (a
+	// finalized MP4 is smaller than the fragmented one its writer counted), and for a playlist
+	// the bytes of its slices, its media (as the clouds report an m3u8 recording's size).
+	Bytes int64
 }
 
 // Config configures an Uploader; zero fields take the documented defaults.
@@ -306,6 +310,15 @@ func (u *Uploader) store(ctx context.Context, j *Job) error {
 		return err
 	}
 	var key string
+	size := j.Stats.Bytes
+	if j.Kind == JobFile || j.Kind == JobSlice {
+		// Measured before Put, which may move the file away.
+		fi, serr := os.Stat(j.SpoolPath)
+		if serr != nil {
+			return fmt.Errorf("store %s: %w", j.SpoolPath, serr)
+		}
+		size = fi.Size()
+	}
 	switch j.Kind {
 	case JobFile:
 		key, err = st.Put(ctx, j.Storage.Bucket, u.objectKey(j, j.Config.ObjectTemplate, Extension(string(j.Format))), j.SpoolPath)
@@ -329,9 +342,17 @@ func (u *Uploader) store(ctx context.Context, j *Job) error {
 		"bucket", j.Storage.Bucket, "key", key)
 	u.Metrics.stored(j.queuedAt)
 	if u.OnStored != nil {
-		u.OnStored(Stored{Job: j, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key})
+		u.OnStored(Stored{Job: j, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key, Bytes: size})
 	}
 	return nil
+}
+
+// StartKey is the object key a file of format cfg.Format will have as far as its start tells:
+// cfg's object template rendered with v, every end-time variable as "live" (like an HLS
+// playlist's provisional key, which it is for HLS). The final key differs when the template
+// uses end-time variables, or when the key is taken and the store picks another.
+func (u *Uploader) StartKey(st recording.Storage, cfg recording.FormatConfig, v NameVars) string {
+	return u.key(st, cfg.ObjectTemplate, liveVars(v), Extension(string(cfg.Format)))
 }
 
 // objectKey names j's object from template tmpl.

@@ -170,8 +170,8 @@ func TestRuleValidation(t *testing.T) {
 		{"NoApp", minimalRule("v.com", "", "*"), "app"},
 		{"BadStream", minimalRule("v.com", "live", "a/b"), "stream"},
 		{"UnknownRecordType", strings.Replace(minimalRule("v.com", "t", "*"), `"stream"`, `"record_type":"SOMETIMES","stream"`, 1), "record_type"},
-		// Huawei has no start/end on a rule (its schedule-task API comes later); plan mode needs them.
-		{"PlanRecord", strings.Replace(minimalRule("v.com", "p", "*"), `"stream"`, `"record_type":"PLAN_RECORD","stream"`, 1), "start_time"},
+		// Huawei has no start/end on a rule: a PLAN_RECORD rule records in its schedule tasks' windows.
+		{"PlanRecord", strings.Replace(minimalRule("v.com", "p", "*"), `"stream"`, `"record_type":"PLAN_RECORD","stream"`, 1), ""},
 		{"UnknownField", strings.Replace(minimalRule("v.com", "g", "*"), `"stream"`, `"extra":true,"stream"`, 1), "extra"},
 		{"ReadOnlyFieldsAccepted", strings.Replace(minimalRule("v.com", "r", "*"), `"stream"`,
 			`"id":"x","create_time":"2020-01-01T00:00:00Z","update_time":"y","stream"`, 1), ""},

@@ -51,6 +51,8 @@ func Exercise(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"BucketExists", bucketExists},
 		{"BadKeysAreRefused", badKeys},
 		{"URLServesTheObjectOrIsErrNoURL", urlServes},
+		{"OpenStreamsTheObjectAndItsSize", openStreams},
+		{"OpenOfAMissingObjectIsErrNotFound", openMissing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,6 +280,9 @@ func badKeys(t *testing.T, tg Target) {
 		require.ErrorIs(t, err, blob.ErrBadKey, what)
 		_, err = st.URL(ctx, c.bucket, c.key, time.Minute)
 		require.ErrorIs(t, err, blob.ErrBadKey, what)
+		rc, _, err := st.Open(ctx, c.bucket, c.key)
+		require.ErrorIs(t, err, blob.ErrBadKey, what)
+		require.Nil(t, rc, what)
 	}
 	require.FileExists(t, src)
 }
@@ -299,4 +304,62 @@ func urlServes(t *testing.T, tg Target) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", u, got)
 	require.Equal(t, data, got)
+}
+
+func openStreams(t *testing.T, tg Target) {
+	ctx, st := t.Context(), tg.Store
+	rng := rand.New(rand.NewPCG(3, 4))
+	big := make([]byte, 3<<20+5)
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	for key, data := range map[string][]byte{"o/empty.ts": {}, "o/big.ts": big, "o/直播 a+b.m3u8": []byte("#EXTM3U\n")} {
+		k, err := st.PutBytes(ctx, tg.Bucket, key, data)
+		require.NoError(t, err, key)
+		rc, size, err := st.Open(ctx, tg.Bucket, k)
+		require.NoError(t, err, key)
+		got, err := io.ReadAll(rc)
+		require.NoError(t, err, key)
+		require.NoError(t, rc.Close(), key)
+		require.Equal(t, int64(len(data)), size, key)
+		require.True(t, bytes.Equal(data, got), "%s: read %d bytes, want %d", key, len(got), len(data))
+	}
+	// A replaced object opens with its new content.
+	require.NoError(t, st.Replace(ctx, tg.Bucket, "o/live.m3u8", []byte("one")))
+	require.NoError(t, st.Replace(ctx, tg.Bucket, "o/live.m3u8", []byte("two!")))
+	rc, size, err := st.Open(ctx, tg.Bucket, "o/live.m3u8")
+	require.NoError(t, err)
+	got, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.NoError(t, rc.Close())
+	require.Equal(t, "two!", string(got))
+	require.Equal(t, int64(4), size)
+
+	// A reader closed before its end releases the object: it can be deleted and opened again.
+	rc, _, err = st.Open(ctx, tg.Bucket, "o/big.ts")
+	require.NoError(t, err)
+	head := make([]byte, 10)
+	_, err = io.ReadFull(rc, head)
+	require.NoError(t, err)
+	require.Equal(t, big[:10], head)
+	require.NoError(t, rc.Close())
+	require.NoError(t, st.Delete(ctx, tg.Bucket, "o/big.ts"))
+	_, _, err = st.Open(ctx, tg.Bucket, "o/big.ts")
+	require.ErrorIs(t, err, blob.ErrNotFound)
+}
+
+func openMissing(t *testing.T, tg Target) {
+	ctx, st := t.Context(), tg.Store
+	_, err := st.PutBytes(ctx, tg.Bucket, "m/x.ts", []byte("x"))
+	require.NoError(t, err)
+	for _, key := range []string{"m/never.ts", "m", "m/x.ts/y", "other/x.ts"} {
+		rc, _, err := st.Open(ctx, tg.Bucket, key)
+		require.ErrorIs(t, err, blob.ErrNotFound, key)
+		require.Nil(t, rc, key)
+	}
+	if tg.MissingBucket != "" {
+		rc, _, err := st.Open(ctx, tg.MissingBucket, "m/x.ts")
+		require.Error(t, err, "a missing bucket")
+		require.Nil(t, rc)
+	}
 }

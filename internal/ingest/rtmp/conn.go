@@ -208,7 +208,8 @@ func (c *conn) publish(ctx context.Context, cmd *command) error {
 		return withReason(reasonBadName, err)
 	}
 	c.log = c.log.With("domain", key.Domain, "app", key.App, "stream", key.Stream)
-	pub, err := c.s.Hub.Publish(ctx, stream.PublishRequest{Key: key, Params: params, Remote: c.nc.RemoteAddr().String()})
+	pub, err := c.s.Hub.Publish(ctx, stream.PublishRequest{Key: key, Params: params, Remote: c.nc.RemoteAddr().String(),
+		Protocol: "rtmp"})
 	switch {
 	case errors.Is(err, stream.ErrBusy):
 		c.s.Metrics.reject(reasonBusy)
@@ -231,8 +232,16 @@ func (c *conn) publish(ctx context.Context, cmd *command) error {
 // readMedia converts media messages into units until the connection ends. Units are handed
 // on in one batch per socket read (netIO.beforeRead).
 func (c *conn) readMedia() error {
-	// A cancelled publication (shutdown, replacement) still reads what the socket holds.
-	stop := context.AfterFunc(c.pub.Context(), func() { c.nio.drain(drainTimeout) })
+	// A cancelled publication (shutdown, replacement) still reads what the socket holds; a
+	// kicked one (a forbidden stream) is dropped at once.
+	pctx := c.pub.Context()
+	stop := context.AfterFunc(pctx, func() {
+		d := drainTimeout
+		if errors.Is(context.Cause(pctx), stream.ErrKicked) {
+			d = 0
+		}
+		c.nio.drain(d)
+	})
 	defer stop()
 	c.conv = converter{note: c.noteOnce, metadata: c.pub.SetMetadata}
 	c.media = true

@@ -20,7 +20,7 @@ const (
 
 	closedEOF      = "eof"      // the publisher closed the connection
 	closedIdle     = "idle"     // no bytes within IdleTimeout
-	closedKicked   = "kicked"   // replaced after being idle, or the hub closed
+	closedKicked   = "kicked"   // replaced after being idle, kicked (Hub.Kick), or the hub closed
 	closedShutdown = "shutdown" // the server stopped
 	closedPanic    = "panic"    // a bug, contained to the connection
 )

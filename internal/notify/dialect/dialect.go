@@ -2,6 +2,13 @@
 // expects: the body, headers and signature of the aliyun, huawei or standard dialect (§7). It is
 // pure — no I/O, no clock: the caller passes the attempt's time, because timestamps and
 // signatures are fresh on every attempt while the event ID stays the same (§7).
+//
+// Bodies carry what the seed documents show: a field they document as conditional (Huawei's
+// job_id, download_url, width/height, VOD's asset_id and play_url…) is absent when its
+// condition does not hold, never an empty string. A file_started event names the file's ID
+// (Huawei job_id, standard file_id), the same as its file_completed, and (standard) the object
+// key it will have as far as its start tells: a template's end-time variables render as
+// "live" then, so the file_completed key differs when the template uses them.
 package dialect
 
 import (

@@ -18,10 +18,12 @@ import (
 const huaweiTime = "2006-01-02T15:04:05Z"
 
 // huaweiBody is the recording callback in seed 002 / reference B.4 order. Fields that only some
-// event types carry are omitempty or sit in the embedded *huaweiFile.
+// event types carry are omitempty or sit in the embedded *huaweiFile: a field seed 002 documents
+// as conditional is absent when its condition does not hold, never an empty string.
 type huaweiBody struct {
 	ProjectID string `json:"project_id"`
-	// JobID identifies one file; RECORD_NEW_FILE_START and RECORD_FILE_COMPLETE only.
+	// JobID identifies one file (seed 002: "Name of a file"), the same on its
+	// RECORD_NEW_FILE_START and RECORD_FILE_COMPLETE: liverec's file ID; those two events only.
 	JobID         string `json:"job_id,omitempty"`
 	TaskID        string `json:"task_id"`
 	EventType     string `json:"event_type"`
@@ -38,21 +40,22 @@ type huaweiBody struct {
 	AuthTimestamp string `json:"auth_timestamp,omitempty"`
 }
 
-// huaweiFile holds the RECORD_FILE_COMPLETE-only fields. play_url is left out: it exists only
-// when Huawei VOD hosts the recording, which liverec does not do; it is signed as "".
+// huaweiFile holds the RECORD_FILE_COMPLETE-only fields. asset_id and play_url are left out:
+// they exist only when Huawei VOD hosts the recording, which liverec does not do; play_url is
+// signed as "".
 type huaweiFile struct {
-	DownloadURL string `json:"download_url"`
-	// AssetID is a VOD media ID; liverec has none, so it is always "".
-	AssetID        string `json:"asset_id"`
+	// DownloadURL is absent when no URL could be made for the object (signed as "").
+	DownloadURL    string `json:"download_url,omitempty"`
 	FileSize       int64  `json:"file_size"`
 	RecordDuration int64  `json:"record_duration"`
-	StartTime      string `json:"start_time"`
-	EndTime        string `json:"end_time"`
-	Width          int    `json:"width"`
-	Height         int    `json:"height"`
-	ObsLocation    string `json:"obs_location"`
-	ObsBucket      string `json:"obs_bucket"`
-	ObsObject      string `json:"obs_object"`
+	StartTime      string `json:"start_time,omitempty"`
+	EndTime        string `json:"end_time,omitempty"`
+	// Width and Height are a video recording's ("Width of a video recording"): absent for audio.
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+	ObsLocation string `json:"obs_location"`
+	ObsBucket   string `json:"obs_bucket"`
+	ObsObject   string `json:"obs_object"`
 }
 
 // huaweiAlloc puts the body and its file part in one allocation.

@@ -43,15 +43,16 @@ func TestHuaweiFileCompleteGolden(t *testing.T) {
 		`"task_id":"51126d0ebe94b1da00d2e21a10xxxxxx","event_type":"RECORD_FILE_COMPLETE","publish_domain":"push.example.com",`+
 		`"app":"live","stream":"mystream","record_format":"HLS",`+
 		`"download_url":"https://obs.cn-north-4.myhuaweicloud.com/live/record-xxxx-mystream-1589967495/record-push.example.com-live-mystream-1589967495.m3u8",`+
-		`"asset_id":"","file_size":3957964,"record_duration":120,"start_time":"2020-03-08T14:10:25Z","end_time":"2020-03-08T14:12:25Z",`+
+		`"file_size":3957964,"record_duration":120,"start_time":"2020-03-08T14:10:25Z","end_time":"2020-03-08T14:12:25Z",`+
 		`"width":1280,"height":720,"obs_location":"https://obs.cn-north-4.myhuaweicloud.com","obs_bucket":"mybucket",`+
 		`"obs_object":"live/record-xxxx-mystream-1589967495/record-hwpublish.myun.tv-live-mystream-1589967495.m3u8",`+
 		`"auth_sign":"ac726d261ce45b787dc246982198042f","auth_timestamp":"1583676745"}`, string(req.Body))
-	// Seed 002's fields and types; play_url is VOD-only and liverec has no VOD hosting.
+	// Seed 002's fields and types; asset_id and play_url are VOD-only and liverec has no VOD
+	// hosting.
 	requireFields(t, req.Body, map[string]string{
 		"project_id": "string", "job_id": "string", "task_id": "string", "event_type": "string",
 		"publish_domain": "string", "app": "string", "stream": "string", "record_format": "string",
-		"download_url": "string", "asset_id": "string", "file_size": "int", "record_duration": "int",
+		"download_url": "string", "file_size": "int", "record_duration": "int",
 		"start_time": "string", "end_time": "string", "width": "int", "height": "int",
 		"obs_location": "string", "obs_bucket": "string", "obs_object": "string",
 		"auth_sign": "string", "auth_timestamp": "string",

@@ -54,6 +54,9 @@ type standardData struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// standardFile is on file_started and file_completed. On file_started object_key is the key
+// as far as the start tells: end-time variables of its template render as "live", so the
+// file_completed key may differ; file_id is the same on both.
 type standardFile struct {
 	FileID    string `json:"file_id"`
 	Endpoint  string `json:"endpoint"`
@@ -61,14 +64,16 @@ type standardFile struct {
 	ObjectKey string `json:"object_key"`
 }
 
+// standardComplete is on file_completed. A field without a value is absent, not "" or 0:
+// download_url when no URL could be made, width and height for audio-only files.
 type standardComplete struct {
-	DownloadURL string  `json:"download_url"`
+	DownloadURL string  `json:"download_url,omitempty"`
 	Bytes       int64   `json:"bytes"`
 	Duration    float64 `json:"duration"`
-	StartTime   string  `json:"start_time"`
-	EndTime     string  `json:"end_time"`
-	Width       int     `json:"width"`
-	Height      int     `json:"height"`
+	StartTime   string  `json:"start_time,omitempty"`
+	EndTime     string  `json:"end_time,omitempty"`
+	Width       int     `json:"width,omitempty"`
+	Height      int     `json:"height,omitempty"`
 }
 
 // standardAlloc puts the body and its optional parts in one allocation.

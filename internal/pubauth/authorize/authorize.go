@@ -1,8 +1,9 @@
 // Package authorize decides whether a publisher may publish: the hub's stream.Authorizer. Each
-// publish is checked against the publish authentication of its domain (else domain "*"'s; none
-// at all admits): a signed URL (internal/pubauth) or the business server's webhook
-// (internal/pubauth/webhook). It fails closed when the settings cannot be read, throttles an
-// address that keeps failing, and logs and counts every refusal without a credential.
+// publish is checked against the block list (a forbidden stream key is refused first) and the
+// publish authentication of its domain (else domain "*"'s; none at all admits): a signed URL
+// (internal/pubauth) or the business server's webhook (internal/pubauth/webhook). It fails
+// closed when the block or the settings cannot be read, throttles an address that keeps
+// failing, and logs and counts every refusal without a credential.
 package authorize
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/pubauth"
 	"github.com/liverec/liverec/internal/pubauth/webhook"
+	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/stream"
 )
@@ -27,10 +29,20 @@ type Settings interface {
 	EffectivePublishAuth(ctx context.Context, domain string) (*service.PublishAuth, error)
 }
 
+// Blocks reads the block list (store.Catalog's BlockGet).
+type Blocks interface {
+	// BlockGet returns the block of a stream key active at now; recording.ErrNotFound when
+	// there is none.
+	BlockGet(ctx context.Context, domain, app, stream string, now time.Time) (*recording.StreamBlock, error)
+}
+
 // Config configures an Authorizer.
 type Config struct {
 	// Settings reads the domains' publish authentication. Required.
 	Settings Settings
+	// Blocks, when set, refuses the publishers of a forbidden stream key (reason forbidden),
+	// before their credentials are checked. Nil: no block list.
+	Blocks Blocks
 	// Webhook asks business servers; each request is bounded by its domain's timeout. Required
 	// for domains in webhook mode.
 	Webhook *webhook.Client
@@ -85,12 +97,14 @@ func (z *Authorizer) Authorize(ctx context.Context, req stream.PublishRequest) e
 	if wait, refused := z.cfg.Throttle.Check(addr); refused {
 		err = &pubauth.Refusal{Reason: pubauth.ReasonThrottled,
 			Detail: fmt.Sprintf("too many failed publishes from this address; retry in %v", wait.Round(time.Second))}
-	} else if err = z.decide(ctx, req); err == nil {
-		return nil
+	} else if err = z.blocked(ctx, req); err == nil {
+		if err = z.decide(ctx, req); err == nil {
+			return nil
+		}
 	}
 	reason := pubauth.ReasonOf(err)
 	switch reason {
-	case pubauth.ReasonThrottled, pubauth.ReasonUnavailable, pubauth.ReasonWebhookFailed, "":
+	case pubauth.ReasonThrottled, pubauth.ReasonUnavailable, pubauth.ReasonWebhookFailed, pubauth.ReasonForbidden, "":
 		// Not a guess at credentials.
 	default:
 		z.cfg.Throttle.Fail(addr, req.Key.Domain, "rtmp")
@@ -104,6 +118,31 @@ func (z *Authorizer) Authorize(ctx context.Context, req stream.PublishRequest) e
 	z.cfg.Logger.Info("publish refused", "remote", req.Remote, "domain", req.Key.Domain, "app", req.Key.App,
 		"stream", req.Key.Stream, "reason", reason, "detail", detailOf(err))
 	return err
+}
+
+// blocked refuses a stream key on the block list. A block that cannot be read refuses too
+// (fail closed): a forbidden stream must not come back because the database is slow, and an
+// unreadable database fails the domain's settings anyway.
+func (z *Authorizer) blocked(ctx context.Context, req stream.PublishRequest) error {
+	if z.cfg.Blocks == nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, z.cfg.ReadTimeout)
+	b, err := z.cfg.Blocks.BlockGet(lctx, req.Key.Domain, req.Key.App, req.Key.Stream, z.cfg.Now())
+	cancel()
+	switch {
+	case errors.Is(err, recording.ErrNotFound):
+		return nil
+	case err != nil:
+		z.cfg.Logger.Error("reading the stream's block", "domain", req.Key.Domain, "app", req.Key.App,
+			"stream", req.Key.Stream, "err", err)
+		return &pubauth.Refusal{Reason: pubauth.ReasonUnavailable, Detail: "the stream's block could not be read"}
+	}
+	detail := "stream is forbidden"
+	if b.ResumeAt != nil {
+		detail += " until " + b.ResumeAt.UTC().Format(time.RFC3339)
+	}
+	return &pubauth.Refusal{Reason: pubauth.ReasonForbidden, Detail: detail}
 }
 
 func (z *Authorizer) decide(ctx context.Context, req stream.PublishRequest) error {

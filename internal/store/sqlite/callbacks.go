@@ -122,7 +122,7 @@ func (db *DB) CallbackList(ctx context.Context, f store.CallbackFilter) ([]recor
 // CallbacksForStream implements store.Control.
 func (db *DB) CallbacksForStream(ctx context.Context, domain string) ([]recording.CallbackConfig, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+callbackCols+` FROM callbacks
-		WHERE domain = $1 ORDER BY seq`, strings.ToLower(domain))
+		WHERE domain = $1 OR domain = '*' ORDER BY seq`, strings.ToLower(domain))
 	if err != nil {
 		return nil, fmt.Errorf("callbacks for stream of %s: %w", domain, err)
 	}

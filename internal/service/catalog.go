@@ -1,0 +1,200 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+)
+
+// Catalogue: recordings, their files and events, and the stored media of a stream (§9).
+
+// Objects reaches the objects of the storage endpoints (the app implements it over blob).
+type Objects interface {
+	// PutBytes stores data at bucket/key of endpoint without overwriting (a taken key gets a
+	// _N suffix) and returns the key used.
+	PutBytes(ctx context.Context, endpoint, bucket, key string, data []byte) (string, error)
+	// PutFile stores the file at path the same way; the file is consumed.
+	PutFile(ctx context.Context, endpoint, bucket, key, path string) (string, error)
+	// Delete removes an object; a missing one is not an error.
+	Delete(ctx context.Context, endpoint, bucket, key string) error
+	// Open reads an object.
+	Open(ctx context.Context, endpoint, bucket, key string) (io.ReadCloser, error)
+	// URL is a playable URL of the object ("" when none can be made).
+	URL(ctx context.Context, endpoint, bucket, key string) string
+	// Resolve gives the endpoint's name for a name or alias; false when none matches.
+	Resolve(name string) (string, bool)
+}
+
+// RecordingDetail is a recording with its files and events.
+type RecordingDetail struct {
+	recording.Recording
+	// LiveURL is the live HLS playlist of a recording in progress ("" when none).
+	LiveURL string                  `json:"live_url,omitempty"`
+	Files   []FileView              `json:"files"`
+	Events  []recording.OutboxEvent `json:"events"`
+}
+
+// FileView is a file with its playable URL.
+type FileView struct {
+	recording.File
+	URL string `json:"url,omitempty"`
+}
+
+func (s *Service) catalog() (store.Catalog, error) {
+	if s.Catalog == nil {
+		return nil, errors.New("the catalogue is not available")
+	}
+	return s.Catalog, nil
+}
+
+// ListRecordings pages the recordings of p's project; the returned cursor continues the list
+// ("" at its end).
+func (s *Service) ListRecordings(ctx context.Context, p Principal, f store.RecordingFilter) ([]recording.Recording, int, string, error) {
+	f.Project, f.Domain = p.Project, strings.ToLower(f.Domain)
+	recs, total, err := s.Store.RecordingList(ctx, f)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("list recordings: %w", err)
+	}
+	next := ""
+	if f.Limit > 0 && len(recs) == f.Limit {
+		next = recs[len(recs)-1].ID
+	}
+	return recs, total, next, nil
+}
+
+// GetRecording returns a recording of p's project with its files (and their URLs) and events.
+func (s *Service) GetRecording(ctx context.Context, p Principal, id string) (*RecordingDetail, error) {
+	rec, err := s.Store.RecordingGet(ctx, p.Project, id)
+	if err != nil {
+		return nil, fmt.Errorf("get recording: %w", err)
+	}
+	files, _, err := s.Store.FileList(ctx, store.FileFilter{RecordingID: id})
+	if err != nil {
+		return nil, fmt.Errorf("list files: %w", err)
+	}
+	evs, err := s.Store.EventsOf(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	d := &RecordingDetail{Recording: *rec, Files: s.fileViews(ctx, files), Events: evs}
+	if d.Events == nil {
+		d.Events = []recording.OutboxEvent{}
+	}
+	if (rec.State == recording.RecordingActive || rec.State == recording.RecordingPaused) && s.LiveURL != nil {
+		d.LiveURL = s.LiveURL(ctx, id)
+	}
+	return d, nil
+}
+
+func (s *Service) fileViews(ctx context.Context, files []recording.File) []FileView {
+	out := make([]FileView, 0, len(files))
+	for _, f := range files {
+		v := FileView{File: f}
+		v.SpoolPath = "" // a path on the server: not the API's business
+		if f.State == recording.FileStored && s.Objects != nil {
+			v.URL = s.Objects.URL(ctx, f.Endpoint, f.Bucket, f.ObjectKey)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// ListFiles pages the files of p's project's recordings, with their URLs; the returned cursor
+// continues the list.
+func (s *Service) ListFiles(ctx context.Context, p Principal, f store.FileFilter) ([]FileView, int, string, error) {
+	f.Project, f.Domain = p.Project, strings.ToLower(f.Domain)
+	files, total, err := s.Store.FileList(ctx, f)
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("list files: %w", err)
+	}
+	next := ""
+	if f.Limit > 0 && len(files) == f.Limit {
+		next = files[len(files)-1].ID
+	}
+	return s.fileViews(ctx, files), total, next, nil
+}
+
+// DeleteRecordingFiles removes the stored objects of a recording of p's project (an HLS file's
+// slices with its playlist) and marks its files deleted; the records stay. Admin only. It
+// returns how many files it deleted; files already deleted or not stored are left as they are.
+func (s *Service) DeleteRecordingFiles(ctx context.Context, p Principal, id string) (int, error) {
+	if !p.Admin {
+		return 0, fmt.Errorf("delete stored files: %w", recording.ErrForbidden)
+	}
+	cat, err := s.catalog()
+	if err != nil {
+		return 0, err
+	}
+	if _, err = s.Store.RecordingGet(ctx, p.Project, id); err != nil {
+		return 0, fmt.Errorf("get recording: %w", err)
+	}
+	files, _, err := s.Store.FileList(ctx, store.FileFilter{RecordingID: id, State: recording.FileStored})
+	if err != nil {
+		return 0, fmt.Errorf("list files: %w", err)
+	}
+	n := 0
+	for _, f := range files {
+		if err := s.deleteFileObjects(ctx, cat, &f); err != nil {
+			return n, err
+		}
+		if err := cat.FileDelete(ctx, p.Project, f.ID, s.now()); err != nil {
+			return n, fmt.Errorf("mark file %s deleted: %w", f.ID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// deleteFileObjects removes a file's object and, for HLS, its slices' objects.
+func (s *Service) deleteFileObjects(ctx context.Context, cat store.Catalog, f *recording.File) error {
+	if s.Objects == nil {
+		return errors.New("storage is not available")
+	}
+	if f.Format == recording.FormatHLS {
+		slices, err := cat.SliceList(ctx, store.SliceFilter{RecordingID: f.RecordingID, FileSeq: f.Seq, HasFileSeq: true})
+		if err != nil {
+			return fmt.Errorf("list slices of file %s: %w", f.ID, err)
+		}
+		for _, sl := range slices {
+			if err := s.Objects.Delete(ctx, sl.Endpoint, sl.Bucket, sl.ObjectKey); err != nil {
+				return fmt.Errorf("delete slice %s: %w", sl.ObjectKey, err)
+			}
+		}
+	}
+	if err := s.Objects.Delete(ctx, f.Endpoint, f.Bucket, f.ObjectKey); err != nil {
+		return fmt.Errorf("delete %s: %w", f.ObjectKey, err)
+	}
+	return nil
+}
+
+// ContentQuery selects the stored files of one stream in a time range (Alibaba
+// DescribeLiveStreamRecordContent, Huawei record/contents).
+type ContentQuery struct {
+	Domain, App, Stream string
+	From, To            time.Time
+	Format              recording.Format
+	Mode                recording.Mode
+	Offset, Limit       int
+}
+
+// RecordContents returns the stored files of a stream of p's domain whose span overlaps the
+// range, oldest first, and how many there are.
+func (s *Service) RecordContents(ctx context.Context, p Principal, q ContentQuery) ([]FileView, int, error) {
+	domain := strings.ToLower(q.Domain)
+	if err := s.CheckDomain(ctx, p, domain); err != nil {
+		return nil, 0, err
+	}
+	files, total, err := s.Store.FileList(ctx, store.FileFilter{Project: p.Project, Domain: domain, App: q.App,
+		Stream: q.Stream, State: recording.FileStored, Format: q.Format, Mode: q.Mode, From: q.From, To: q.To,
+		Offset: q.Offset, Limit: q.Limit})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list record contents: %w", err)
+	}
+	return s.fileViews(ctx, files), total, nil
+}
