@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -273,4 +274,25 @@ func TestRecordingRecoveredAfterKill9(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(data, "spool"))
 	require.NoError(t, err)
 	require.Empty(t, entries, "the spool is empty once everything is stored")
+
+	// The recovered slices are in the catalogue: an index over the whole recording plays the
+	// same frames as the recovered playlist.
+	playlist := testutil.Probe(t, objects[".m3u8"][0]).Video().Packets()
+	now := time.Now().UTC()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/api/v1/indexes", strings.NewReader(fmt.Sprintf(
+		`{"domain":"127.0.0.1","app":"live","stream":"crash","start_time":%q,"end_time":%q}`,
+		now.Add(-10*time.Minute).Format(time.RFC3339), now.Format(time.RFC3339))))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("LRCRASHTESTKEY0000000000", "crashtestsecretcrashtestsecret")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var index struct {
+		URL string `json:"url"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&index))
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	pr := testutil.Probe(t, index.URL)
+	require.Empty(t, pr.Stderr, "ffprobe errors for the index")
+	require.Equal(t, playlist, pr.Video().Packets(), "the index lists every recovered slice")
 }

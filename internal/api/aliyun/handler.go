@@ -38,6 +38,8 @@ type Service interface {
 	ListDeliveries(ctx context.Context, p service.Principal, f store.DeliveryFilter) ([]recording.Delivery, int, error)
 
 	PublishAuthService
+	ContentService
+	LiveService
 }
 
 // Config tunes the handler; zero values get the defaults.
@@ -107,6 +109,19 @@ func NewHandler(svc Service, cfg Config) http.Handler {
 		"DescribeLiveDomainConfigs":       h.describeDomainConfigs,
 		"BatchDeleteLiveDomainConfigs":    h.batchDeleteDomainConfigs,
 		"DescribeLiveStreamAuthChecking":  h.describeStreamAuthChecking,
+
+		"DescribeLiveStreamRecordContent":    h.describeRecordContent,
+		"CreateLiveStreamRecordIndexFiles":   h.createIndexFiles,
+		"DescribeLiveStreamRecordIndexFiles": h.describeIndexFiles,
+		"DescribeLiveStreamRecordIndexFile":  h.describeIndexFile,
+		"DeleteLiveStreamRecordIndexFiles":   h.deleteIndexFiles,
+
+		"DescribeLiveStreamsOnlineList":  h.describeOnlineList,
+		"DescribeLiveStreamsPublishList": h.describePublishList,
+		"DescribeLiveStreamState":        h.describeStreamState,
+		"ForbidLiveStream":               h.forbidStream,
+		"ResumeLiveStream":               h.resumeStream,
+		"DescribeLiveStreamsBlockList":   h.describeBlockList,
 	}
 	return h
 }

@@ -45,6 +45,12 @@ type env struct {
 // not resolve; every other name does (the default config's local endpoint has alias "*").
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, func(s *service.Service) Service { return s })
+}
+
+// newEnvWith is newEnv with the handler serving wrap(svc): a fake that embeds the real service.
+func newEnvWith(t testing.TB, wrap func(*service.Service) Service) *env {
+	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
@@ -61,7 +67,7 @@ func newEnv(t testing.TB) *env {
 	}
 	require.NoError(t, svc.RevokeAccessKey(t.Context(), service.Principal{Project: "p1"}, keyRevoked.id))
 	logs := &testutil.SyncBuffer{}
-	h := NewHandler(svc, Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	h := NewHandler(wrap(svc), Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, url: srv.URL, svc: svc, logs: logs}

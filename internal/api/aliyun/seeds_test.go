@@ -46,5 +46,23 @@ func TestFuzzSeeds(t *testing.T) {
 		"FuzzRecordConfigParams": func(testing.TB) [][]any {
 			return fuzzcorpus.One(add.Encode(), plan.Encode())
 		},
+		"FuzzCatalogParams": func(testing.TB) [][]any {
+			stream := "DomainName=push.example.com&AppName=live&StreamName=cam1"
+			window := "&StartTime=2026-01-02T03:04:05Z&EndTime=2026-01-02T03:34:05Z"
+			return [][]any{
+				{uint8(0), stream + window},
+				{uint8(1), stream + window + "&OssEndpoint=oss-cn-shanghai.aliyuncs.com&OssBucket=liverec-test" +
+					"&OssObject=" + url.QueryEscape("{AppName}/{StreamName}/{Date}/{Hour}/{Minute}_{Second}.m3u8") + "&EndTimeIncluded=true"},
+				{uint8(2), stream + window + "&PageNum=1&PageSize=10&Order=desc"},
+				{uint8(3), stream + "&RecordId=idx_0123456789abcdef"},
+				{uint8(4), stream + "&RecordId.1=idx_0123456789abcdef&RecordId.2=f_0123456789abcdef&RemoveFile=true"},
+				{uint8(5), "DomainName=push.example.com&AppName=live&PageNum=1&PageSize=1500&StreamType=all&QueryType=fuzzy"},
+				{uint8(6), "DomainName=push.example.com" + window + "&PageNumber=1&PageSize=1500&OrderBy=publish_time_desc"},
+				{uint8(7), stream},
+				{uint8(8), stream + "&LiveStreamType=publisher&ResumeTime=2026-01-03T03:04:05Z"},
+				{uint8(9), stream + "&LiveStreamType=publisher"},
+				{uint8(10), "DomainName=push.example.com&PageNum=1&PageSize=100"},
+			}
+		},
 	})
 }

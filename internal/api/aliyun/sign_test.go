@@ -141,8 +141,8 @@ func TestMalformedRequestsAreRefused(t *testing.T) {
 		code        string
 	}{
 		{"Version", "2014-05-26", http.StatusBadRequest, "InvalidVersion"},
-		{"Action", "DescribeLiveStreamsOnlineList", http.StatusNotFound, "InvalidAction.NotFound"},
-		{"Action", "DescribeLiveStreamRecordContent", http.StatusNotFound, "InvalidAction.NotFound"},
+		{"Action", "DescribeLiveStreamSnapshotInfo", http.StatusNotFound, "InvalidAction.NotFound"},
+		{"Action", "AddLiveStreamTranscode", http.StatusNotFound, "InvalidAction.NotFound"},
 		{"SignatureMethod", "HMAC-SHA256", http.StatusBadRequest, "InvalidSignatureMethod"},
 		{"SignatureVersion", "2.0", http.StatusBadRequest, "InvalidSignatureVersion"},
 		{"SignatureType", "BEARERTOKEN", http.StatusBadRequest, "InvalidSignatureType"},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/liverec/liverec/internal/api/strictjson"
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
 )
 
 // Error codes. LIVE.* are Huawei Live's (api-live ErrorCode page; LIVE.103011019 is what its
@@ -50,6 +51,10 @@ var (
 	errDenied   = &apiError{status: http.StatusForbidden, Code: codeDenied, Msg: "The IAM user is not authorized to access the API"}
 	errNotFound = &apiError{status: http.StatusNotFound, Code: codeNotFound, Msg: "The resource does not exist"}
 	errExists   = &apiError{status: http.StatusBadRequest, Code: codeExists, Msg: "The resource already exists"}
+	// The cloud answers a stream that is not live with its not-found code.
+	errNotLive = &apiError{status: http.StatusNotFound, Code: codeNotFound, Msg: "The stream is not being published"}
+	// The cloud answers an index over a range without recordings as a bad parameter (its doc).
+	errNoMedia = &apiError{status: http.StatusBadRequest, Code: codeBadParameter, Msg: "no ts info found: no recorded media in the range"}
 )
 
 func errMethod(method string) *apiError {
@@ -102,6 +107,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, fieldN
 			field = fieldName(field)
 		}
 		writeError(w, badParameter(field, ve.Reason))
+	case errors.Is(err, recording.ErrNotLive):
+		writeError(w, errNotLive)
+	case errors.Is(err, service.ErrNoMedia):
+		writeError(w, errNoMedia)
 	case errors.Is(err, recording.ErrNotFound):
 		writeError(w, errNotFound)
 	case errors.Is(err, recording.ErrConflict):

@@ -44,6 +44,7 @@ type Service interface {
 	RecordCommand(ctx context.Context, p service.Principal, domain, app, stream string, c recording.Command) error
 
 	PublishAuthService
+	CatalogService
 }
 
 // Config tunes the handler.
@@ -115,10 +116,23 @@ func NewHandler(svc Service, cfg Config) http.Handler {
 	route("GET /v1/{project_id}/guard/key-chain", h.showKeyChain)
 	route("DELETE /v1/{project_id}/guard/key-chain", h.deleteKeyChain)
 	route("POST /v1/{project_id}/auth/chain", h.createAuthChain)
+	route("GET /v1/{project_id}/record/contents", h.listRecordContents)
+	route("POST /v1/{project_id}/record/indexes", h.createRecordIndex)
+	route("GET /v1/{project_id}/realtime/streams", h.listLiveStreamsOnline)
+	route("POST /v1/{project_id}/stream/blocks", h.createStreamForbidden)
+	route("GET /v1/{project_id}/stream/blocks", h.listStreamForbidden)
+	route("PUT /v1/{project_id}/stream/blocks", h.updateStreamForbidden)
+	route("DELETE /v1/{project_id}/stream/blocks", h.deleteStreamForbidden)
+	route("POST /v1/{project_id}/stream/block-once", h.createStreamForbiddenOnce)
+	route("POST /v1/{project_id}/schedule/record/tasks", h.createScheduleTask)
+	route("GET /v1/{project_id}/schedule/record/tasks", h.listScheduleTasks)
+	route("DELETE /v1/{project_id}/schedule/record/tasks", h.deleteScheduleTask)
 	// The cloud's own answers instead of the mux's plain-text 404 and 405.
 	for _, p := range []string{"/v1/{project_id}/record/rules", "/v1/{project_id}/record/rules/{id}",
 		"/v1/{project_id}/record/callbacks", "/v1/{project_id}/record/callbacks/{id}", "/v1/{project_id}/record/control",
-		"/v1/{project_id}/guard/key-chain", "/v1/{project_id}/auth/chain"} {
+		"/v1/{project_id}/guard/key-chain", "/v1/{project_id}/auth/chain", "/v1/{project_id}/record/contents",
+		"/v1/{project_id}/record/indexes", "/v1/{project_id}/realtime/streams", "/v1/{project_id}/stream/blocks",
+		"/v1/{project_id}/stream/block-once", "/v1/{project_id}/schedule/record/tasks"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, errMethod(r.Method))
 		})

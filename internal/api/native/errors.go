@@ -12,6 +12,7 @@ import (
 
 	"github.com/liverec/liverec/internal/api/strictjson"
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
 )
 
 // Error codes of the native API.
@@ -70,6 +71,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusUnauthorized, apiError{Code: codeUnauthenticated, Message: unauthenticatedMessage(err)})
 	case errors.Is(err, recording.ErrForbidden):
 		writeError(w, http.StatusForbidden, apiError{Code: codeForbidden, Message: "this access key may not do this"})
+	case errors.Is(err, recording.ErrNotLive):
+		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "the stream is not live"})
+	case errors.Is(err, service.ErrNoMedia):
+		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "no recorded media in the range"})
 	case errors.Is(err, recording.ErrNotFound):
 		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "not found"})
 	case errors.Is(err, recording.ErrConflict):

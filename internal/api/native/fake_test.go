@@ -115,6 +115,86 @@ func (failingService) DeliveryAttempts(context.Context, service.Principal, strin
 }
 func (failingService) Redeliver(context.Context, service.Principal, string) error { return errSecret }
 
+func (failingService) ListLiveStreams(context.Context, service.Principal, service.LiveFilter) ([]recording.LiveStream, error) {
+	return nil, errSecret
+}
+
+func (failingService) StreamState(context.Context, service.Principal, string, string, string) (*recording.LiveStream, error) {
+	return nil, errSecret
+}
+
+func (failingService) KickStream(context.Context, service.Principal, string, string, string) error {
+	return errSecret
+}
+
+func (failingService) ListPublishes(context.Context, service.Principal, store.PublishFilter) ([]recording.Publish, int, error) {
+	return nil, 0, errSecret
+}
+
+func (failingService) ForbidStream(context.Context, service.Principal, recording.StreamBlock) (bool, error) {
+	return false, errSecret
+}
+
+func (failingService) ResumeStream(context.Context, service.Principal, string, string, string) error {
+	return errSecret
+}
+
+func (failingService) GetBlock(context.Context, service.Principal, string, string, string) (*recording.StreamBlock, error) {
+	return nil, errSecret
+}
+
+func (failingService) ListBlocks(context.Context, service.Principal, store.BlockFilter) ([]recording.StreamBlock, int, error) {
+	return nil, 0, errSecret
+}
+
+func (failingService) ListRecordings(context.Context, service.Principal, store.RecordingFilter) ([]recording.Recording, int, string, error) {
+	return nil, 0, "", errSecret
+}
+
+func (failingService) GetRecording(context.Context, service.Principal, string) (*service.RecordingDetail, error) {
+	return nil, errSecret
+}
+
+func (failingService) ListFiles(context.Context, service.Principal, store.FileFilter) ([]service.FileView, int, string, error) {
+	return nil, 0, "", errSecret
+}
+
+func (failingService) DeleteRecordingFiles(context.Context, service.Principal, string) (int, error) {
+	return 0, errSecret
+}
+
+func (failingService) CreateIndex(context.Context, service.Principal, service.IndexRequest) (*service.IndexView, error) {
+	return nil, errSecret
+}
+
+func (failingService) ListIndexes(context.Context, service.Principal, service.IndexQuery) ([]service.IndexView, int, error) {
+	return nil, 0, errSecret
+}
+
+func (failingService) GetIndex(context.Context, service.Principal, string, string, string, string) (*service.IndexView, error) {
+	return nil, errSecret
+}
+
+func (failingService) DeleteIndex(context.Context, service.Principal, string, string, string, string, bool) error {
+	return errSecret
+}
+
+func (failingService) CreateClip(context.Context, service.Principal, service.ClipRequest) (*service.FileView, error) {
+	return nil, errSecret
+}
+
+func (failingService) CreatePlanTask(context.Context, service.Principal, *recording.PlanTask) error {
+	return errSecret
+}
+
+func (failingService) ListPlanTasks(context.Context, service.Principal, store.TaskFilter) ([]recording.PlanTask, int, error) {
+	return nil, 0, errSecret
+}
+
+func (failingService) StopPlanTask(context.Context, service.Principal, string) error {
+	return errSecret
+}
+
 // validBodies are bodies each write route accepts, so a request reaches the service.
 func validBody(pattern string) string {
 	switch {
@@ -132,13 +212,20 @@ func validBody(pattern string) string {
 		return `{"project":"p2"}`
 	case strings.HasPrefix(pattern, "/api/v1/access-keys/"):
 		return `{"enabled":false}`
+	case pattern == "/api/v1/indexes", pattern == "/api/v1/clips":
+		return `{"domain":"a.com","app":"live","stream":"s","start_time":"2026-03-01T10:00:00Z","end_time":"2026-03-01T10:10:00Z"}`
+	case pattern == "/api/v1/plan-tasks":
+		return `{"domain":"a.com","app":"live","stream":"s","end_time":"2026-03-01T13:00:00Z"}`
 	}
 	return ""
 }
 
-// concrete fills a route pattern's wildcards.
+// concrete fills a route pattern's wildcards, and the query parameters a route requires.
 func concrete(pattern string) string {
-	return strings.NewReplacer("{id}", "x_1", "{domain}", "a.com").Replace(pattern)
+	if pattern == "/api/v1/publishes" {
+		return pattern + "?domain=a.com"
+	}
+	return strings.NewReplacer("{id}", "x_1", "{domain}", "a.com", "{app}", "live", "{stream}", "s").Replace(pattern)
 }
 
 func TestEveryRouteHidesServiceFailures(t *testing.T) {

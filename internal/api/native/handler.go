@@ -48,6 +48,7 @@ type Service interface {
 	Redeliver(ctx context.Context, p service.Principal, id string) error
 
 	PublishAuthService
+	CatalogService
 }
 
 // Config tunes the handler; the zero value works.

@@ -55,6 +55,31 @@ func routes() []route {
 		{method: http.MethodGet, pattern: "/api/v1/deliveries/{id}", serve: (*handler).getDelivery},
 		{method: http.MethodGet, pattern: "/api/v1/deliveries/{id}/attempts", serve: (*handler).deliveryAttempts},
 		{method: http.MethodPost, pattern: "/api/v1/deliveries/{id}/redeliver", serve: (*handler).redeliver},
+
+		{method: http.MethodGet, pattern: "/api/v1/streams", serve: (*handler).listStreams},
+		{method: http.MethodGet, pattern: "/api/v1/streams/{domain}/{app}/{stream}", serve: (*handler).getStream},
+		{method: http.MethodPost, pattern: "/api/v1/streams/{domain}/{app}/{stream}/kick", serve: (*handler).kickStream},
+		{method: http.MethodGet, pattern: "/api/v1/publishes", serve: (*handler).listPublishes},
+
+		{method: http.MethodGet, pattern: "/api/v1/blocks", serve: (*handler).listBlocks},
+		{method: http.MethodGet, pattern: "/api/v1/blocks/{domain}/{app}/{stream}", serve: (*handler).getBlock},
+		{method: http.MethodPut, pattern: "/api/v1/blocks/{domain}/{app}/{stream}", serve: (*handler).putBlock},
+		{method: http.MethodDelete, pattern: "/api/v1/blocks/{domain}/{app}/{stream}", serve: (*handler).deleteBlock},
+
+		{method: http.MethodGet, pattern: "/api/v1/recordings", serve: (*handler).listRecordings},
+		{method: http.MethodGet, pattern: "/api/v1/recordings/{id}", serve: (*handler).getRecording},
+		{method: http.MethodDelete, pattern: "/api/v1/recordings/{id}/files", serve: (*handler).deleteRecordingFiles},
+		{method: http.MethodGet, pattern: "/api/v1/files", serve: (*handler).listFiles},
+
+		{method: http.MethodGet, pattern: "/api/v1/indexes", serve: (*handler).listIndexes},
+		{method: http.MethodPost, pattern: "/api/v1/indexes", serve: (*handler).createIndex},
+		{method: http.MethodGet, pattern: "/api/v1/indexes/{id}", serve: (*handler).getIndex},
+		{method: http.MethodDelete, pattern: "/api/v1/indexes/{id}", serve: (*handler).deleteIndex},
+		{method: http.MethodPost, pattern: "/api/v1/clips", serve: (*handler).createClip},
+
+		{method: http.MethodGet, pattern: "/api/v1/plan-tasks", serve: (*handler).listPlanTasks},
+		{method: http.MethodPost, pattern: "/api/v1/plan-tasks", serve: (*handler).createPlanTask},
+		{method: http.MethodDelete, pattern: "/api/v1/plan-tasks/{id}", serve: (*handler).deletePlanTask},
 	}
 }
 
