@@ -111,10 +111,10 @@ func TestHuaweiRecordContentsAndIndex(t *testing.T) {
 	after := time.Now()
 
 	query := func(page, limit int32) *model.ListRecordContentsResponse {
-		resp, err := c.ListRecordContents(&model.ListRecordContentsRequest{PublishDomain: hwPtr("127.0.0.1"), App: hwPtr("hwcat"),
+		resp, listErr := c.ListRecordContents(&model.ListRecordContentsRequest{PublishDomain: hwPtr("127.0.0.1"), App: hwPtr("hwcat"),
 			Stream: hwPtr("cam"), StartTime: before.Add(-time.Minute).UTC().Format(hwLayout),
 			EndTime: hwPtr(after.Add(time.Minute).UTC().Format(hwLayout)), Offset: &page, Limit: &limit})
-		require.NoError(t, err)
+		require.NoError(t, listErr)
 		return resp
 	}
 	var contents []model.RecordContentInfoV2
@@ -300,9 +300,9 @@ func TestHuaweiScheduleRecordTasks(t *testing.T) {
 	require.NotEmpty(t, *created.TaskId)
 
 	list := func() []model.ScheduleRecordTasks {
-		resp, err := c.ListScheduleRecordTasks(&model.ListScheduleRecordTasksRequest{StartTime: hwPtr(now.Add(-time.Hour).Unix()),
+		resp, listErr := c.ListScheduleRecordTasks(&model.ListScheduleRecordTasksRequest{StartTime: hwPtr(now.Add(-time.Hour).Unix()),
 			EndTime: now.Add(2 * time.Hour).Unix(), Domain: hwPtr("127.0.0.1")})
-		require.NoError(t, err)
+		require.NoError(t, listErr)
 		require.Equal(t, int32(len(*resp.Tasks)), *resp.Total)
 		return *resp.Tasks
 	}
