@@ -65,8 +65,10 @@ func TestPlanTaskAddedWhileLive(t *testing.T) {
 		return len(files) == 1
 	}, 20*time.Second, 100*time.Millisecond, "the task's window was never recorded")
 	v, _, _ := checkClean(t, ta.objectPath(files[0]), fileCheck{codec: "h264", width: 1280, height: 720, audio: true, video: true})
-	// From the first keyframe in the window (GOP 1 s) to its end: 3 to 4 s at 30 fps.
+	// From the first keyframe in the window (GOP 1 s) to its end, which the recorder sees at its
+	// next tick (recording.flush_interval, 1 s): 3 to 5 s at 30 fps. Recording from the
+	// publication's start would hold over 6 s.
 	require.GreaterOrEqual(t, v, 80, "video frames")
-	require.LessOrEqual(t, v, 125, "video frames")
+	require.LessOrEqual(t, v, 160, "video frames")
 	require.Len(t, live.LiveStreams(), 1, "the stream is still live after its window")
 }
