@@ -40,10 +40,14 @@ type RecordingDetail struct {
 	Events  []recording.OutboxEvent `json:"events"`
 }
 
-// FileView is a file with its playable URL.
+// FileView is a file with its playable URL and the stream and mode of its recording.
 type FileView struct {
 	recording.File
-	URL string `json:"url,omitempty"`
+	URL    string         `json:"url,omitempty"`
+	Domain string         `json:"domain"`
+	App    string         `json:"app"`
+	Stream string         `json:"stream"`
+	Mode   recording.Mode `json:"mode,omitempty"`
 }
 
 func (s *Service) catalog() (store.Catalog, error) {
@@ -82,7 +86,11 @@ func (s *Service) GetRecording(ctx context.Context, p Principal, id string) (*Re
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	d := &RecordingDetail{Recording: *rec, Files: s.fileViews(ctx, files), Events: evs}
+	views, err := s.fileViews(ctx, p, files, rec)
+	if err != nil {
+		return nil, err
+	}
+	d := &RecordingDetail{Recording: *rec, Files: views, Events: evs}
 	if d.Events == nil {
 		d.Events = []recording.OutboxEvent{}
 	}
@@ -92,17 +100,31 @@ func (s *Service) GetRecording(ctx context.Context, p Principal, id string) (*Re
 	return d, nil
 }
 
-func (s *Service) fileViews(ctx context.Context, files []recording.File) []FileView {
+// fileViews presents files of p's project with their URLs and their recordings' stream and
+// mode; known recordings are given, the others are read once each (a page shares few).
+func (s *Service) fileViews(ctx context.Context, p Principal, files []recording.File, known ...*recording.Recording) ([]FileView, error) {
+	recs := map[string]*recording.Recording{}
+	for _, r := range known {
+		recs[r.ID] = r
+	}
 	out := make([]FileView, 0, len(files))
 	for _, f := range files {
-		v := FileView{File: f}
+		rec := recs[f.RecordingID]
+		if rec == nil {
+			var err error
+			if rec, err = s.Store.RecordingGet(ctx, p.Project, f.RecordingID); err != nil {
+				return nil, fmt.Errorf("get recording of file %s: %w", f.ID, err)
+			}
+			recs[f.RecordingID] = rec
+		}
+		v := FileView{File: f, Domain: rec.Domain, App: rec.App, Stream: rec.Stream, Mode: rec.Mode}
 		v.SpoolPath = "" // a path on the server: not the API's business
 		if f.State == recording.FileStored && s.Objects != nil {
 			v.URL = s.Objects.URL(ctx, f.Endpoint, f.Bucket, f.ObjectKey)
 		}
 		out = append(out, v)
 	}
-	return out
+	return out, nil
 }
 
 // ListFiles pages the files of p's project's recordings, with their URLs; the returned cursor
@@ -117,7 +139,11 @@ func (s *Service) ListFiles(ctx context.Context, p Principal, f store.FileFilter
 	if f.Limit > 0 && len(files) == f.Limit {
 		next = files[len(files)-1].ID
 	}
-	return s.fileViews(ctx, files), total, next, nil
+	views, err := s.fileViews(ctx, p, files)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return views, total, next, nil
 }
 
 // DeleteRecordingFiles removes the stored objects of a recording of p's project (an HLS file's
@@ -196,5 +222,9 @@ func (s *Service) RecordContents(ctx context.Context, p Principal, q ContentQuer
 	if err != nil {
 		return nil, 0, fmt.Errorf("list record contents: %w", err)
 	}
-	return s.fileViews(ctx, files), total, nil
+	views, err := s.fileViews(ctx, p, files)
+	if err != nil {
+		return nil, 0, err
+	}
+	return views, total, nil
 }

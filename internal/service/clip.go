@@ -84,6 +84,9 @@ func (s *Service) CreateClip(ctx context.Context, p Principal, req ClipRequest) 
 	if err := s.ClipStored(ctx, rec, f); err != nil {
 		return nil, fmt.Errorf("record clip: %w", err)
 	}
-	v := s.fileViews(ctx, []recording.File{*f})[0]
-	return &v, nil
+	views, err := s.fileViews(ctx, p, []recording.File{*f}, rec)
+	if err != nil {
+		return nil, err
+	}
+	return &views[0], nil
 }

@@ -52,17 +52,17 @@ func newCatalogEnv(t *testing.T) (*env, *fakeCatalog) {
 
 func streamKeyOf(domain, app, stream string) string { return domain + "/" + app + "/" + stream }
 
+// RecordContents answers f.files with their recordings' stream and mode from f.recs, as the
+// service does.
 func (f *fakeCatalog) RecordContents(_ context.Context, _ service.Principal, q service.ContentQuery) ([]service.FileView, int, error) {
 	f.contentQ = q
-	return f.files, f.total, f.err
-}
-
-func (f *fakeCatalog) GetRecording(_ context.Context, _ service.Principal, id string) (*service.RecordingDetail, error) {
-	rec, ok := f.recs[id]
-	if !ok {
-		return nil, recording.ErrNotFound
+	out := make([]service.FileView, len(f.files))
+	for i, v := range f.files {
+		rec := f.recs[v.RecordingID]
+		v.Domain, v.App, v.Stream, v.Mode = rec.Domain, rec.App, rec.Stream, rec.Mode
+		out[i] = v
 	}
-	return &service.RecordingDetail{Recording: rec}, nil
+	return out, f.total, f.err
 }
 
 func (f *fakeCatalog) CreateIndex(_ context.Context, _ service.Principal, req service.IndexRequest) (*service.IndexView, error) {

@@ -19,7 +19,6 @@ import (
 // schedule task endpoints need from *service.Service.
 type CatalogService interface {
 	RecordContents(ctx context.Context, p service.Principal, q service.ContentQuery) ([]service.FileView, int, error)
-	GetRecording(ctx context.Context, p service.Principal, id string) (*service.RecordingDetail, error)
 	CreateIndex(ctx context.Context, p service.Principal, req service.IndexRequest) (*service.IndexView, error)
 
 	ListLiveStreams(ctx context.Context, p service.Principal, f service.LiveFilter) ([]recording.LiveStream, error)
@@ -105,27 +104,16 @@ func (h *handler) listRecordContents(w http.ResponseWriter, r *http.Request, p s
 		return err
 	}
 	out := contentList{Total: total, RecordContents: make([]contentOut, 0, len(files))}
-	recs := map[string]*recording.Recording{} // a page's files share few recordings
 	for i := range files {
-		f := &files[i]
-		rec, ok := recs[f.RecordingID]
-		if !ok {
-			d, err := h.svc.GetRecording(r.Context(), p, f.RecordingID)
-			if err != nil {
-				return err
-			}
-			rec = &d.Recording
-			recs[f.RecordingID] = rec
-		}
-		out.RecordContents = append(out.RecordContents, contentOutOf(rec, f))
+		out.RecordContents = append(out.RecordContents, contentOutOf(&files[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func contentOutOf(rec *recording.Recording, f *service.FileView) contentOut {
-	c := contentOut{PublishDomain: rec.Domain, FileName: path.Base(f.ObjectKey), App: rec.App, Stream: rec.Stream,
-		RecordFormat: strings.ToUpper(string(f.Format)), RecordType: recordTypeOf(rec.Mode),
+func contentOutOf(f *service.FileView) contentOut {
+	c := contentOut{PublishDomain: f.Domain, FileName: path.Base(f.ObjectKey), App: f.App, Stream: f.Stream,
+		RecordFormat: strings.ToUpper(string(f.Format)), RecordType: recordTypeOf(f.Mode),
 		ObsAddr:     obsAddr{Bucket: f.Bucket, Location: f.Endpoint, Object: f.ObjectKey},
 		DownloadURL: f.URL, StartTime: formatTime(f.StartedAt), Duration: seconds(f.Duration)}
 	if f.EndedAt != nil {
