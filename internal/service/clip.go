@@ -81,7 +81,7 @@ func (s *Service) CreateClip(ctx context.Context, p Principal, req ClipRequest) 
 		State: recording.FileStored, Endpoint: endpoint, Bucket: bucket, ObjectKey: key, StartedAt: start,
 		EndedAt: &end, Duration: st.Duration, Bytes: st.Bytes, VideoFrames: st.VideoFrames,
 		AudioFrames: st.AudioFrames, Width: st.Width, Height: st.Height}
-	if err := s.ClipStored(ctx, rec, f); err != nil {
+	if err = s.ClipStored(ctx, rec, f); err != nil {
 		return nil, fmt.Errorf("record clip: %w", err)
 	}
 	views, err := s.fileViews(ctx, p, []recording.File{*f}, rec)
