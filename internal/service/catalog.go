@@ -210,15 +210,20 @@ type ContentQuery struct {
 }
 
 // RecordContents returns the stored files of a stream of p's domain whose span overlaps the
-// range, oldest first, and how many there are.
+// range, oldest first, and how many there are. Clips are exports of the recordings, not
+// recorded content: they are left out unless q.Mode asks for them.
 func (s *Service) RecordContents(ctx context.Context, p Principal, q ContentQuery) ([]FileView, int, error) {
 	domain := strings.ToLower(q.Domain)
 	if err := s.CheckDomain(ctx, p, domain); err != nil {
 		return nil, 0, err
 	}
+	notMode := recording.ModeClip
+	if q.Mode != "" {
+		notMode = ""
+	}
 	files, total, err := s.Store.FileList(ctx, store.FileFilter{Project: p.Project, Domain: domain, App: q.App,
-		Stream: q.Stream, State: recording.FileStored, Format: q.Format, Mode: q.Mode, From: q.From, To: q.To,
-		Offset: q.Offset, Limit: q.Limit})
+		Stream: q.Stream, State: recording.FileStored, Format: q.Format, Mode: q.Mode, NotMode: notMode,
+		From: q.From, To: q.To, Offset: q.Offset, Limit: q.Limit})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list record contents: %w", err)
 	}

@@ -172,6 +172,27 @@ func TestRecordingsCatalogue(t *testing.T) {
 	_, _, err = s.RecordContents(ctx, bob, service.ContentQuery{Domain: "a.com"})
 	require.ErrorIs(t, err, recording.ErrNotFound)
 
+	// A clip of the stream is an export, not recorded content: listed only when asked for.
+	clipEnd := t0.Add(11 * time.Minute)
+	clipRec := &recording.Recording{Project: alice.Project, Domain: "a.com", App: "live", Stream: "s1",
+		State: recording.RecordingOver, Mode: recording.ModeClip, StartedAt: t0.Add(10 * time.Minute), EndedAt: &clipEnd}
+	require.NoError(t, s.Store.RecordingInsert(ctx, clipRec))
+	require.NoError(t, s.Store.FileInsert(ctx, &recording.File{RecordingID: clipRec.ID, Format: recording.FormatMP4,
+		State: recording.FileStored, Endpoint: "local", Bucket: "b", ObjectKey: "clip.mp4", StartedAt: clipRec.StartedAt,
+		EndedAt: &clipEnd}))
+	contents, total, err = s.RecordContents(ctx, alice, service.ContentQuery{Domain: "a.com", App: "live", Stream: "s1",
+		From: t0.Add(9 * time.Minute), To: t0.Add(11 * time.Minute)})
+	require.NoError(t, err)
+	require.Equal(t, 2, total, "the clip is left out")
+	for _, c := range contents {
+		require.NotEqual(t, recording.ModeClip, c.Mode)
+	}
+	contents, _, err = s.RecordContents(ctx, alice, service.ContentQuery{Domain: "a.com", App: "live", Stream: "s1",
+		Mode: recording.ModeClip})
+	require.NoError(t, err)
+	require.Len(t, contents, 1)
+	require.Equal(t, clipRec.ID, contents[0].RecordingID)
+
 	// Deleting stored files: an admin's act; the objects go, the records stay marked.
 	_, err = s.DeleteRecordingFiles(ctx, alice, recs[0].rec.ID)
 	require.ErrorIs(t, err, recording.ErrForbidden)

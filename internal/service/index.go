@@ -285,19 +285,13 @@ func (s *Service) ListIndexes(ctx context.Context, p Principal, q IndexQuery) ([
 		}
 		return all[i].StartedAt.Before(all[j].StartedAt)
 	})
-	total := len(all)
-	lo := min(max(q.Offset, 0), total)
-	hi := total
-	if q.Limit > 0 {
-		hi = min(lo+q.Limit, total)
-	}
-	page := all[lo:hi]
+	page := pageOf(all, q.Offset, q.Limit)
 	for i := range page {
 		if s.Objects != nil {
 			page[i].URL = s.Objects.URL(ctx, page[i].Endpoint, page[i].Bucket, page[i].ObjectKey)
 		}
 	}
-	return page, total, nil
+	return page, len(all), nil
 }
 
 // GetIndex returns an index (idx_…) or a recording's stored HLS file (f_…) of p's project;

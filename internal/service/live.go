@@ -203,13 +203,18 @@ func (s *Service) listOwnBlocks(ctx context.Context, cat store.Catalog, p Princi
 		all = append(all, bs...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedAt.Before(all[j].CreatedAt) })
-	total := len(all)
-	lo := min(max(f.Offset, 0), total)
-	hi := total
-	if f.Limit > 0 {
-		hi = min(lo+f.Limit, total)
+	return pageOf(all, f.Offset, f.Limit), len(all), nil
+}
+
+// pageOf is the page of items at offset, at most limit long (0 or less: all), for lists the
+// service merges in memory.
+func pageOf[T any](items []T, offset, limit int) []T {
+	lo := min(max(offset, 0), len(items))
+	hi := len(items)
+	if limit > 0 {
+		hi = min(lo+limit, hi)
 	}
-	return all[lo:hi], total, nil
+	return items[lo:hi]
 }
 
 // checkStreamKey refuses an empty or wildcard part of a stream key.

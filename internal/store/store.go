@@ -122,8 +122,9 @@ type FileFilter struct {
 	RecordingID string
 	Format      recording.Format
 	State       recording.FileState
-	// Mode selects by the recording's mode.
-	Mode recording.Mode
+	// Mode selects by the recording's mode; NotMode leaves out the recordings of a mode.
+	Mode    recording.Mode
+	NotMode recording.Mode
 	// From and To, when set, select the files whose span overlaps [From, To) (a file still
 	// being written overlaps every later time).
 	From, To time.Time

@@ -154,15 +154,13 @@ func (h *handler) describeRecordContent(ctx context.Context, p service.Principal
 		if err != nil {
 			return nil, catalogError(err, errDomain)
 		}
+		if len(files) == 0 {
+			continue
+		}
 		for _, v := range files {
-			if v.Mode == recording.ModeClip { // exported from the recordings, not recorded content
-				continue
-			}
 			resp.RecordContentInfoList.RecordContentInfo = append(resp.RecordContentInfoList.RecordContentInfo, contentInfo(&v.File))
 		}
-		if len(resp.RecordContentInfoList.RecordContentInfo) > 0 {
-			break
-		}
+		break
 	}
 	return resp, nil
 }

@@ -76,18 +76,6 @@ func TestRecordContentFallsBackToOtherFormats(t *testing.T) {
 	require.Equal(t, []any{}, r.get("RecordContentInfoList", "RecordContentInfo"), "nothing recorded: an empty list")
 }
 
-func TestRecordContentLeavesClipsOut(t *testing.T) {
-	e, f := newCatalogEnv(t)
-	clip := storedFile("f_c", recording.FormatMP4, "Clip/test.com/live/cam/cam.mp4", t0, 5*time.Second)
-	clip.Mode = recording.ModeClip
-	recorded := storedFile("f_r", recording.FormatFLV, "r/a.flv", t0, 40*time.Second)
-	f.contents = map[recording.Format][]service.FileView{recording.FormatMP4: {clip}, recording.FormatFLV: {recorded}}
-	r := e.do(contentCall(keyP1)).ok(t)
-	require.Len(t, r.get("RecordContentInfoList", "RecordContentInfo"), 1)
-	require.Equal(t, 40.0, r.get("RecordContentInfoList", "RecordContentInfo", 0, "Duration"),
-		"a clip is not recorded content: the FLV recording is listed")
-}
-
 func TestRecordContentRefusesBadParameters(t *testing.T) {
 	e, _ := newCatalogEnv(t)
 	e.do(contentCall(keyP1, "StreamName", "")).fails(t, http.StatusBadRequest, "MissingStreamName")

@@ -262,13 +262,14 @@ func updateFile(ctx context.Context, q querier, f *recording.File) error {
 func (db *DB) FileList(ctx context.Context, f store.FileFilter) ([]recording.File, int, error) {
 	w := &where{order: "f.seq"}
 	table := "files f"
-	if f.Project != "" || f.Domain != "" || f.App != "" || f.Stream != "" || f.Mode != "" {
+	if f.Project != "" || f.Domain != "" || f.App != "" || f.Stream != "" || f.Mode != "" || f.NotMode != "" {
 		table += " JOIN recordings r ON r.id = f.recording_id"
 		w.eq("r.project", f.Project)
 		w.eq("r.domain", f.Domain)
 		w.eq("r.app", f.App)
 		w.eq("r.stream", f.Stream)
 		w.eq("r.mode", string(f.Mode))
+		w.cmp("r.mode", "<>", string(f.NotMode))
 	}
 	w.eq("f.recording_id", f.RecordingID)
 	w.eq("f.format", string(f.Format))

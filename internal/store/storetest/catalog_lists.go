@@ -270,6 +270,8 @@ func exerciseFileCatalog(t *testing.T, newStore func(t *testing.T) Driver) {
 			{store.FileFilter{Project: "p2"}, []string{fs[3].ID}},
 			{store.FileFilter{Project: "p1", Mode: recording.ModeClip}, []string{fs[2].ID}},
 			{store.FileFilter{Mode: recording.ModeAuto}, []string{fs[0].ID, fs[1].ID, fs[3].ID}},
+			{store.FileFilter{Project: "p1", NotMode: recording.ModeClip}, []string{fs[0].ID, fs[1].ID}},
+			{store.FileFilter{NotMode: recording.ModeAuto}, []string{fs[2].ID}},
 			{store.FileFilter{Project: "p3"}, []string{}},
 			{store.FileFilter{From: at(5 * time.Minute)}, []string{fs[0].ID, fs[1].ID}},
 			{store.FileFilter{From: at(time.Hour)}, []string{fs[1].ID}},
