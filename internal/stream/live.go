@@ -42,9 +42,6 @@ func (h *Hub) Live() []recording.LiveStream {
 func (h *Hub) Kick(key Key, reason error) bool {
 	h.mu.Lock()
 	p := h.active[key]
-	if p != nil {
-		delete(h.active, key)
-	}
 	h.mu.Unlock()
 	if p == nil {
 		return false
@@ -53,8 +50,7 @@ func (h *Hub) Kick(key Key, reason error) bool {
 	if reason != nil {
 		cause = fmt.Errorf("%w: %w", ErrKicked, reason)
 	}
-	p.cancel(cause)
-	p.end(cause)
+	p.Close(cause) // as if the publisher left, with the kick as the cause
 	return true
 }
 
