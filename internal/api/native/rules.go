@@ -179,10 +179,7 @@ func timeParam(s *string, field string) (*time.Time, error) {
 
 // paging reads the offset, limit and order parameters every list endpoint takes.
 func paging(q url.Values) (offset, limit int, desc bool, err error) {
-	if offset, err = intParam(q.Get("offset"), "offset", 0, 0, -1); err != nil {
-		return 0, 0, false, err
-	}
-	if limit, err = intParam(q.Get("limit"), "limit", defaultLimit, 1, maxLimit); err != nil {
+	if offset, limit, err = offsetLimit(q); err != nil {
 		return 0, 0, false, err
 	}
 	switch q.Get("order") {
