@@ -221,9 +221,7 @@ func (u *Uploader) recoverPlaylist(ctx context.Context, j *Job) func() error {
 			// Every slice, stored now or before the crash, is reported as live slices are, so
 			// the catalogue lists them (a slice reported twice is written once).
 			for _, s := range slices {
-				sj := u.sliceJob(j, s)
-				sj.Slice = s
-				u.OnStored(Stored{Job: sj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: keys[s.Seq], Bytes: s.Bytes})
+				u.OnStored(Stored{Job: u.sliceJob(j, s), Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: keys[s.Seq], Bytes: s.Bytes})
 			}
 			u.OnStored(Stored{Job: pj, Endpoint: j.Storage.Endpoint, Bucket: j.Storage.Bucket, ObjectKey: key, Bytes: pj.Stats.Bytes})
 		}
@@ -237,7 +235,7 @@ func (u *Uploader) sliceJob(j *Job, s hls.Slice) *Job {
 	v := j.Vars
 	v.Sequence, v.Start, v.End = s.Seq, start, start.Add(s.Duration)
 	return &Job{Kind: JobSlice, RecordingID: j.RecordingID, Format: j.Format, Seq: s.Seq, PlaylistSeq: j.Seq,
-		SpoolPath: s.Path, Start: start, End: v.End, Config: j.Config, Storage: j.Storage, Vars: v,
+		SpoolPath: s.Path, Start: start, End: v.End, Config: j.Config, Storage: j.Storage, Vars: v, Slice: s,
 		Stats: FileStats{Duration: s.Duration, Bytes: s.Bytes, VideoFrames: s.VideoFrames, AudioFrames: s.AudioFrames}}
 }
 
