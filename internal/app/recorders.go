@@ -70,7 +70,7 @@ func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, 
 		a.log.Info("no rule matches, not recording", "domain", k.Domain, "app", k.App, "stream", k.Stream)
 		return nil, nil
 	}
-	rec := &recording.Recording{ID: id, Project: rule.Project, RuleID: rule.ID, Domain: k.Domain,
+	rec := &recording.Recording{ID: id, Project: rule.Project, RuleID: rule.ID, Mode: rule.Mode, Domain: k.Domain,
 		App: k.App, Stream: k.Stream, State: recording.RecordingActive, StartedAt: p.Start,
 		Params: recording.CallbackParams(p.Req.Params)}
 	pub := ondemand.Publication{Request: ondemand.Request{Domain: k.Domain, App: k.App, Stream: k.Stream,
