@@ -101,6 +101,7 @@ func TestKickAndForbid(t *testing.T) {
 	require.ErrorIs(t, s.KickStream(ctx, bob, "a.com", "live", "s1"), recording.ErrNotFound)
 	require.NoError(t, s.KickStream(ctx, alice, "a.com", "live", "s1"))
 	require.ErrorIs(t, s.KickStream(ctx, alice, "a.com", "live", "s1"), recording.ErrNotLive, "kicked: no longer live")
+	require.NoError(t, s.KickStream(ctx, admin, "b.com", "live", "s1"), "an admin kicks any stream it sees")
 	_, err := s.GetBlock(ctx, alice, "a.com", "live", "s1")
 	require.ErrorIs(t, err, recording.ErrNotFound, "a kick does not block")
 
