@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -68,7 +69,7 @@ func FuzzDownloadLink(f *testing.F) {
 			return w
 		}
 
-		link := a.signedLink("local", bucket, key, time.Now().Add(time.Duration(ttl)*time.Second+time.Minute))
+		link := a.signedLink(context.Background(), "local", bucket, key, time.Now().Add(time.Duration(ttl)*time.Second+time.Minute))
 		require.True(t, strings.HasPrefix(link, "http://liverec.test/download/local/"), link)
 		w := get(link)
 		require.Equal(t, http.StatusOK, w.Code, "%s: %s", link, w.Body)
@@ -89,7 +90,7 @@ func FuzzDownloadLink(f *testing.F) {
 		tampered["expires"] = (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: q2.Encode()}).String()
 		tampered["key"] = strings.Replace(link, "?", "x?", 1)
 		tampered["bucket"] = strings.Replace(link, "/download/local/", "/download/local/x", 1)
-		tampered["expired"] = a.signedLink("local", bucket, key, time.Now().Add(-time.Second))
+		tampered["expired"] = a.signedLink(context.Background(), "local", bucket, key, time.Now().Add(-time.Second))
 		for what, l := range tampered {
 			require.Equal(t, http.StatusForbidden, get(l).Code, "%s changed: %s", what, l)
 		}

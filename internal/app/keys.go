@@ -39,6 +39,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		Catalog:       a.store,
 		Objects:       objects{a},
 		LiveURL:       a.LiveURL,
+		ObjectKey:     a.objectKey,
 		Live:          a.Live(),
 		OnPlanChanged: a.planChanged,
 		ClipStored:    a.clipStored,

@@ -291,7 +291,7 @@ func TestDownloadOutlastsWriteTimeout(t *testing.T) {
 		data[i] = byte(i * 31 >> 7)
 	}
 	require.NoError(t, os.WriteFile(p, data, 0o644))
-	link := ta.signedLink("local", "recordings", key, time.Now().Add(time.Hour))
+	link := ta.signedLink(context.Background(), "local", "recordings", key, time.Now().Add(time.Hour))
 
 	open := func(t *testing.T) (net.Conn, *strings.Builder) {
 		c, err := net.Dial("tcp", ta.HTTPAddr().String())

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/service"
 )
 
 // Playback: every stored object has one playable URL (downloadURL), a recording in progress
@@ -75,7 +76,7 @@ func (a *App) LiveURL(ctx context.Context, recordingID string) string {
 func (a *App) objectURL(ctx context.Context, name string, st blob.Store, bucket, key string, exp time.Time) (string, error) {
 	u, err := st.URL(ctx, bucket, key, time.Until(exp))
 	if errors.Is(err, blob.ErrNoURL) || err == nil && isPlaylist(key) && presigns(st) {
-		return a.signedLink(name, bucket, key, exp), nil
+		return a.signedLink(ctx, name, bucket, key, exp), nil
 	}
 	return u, err
 }
@@ -88,9 +89,15 @@ func presigns(st blob.Store) bool {
 	return ok && p.Presigns()
 }
 
-// signedLink makes an expiring link to an object, served by serveDownload.
-func (a *App) signedLink(endpoint, bucket, key string, exp time.Time) string {
+// signedLink makes an expiring link to an object, served by serveDownload. Without
+// storage.download_base_url it points where the API request being answered came in (ctx's
+// service.RequestBase), which a browser can reach, unlike a wildcard listen address; links
+// made for callbacks (no request) use the listen address.
+func (a *App) signedLink(ctx context.Context, endpoint, bucket, key string, exp time.Time) string {
 	base := a.conf.Storage.DownloadBaseURL
+	if base == "" {
+		base = service.RequestBase(ctx)
+	}
 	if base == "" {
 		base = "http://" + a.HTTPAddr().String()
 	}
@@ -117,6 +124,8 @@ func (a *App) linkSignature(endpoint, bucket, key, expires string) string {
 // servePlaylist), a local object with Range support, any other object of an endpoint that
 // makes URLs as a redirect to its URL.
 func (a *App) serveDownload(w http.ResponseWriter, r *http.Request) {
+	// A playlist's slice links point where the playlist was fetched from (see signedLink).
+	r = r.WithContext(service.WithRequestBase(r.Context(), service.RequestBaseOf(r)))
 	endpoint, bucket, key := r.PathValue("endpoint"), r.PathValue("bucket"), r.PathValue("key")
 	expires := r.URL.Query().Get("expires")
 	exp, err := strconv.ParseInt(expires, 10, 64)

@@ -210,7 +210,7 @@ func TestHLSPlaysOverHTTPFromS3(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, resp.StatusCode, "a changed signature on %s", s)
 
 		// liverec's own link to a slice of an S3 endpoint answers with its presigned URL.
-		resp, _ = httpGet(t, ta.signedLink("store1", "rec", key, exp), nil)
+		resp, _ = httpGet(t, ta.signedLink(context.Background(), "store1", "rec", key, exp), nil)
 		require.Equal(t, http.StatusFound, resp.StatusCode)
 		loc, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/upload"
 )
 
@@ -89,4 +90,16 @@ func (a *App) bucketExists(ctx context.Context, endpoint, bucket string) (bool, 
 func storageReachable(ctx context.Context, st blob.Store) error {
 	_, err := st.BucketExists(ctx, "liverec-readiness-probe")
 	return err
+}
+
+// objectKey names an object as the uploader will (service.ObjectName), for rule previews and
+// test events.
+func (a *App) objectKey(n service.ObjectName) string {
+	v := upload.NameVars{Domain: n.Domain, App: n.App, Stream: n.Stream, Format: string(n.Format),
+		RecordType: upload.RecordType(n.Mode), Sequence: n.Sequence, Start: n.Start, End: n.End}
+	ext := upload.Extension(string(n.Format))
+	if n.Slice {
+		ext = upload.Extension("hls-slice")
+	}
+	return a.up.Key(n.Storage, n.Template, v, ext)
 }

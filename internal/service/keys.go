@@ -89,23 +89,67 @@ func (s *Service) HasAccessKeys(ctx context.Context) (bool, error) {
 	return len(ks) > 0, err
 }
 
-// ListAccessKeys lists p's project's keys (without secrets).
-func (s *Service) ListAccessKeys(ctx context.Context, p Principal) ([]recording.AccessKey, error) {
-	return s.Store.AccessKeyList(ctx, p.Project)
+// ListAccessKeys lists the keys (without secrets) of p's project, or for an admin of another
+// project or, for project "*", of every project.
+func (s *Service) ListAccessKeys(ctx context.Context, p Principal, project string) ([]recording.AccessKey, error) {
+	project, err := listProject(p, project, "list access keys")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.AccessKeyList(ctx, project)
 }
 
-// RevokeAccessKey revokes a key of p's project, and with it every token it minted.
-func (s *Service) RevokeAccessKey(ctx context.Context, p Principal, id string) error {
-	return s.Store.AccessKeyRevoke(ctx, p.Project, id, s.now())
+// listProject is the project a list reads: p's own when project is empty, another or (for
+// "*") every project ("" to the store) only for an admin.
+func listProject(p Principal, project, doing string) (string, error) {
+	switch {
+	case project == "":
+		return p.Project, nil
+	case project != p.Project && !p.Admin:
+		return "", fmt.Errorf("%s: %w", doing, recording.ErrForbidden)
+	case project == "*":
+		return "", nil
+	}
+	return project, nil
 }
 
-// SetAccessKeyDisabled disables (ending its tokens) or enables a key of p's project. A caller
-// cannot disable the key it is using: that would lock it out mid-request.
-func (s *Service) SetAccessKeyDisabled(ctx context.Context, p Principal, id string, disabled bool) error {
+// keyProject is the one project a change to a key acts in: p's own when project is empty,
+// another only for an admin. "*" names no single project, so it is refused rather than
+// matching nothing.
+func keyProject(p Principal, project, doing string) (string, error) {
+	switch {
+	case project == "":
+		return p.Project, nil
+	case project != p.Project && !p.Admin:
+		return "", fmt.Errorf("%s: %w", doing, recording.ErrForbidden)
+	case project == "*":
+		return "", &recording.ValidationError{Field: "project", Reason: "name the key's project, not every project (*)"}
+	}
+	return project, nil
+}
+
+// RevokeAccessKey revokes a key of p's project (of project, for an admin), and with it every
+// token it minted.
+func (s *Service) RevokeAccessKey(ctx context.Context, p Principal, project, id string) error {
+	project, err := keyProject(p, project, "revoke access key")
+	if err != nil {
+		return err
+	}
+	return s.Store.AccessKeyRevoke(ctx, project, id, s.now())
+}
+
+// SetAccessKeyDisabled disables (ending its tokens) or enables a key of p's project (of
+// project, for an admin). A caller cannot disable the key it is using: that would lock it out
+// mid-request.
+func (s *Service) SetAccessKeyDisabled(ctx context.Context, p Principal, project, id string, disabled bool) error {
+	project, err := keyProject(p, project, "update access key")
+	if err != nil {
+		return err
+	}
 	if disabled && id == p.AccessKeyID {
 		return &recording.ValidationError{Field: "enabled", Reason: "a key cannot disable itself or the key of the token in use"}
 	}
-	return s.Store.AccessKeySetDisabled(ctx, p.Project, id, disabled)
+	return s.Store.AccessKeySetDisabled(ctx, project, id, disabled)
 }
 
 // ErrUnknownKey is returned by KeySecret for an unknown, revoked or disabled access key.
@@ -199,13 +243,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 // ListTokens lists the live tokens of p's project, or of every project for an admin who asks
 // for project "*", or of another project for an admin.
 func (s *Service) ListTokens(ctx context.Context, p Principal, project string) ([]recording.Token, error) {
-	switch {
-	case project == "":
-		project = p.Project
-	case project != p.Project && !p.Admin:
-		return nil, fmt.Errorf("list tokens: %w", recording.ErrForbidden)
-	case project == "*":
-		project = ""
+	project, err := listProject(p, project, "list tokens")
+	if err != nil {
+		return nil, err
 	}
 	return s.Store.TokenList(ctx, project, s.now())
 }

@@ -32,10 +32,10 @@ func TestCreateAccessKeyShowsTheSecretOnce(t *testing.T) {
 	require.NotEqual(t, k.ID, k2.ID)
 	require.NotEqual(t, sec, sec2)
 
-	ks, err := s.ListAccessKeys(ctx, alice)
+	ks, err := s.ListAccessKeys(ctx, alice, "")
 	require.NoError(t, err)
 	require.Equal(t, []string{k.ID, k2.ID}, []string{ks[0].ID, ks[1].ID})
-	ks, err = s.ListAccessKeys(ctx, bob)
+	ks, err = s.ListAccessKeys(ctx, bob, "")
 	require.NoError(t, err)
 	require.Empty(t, ks)
 }
@@ -86,11 +86,11 @@ func TestKeySecretRefusesUnknownAndRevokedKeys(t *testing.T) {
 	require.ErrorIs(t, err, service.ErrUnknownKey)
 	require.ErrorIs(t, err, recording.ErrUnauthenticated)
 
-	require.ErrorIs(t, s.RevokeAccessKey(ctx, bob, k.ID), recording.ErrNotFound, "bob cannot revoke alice's key")
+	require.ErrorIs(t, s.RevokeAccessKey(ctx, bob, "", k.ID), recording.ErrNotFound, "bob cannot revoke alice's key")
 	_, _, err = s.KeySecret(ctx, k.ID)
 	require.NoError(t, err)
 
-	require.NoError(t, s.RevokeAccessKey(ctx, alice, k.ID))
+	require.NoError(t, s.RevokeAccessKey(ctx, alice, "", k.ID))
 	_, _, err = s.KeySecret(ctx, k.ID)
 	require.ErrorIs(t, err, service.ErrUnknownKey)
 	require.ErrorIs(t, err, recording.ErrUnauthenticated)
@@ -114,7 +114,7 @@ func TestEnsureAccessKey(t *testing.T) {
 	require.Equal(t, "default", k.Project)
 
 	// A restart with a new secret replaces it and brings a revoked key back.
-	require.NoError(t, s.RevokeAccessKey(ctx, service.PrincipalOf(k), "LRENV"))
+	require.NoError(t, s.RevokeAccessKey(ctx, service.PrincipalOf(k), "", "LRENV"))
 	require.NoError(t, s.EnsureAccessKey(ctx, "LRENV", "second-secret", "default", true))
 	_, sec, err = s.KeySecret(ctx, "LRENV")
 	require.NoError(t, err)
@@ -224,7 +224,7 @@ func TestTokensDieWithTheirKey(t *testing.T) {
 	other, _, err := s.CreateToken(ctx, alice, time.Hour)
 	require.NoError(t, err)
 
-	require.NoError(t, s.RevokeAccessKey(ctx, alice, k.ID))
+	require.NoError(t, s.RevokeAccessKey(ctx, alice, "", k.ID))
 	for _, tok := range []string{raw, child} {
 		_, err = s.Authenticate(ctx, tok)
 		require.ErrorIs(t, err, recording.ErrUnauthenticated, "a revoked key's tokens die with it")
@@ -238,17 +238,17 @@ func TestTokensDieWithTheirKey(t *testing.T) {
 	require.NoError(t, err)
 	raw2, _, err := s.CreateToken(ctx, service.PrincipalOf(k2), time.Hour)
 	require.NoError(t, err)
-	require.NoError(t, s.SetAccessKeyDisabled(ctx, alice, k2.ID, true))
+	require.NoError(t, s.SetAccessKeyDisabled(ctx, alice, "", k2.ID, true))
 	_, err = s.Authenticate(ctx, raw2)
 	require.ErrorIs(t, err, recording.ErrUnauthenticated, "a disabled key's tokens die")
 	_, _, err = s.KeySecret(ctx, k2.ID)
 	require.ErrorIs(t, err, service.ErrUnknownKey, "a disabled key authenticates nothing")
-	require.NoError(t, s.SetAccessKeyDisabled(ctx, alice, k2.ID, false))
+	require.NoError(t, s.SetAccessKeyDisabled(ctx, alice, "", k2.ID, false))
 	_, err = s.Authenticate(ctx, raw2)
 	require.ErrorIs(t, err, recording.ErrUnauthenticated, "enabling the key does not revive its tokens")
 	_, _, err = s.KeySecret(ctx, k2.ID)
 	require.NoError(t, err, "an enabled key works again")
-	requireValidation(t, s.SetAccessKeyDisabled(ctx, service.PrincipalOf(k2), k2.ID, true), "enabled")
+	requireValidation(t, s.SetAccessKeyDisabled(ctx, service.PrincipalOf(k2), "", k2.ID, true), "enabled")
 }
 
 // TestTokenCannotOutliveItsParent: a token minted with a token expires no later than it.
@@ -293,4 +293,77 @@ func TestTokensAreListedAndRevokedByAnAdmin(t *testing.T) {
 	require.NoError(t, s.DeleteToken(ctx, admin, alice.Project, tok.ID))
 	_, err = s.Authenticate(ctx, raw)
 	require.ErrorIs(t, err, recording.ErrUnauthenticated)
+}
+
+// TestAdminsManageOtherProjectsKeys: ?project= on the key calls, as tokens have it. An admin
+// lists another project's keys or every project's ("*"), and disables, enables and revokes a
+// key of a project it names; anyone else is refused even for a project they guess right.
+func TestAdminsManageOtherProjectsKeys(t *testing.T) {
+	t.Parallel()
+	ctx, s := t.Context(), newServiceWithKeys(t)
+	keyIDs := func(ks []recording.AccessKey) []string {
+		out := []string{}
+		for _, k := range ks {
+			out = append(out, k.ID)
+		}
+		return out
+	}
+
+	lists := []struct {
+		name    string
+		p       service.Principal
+		project string
+		want    []string // nil: forbidden
+	}{
+		{"OwnByDefault", alice, "", []string{alice.AccessKeyID}},
+		{"OwnByName", alice, alice.Project, []string{alice.AccessKeyID}},
+		{"AnotherProject", alice, bob.Project, nil},
+		{"EveryProject", alice, "*", nil},
+		{"AdminOwn", admin, "", []string{admin.AccessKeyID}},
+		{"AdminAnotherProject", admin, bob.Project, []string{bob.AccessKeyID}},
+		{"AdminEveryProject", admin, "*", []string{alice.AccessKeyID, bob.AccessKeyID, admin.AccessKeyID}},
+		{"AdminUnknownProject", admin, "nobody", []string{}},
+	}
+	for _, tc := range lists {
+		ks, err := s.ListAccessKeys(ctx, tc.p, tc.project)
+		if tc.want == nil {
+			require.ErrorIs(t, err, recording.ErrForbidden, tc.name)
+			continue
+		}
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, keyIDs(ks), tc.name)
+	}
+
+	k, sec, err := s.CreateAccessKey(ctx, admin, bob.Project, false, "made by the operator")
+	require.NoError(t, err)
+	works := func() bool {
+		_, got, kerr := s.KeySecret(ctx, k.ID)
+		return kerr == nil && got == sec
+	}
+
+	// Refusals leave the key working.
+	require.ErrorIs(t, s.SetAccessKeyDisabled(ctx, alice, bob.Project, k.ID, true), recording.ErrForbidden)
+	require.ErrorIs(t, s.RevokeAccessKey(ctx, alice, bob.Project, k.ID), recording.ErrForbidden)
+	require.ErrorIs(t, s.SetAccessKeyDisabled(ctx, admin, "", k.ID, true), recording.ErrNotFound,
+		"without ?project= an admin acts in its own project")
+	require.ErrorIs(t, s.SetAccessKeyDisabled(ctx, admin, alice.Project, k.ID, true), recording.ErrNotFound,
+		"the key is not in the project named")
+	requireValidation(t, s.SetAccessKeyDisabled(ctx, admin, "*", k.ID, true), "project")
+	requireValidation(t, s.RevokeAccessKey(ctx, admin, "*", k.ID), "project")
+	require.True(t, works())
+
+	require.NoError(t, s.SetAccessKeyDisabled(ctx, admin, bob.Project, k.ID, true))
+	require.False(t, works(), "disabled by the admin")
+	ks, err := s.ListAccessKeys(ctx, bob, "")
+	require.NoError(t, err)
+	require.Equal(t, []string{bob.AccessKeyID, k.ID}, keyIDs(ks))
+	require.True(t, ks[1].Disabled, "bob sees his key disabled")
+	require.NoError(t, s.SetAccessKeyDisabled(ctx, admin, bob.Project, k.ID, false))
+	require.True(t, works(), "enabled again")
+
+	// An admin still cannot disable the key it is using, whatever project it names.
+	requireValidation(t, s.SetAccessKeyDisabled(ctx, admin, admin.Project, admin.AccessKeyID, true), "enabled")
+
+	require.NoError(t, s.RevokeAccessKey(ctx, admin, bob.Project, k.ID))
+	require.False(t, works(), "revoked by the admin")
 }

@@ -63,8 +63,8 @@ type Service struct {
 	PublishAuthOptions pubauth.Options
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// OnRedeliver, when set, is called after a delivery is made pending again (the app wakes
-	// the notifier with it).
+	// OnRedeliver, when set, is called after a delivery is made pending again or a test event's
+	// delivery is written (the app wakes the notifier with it).
 	OnRedeliver func()
 
 	// Catalog persists slices, indexes, stream blocks, publications and plan tasks; nil
@@ -72,6 +72,9 @@ type Service struct {
 	Catalog store.Catalog
 	// Objects reaches stored objects (indexes, clips, deletions, URLs); nil: none.
 	Objects Objects
+	// ObjectKey names an object as the uploader does (template, base path, time zone,
+	// extension); nil: previews and test events carry no object keys.
+	ObjectKey func(n ObjectName) string
 	// LiveURL gives the live HLS playlist URL of a recording in progress ("" when none).
 	LiveURL func(ctx context.Context, recordingID string) string
 	// Live reaches the publications in progress; nil: none is live.

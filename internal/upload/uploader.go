@@ -355,6 +355,13 @@ func (u *Uploader) StartKey(st recording.Storage, cfg recording.FormatConfig, v 
 	return u.key(st, cfg.ObjectTemplate, liveVars(v), Extension(string(cfg.Format)))
 }
 
+// Key is the object key the uploader gives an object named from template tmpl with v and
+// extension ext (before a store that finds the key taken picks another): what a rule's
+// templates make of a stream, for previews.
+func (u *Uploader) Key(st recording.Storage, tmpl string, v NameVars, ext string) string {
+	return u.key(st, tmpl, v, ext)
+}
+
 // objectKey names j's object from template tmpl.
 func (u *Uploader) objectKey(j *Job, tmpl, ext string) string {
 	return u.key(j.Storage, tmpl, j.Vars, ext)

@@ -137,6 +137,8 @@ func (b *base) setRequestID(id string) { b.RequestID = id }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
+	// Links made for the answer point where the caller reached us (service.RequestBase).
+	r = r.WithContext(service.WithRequestBase(r.Context(), service.RequestBaseOf(r)))
 	resp, err := h.serve(w, r)
 	if err != nil {
 		// Codes only: messages may echo parameters, and the string to sign.

@@ -65,7 +65,7 @@ func newEnvWith(t testing.TB, wrap func(*service.Service) Service) *env {
 	}{{keyP1, "p1"}, {keyP2, "p2"}, {keyRevoked, "p1"}} {
 		require.NoError(t, svc.EnsureAccessKey(t.Context(), k.key.id, k.key.secret, k.project, false))
 	}
-	require.NoError(t, svc.RevokeAccessKey(t.Context(), service.Principal{Project: "p1"}, keyRevoked.id))
+	require.NoError(t, svc.RevokeAccessKey(t.Context(), service.Principal{Project: "p1"}, "", keyRevoked.id))
 	logs := &testutil.SyncBuffer{}
 	h := NewHandler(wrap(svc), Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	srv := httptest.NewServer(h)

@@ -158,6 +158,8 @@ func (h *handler) withRequestID(next http.Handler) http.Handler {
 // checks that the caller may act in the path's project and runs f as that project.
 func (h *handler) authed(f handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Links made for the answer point where the caller reached us (service.RequestBase).
+		r = r.WithContext(service.WithRequestBase(r.Context(), service.RequestBaseOf(r)))
 		src := limit.RemoteAddr(r.RemoteAddr)
 		if wait, refused := h.throttle.Check(src); refused {
 			writeThrottled(w, wait) // credentials unchecked: guessing gets no answer

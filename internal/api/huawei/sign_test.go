@@ -80,7 +80,7 @@ func TestAuthentication(t *testing.T) {
 	token, tokenB := mint(projectA), mint(projectB)
 	revoked, revokedSecret, err := e.svc.CreateAccessKey(t.Context(), service.Principal{Project: projectA}, "", false, "")
 	require.NoError(t, err)
-	require.NoError(t, e.svc.RevokeAccessKey(t.Context(), service.Principal{Project: projectA}, revoked.ID))
+	require.NoError(t, e.svc.RevokeAccessKey(t.Context(), service.Principal{Project: projectA}, "", revoked.ID))
 
 	list := rulesPath(projectA)
 	cases := []struct {

@@ -25,7 +25,9 @@ type startKey struct{}
 // answered 401 and never reaches the service.
 func (h *handler) authed(next func(h *handler, w http.ResponseWriter, r *http.Request, p service.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), startKey{}, h.now()))
+		// The request base lets links made for this answer point where the caller reached us.
+		ctx := service.WithRequestBase(r.Context(), service.RequestBaseOf(r))
+		r = r.WithContext(context.WithValue(ctx, startKey{}, h.now()))
 		src := limit.RemoteAddr(r.RemoteAddr)
 		if wait, refused := h.throttle.Check(src); refused {
 			h.throttled(w, wait) // credentials unchecked: guessing gets no answer

@@ -59,6 +59,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ve *recording.ValidationError
 		be *badRequest
 		me *http.MaxBytesError
+		se *service.StateError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -77,6 +78,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "no recorded media in the range"})
 	case errors.Is(err, recording.ErrNotFound):
 		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "not found"})
+	case errors.As(err, &se):
+		writeError(w, http.StatusConflict, apiError{Code: codeConflict, Message: se.Reason})
 	case errors.Is(err, recording.ErrConflict):
 		writeError(w, http.StatusConflict, apiError{Code: codeConflict, Message: "conflicts with an existing object"})
 	default:

@@ -31,9 +31,9 @@ type Service interface {
 	ListCallbacks(ctx context.Context, p service.Principal, f store.CallbackFilter) ([]recording.CallbackConfig, int, error)
 
 	CreateAccessKey(ctx context.Context, p service.Principal, project string, admin bool, desc string) (*recording.AccessKey, string, error)
-	ListAccessKeys(ctx context.Context, p service.Principal) ([]recording.AccessKey, error)
-	RevokeAccessKey(ctx context.Context, p service.Principal, id string) error
-	SetAccessKeyDisabled(ctx context.Context, p service.Principal, id string, disabled bool) error
+	ListAccessKeys(ctx context.Context, p service.Principal, project string) ([]recording.AccessKey, error)
+	RevokeAccessKey(ctx context.Context, p service.Principal, project, id string) error
+	SetAccessKeyDisabled(ctx context.Context, p service.Principal, project, id string, disabled bool) error
 
 	CreateToken(ctx context.Context, p service.Principal, ttl time.Duration) (string, *recording.Token, error)
 	ListTokens(ctx context.Context, p service.Principal, project string) ([]recording.Token, error)
@@ -49,6 +49,7 @@ type Service interface {
 
 	PublishAuthService
 	CatalogService
+	ConsoleService
 }
 
 // Config tunes the handler; the zero value works.

@@ -57,9 +57,10 @@ func (h *handler) createAccessKey(w http.ResponseWriter, r *http.Request, p serv
 	})
 }
 
-// listAccessKeys lists the caller's project's keys, revoked ones included; secrets stay sealed.
+// listAccessKeys lists keys, revoked ones included; secrets stay sealed. The caller's project's,
+// or for an admin another project's (?project=) or every project's (?project=*).
 func (h *handler) listAccessKeys(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	ks, err := h.svc.ListAccessKeys(r.Context(), p)
+	ks, err := h.svc.ListAccessKeys(r.Context(), p, r.URL.Query().Get("project"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -70,13 +71,23 @@ func (h *handler) listAccessKeys(w http.ResponseWriter, r *http.Request, p servi
 	writeJSON(w, http.StatusOK, accessKeyList{Total: len(ks), AccessKeys: ks})
 }
 
+// keyProject is the project a key change names: ?project= (an admin acting on another
+// project's key) or the caller's own. For logs only; the service decides what is allowed.
+func keyProject(r *http.Request, p service.Principal) string {
+	if project := r.URL.Query().Get("project"); project != "" {
+		return project
+	}
+	return p.Project
+}
+
+// revokeAccessKey revokes a key of the caller's project, or for an admin of ?project=.
 func (h *handler) revokeAccessKey(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	id := r.PathValue("id")
-	if err := h.svc.RevokeAccessKey(r.Context(), p, id); err != nil {
+	if err := h.svc.RevokeAccessKey(r.Context(), p, r.URL.Query().Get("project"), id); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.log.Info("access key revoked", "id", id, "project", p.Project, "by", p.KeyID)
+	h.log.Info("access key revoked", "id", id, "project", keyProject(r, p), "by", p.KeyID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -85,7 +96,8 @@ type accessKeyUpdate struct {
 	Enabled *bool `json:"enabled"`
 }
 
-// updateAccessKey disables or enables a key; disabling ends its tokens.
+// updateAccessKey disables or enables a key (of ?project=, for an admin); disabling ends its
+// tokens.
 func (h *handler) updateAccessKey(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	var req accessKeyUpdate
 	if err := readJSON(w, r, &req, false); err != nil {
@@ -96,13 +108,13 @@ func (h *handler) updateAccessKey(w http.ResponseWriter, r *http.Request, p serv
 		h.fail(w, r, invalidArgument("enabled", "enabled (true or false) is required"))
 		return
 	}
-	id := r.PathValue("id")
-	if err := h.svc.SetAccessKeyDisabled(r.Context(), p, id, !*req.Enabled); err != nil {
+	id, project := r.PathValue("id"), r.URL.Query().Get("project")
+	if err := h.svc.SetAccessKeyDisabled(r.Context(), p, project, id, !*req.Enabled); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.log.Info("access key updated", "id", id, "project", p.Project, "enabled", *req.Enabled, "by", p.KeyID)
-	ks, err := h.svc.ListAccessKeys(r.Context(), p)
+	h.log.Info("access key updated", "id", id, "project", keyProject(r, p), "enabled", *req.Enabled, "by", p.KeyID)
+	ks, err := h.svc.ListAccessKeys(r.Context(), p, project)
 	if err != nil {
 		h.fail(w, r, err)
 		return

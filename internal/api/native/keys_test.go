@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
 )
 
 func TestAccessKeysShowTheirSecretOnce(t *testing.T) {
@@ -120,4 +121,71 @@ func TestTokensEndWithTheirKeyOverHTTP(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, c.json("p1", http.MethodDelete, "/api/v1/access-keys/"+k.ID, "").status)
 	c.send(bearer(again.Token), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusUnauthorized, codeUnauthenticated, "")
 	c.json("p1", http.MethodPatch, "/api/v1/access-keys/"+k.ID, `{}`).requireError(t, http.StatusBadRequest, codeInvalidArgument, "enabled")
+}
+
+// TestAdminsManageAnotherProjectsKeysOverHTTP: ?project= on GET, PATCH and DELETE
+// /access-keys, as on /tokens: "*" lists every project's keys; only an admin names a project
+// other than its own.
+func TestAdminsManageAnotherProjectsKeysOverHTTP(t *testing.T) {
+	t.Parallel()
+	c := newServer(t)
+	k := decode[accessKeyCreated](t, c.send(c.admin(), http.MethodPost, "/api/v1/access-keys", "application/json",
+		`{"project":"p2","description":"by ops"}`), http.StatusCreated)
+	list := func(a auth, query string) []string {
+		t.Helper()
+		l := decode[accessKeyList](t, c.send(a, http.MethodGet, "/api/v1/access-keys"+query, "", ""), http.StatusOK)
+		require.Len(t, l.AccessKeys, l.Total)
+		out := []string{}
+		for _, k := range l.AccessKeys {
+			out = append(out, k.ID)
+		}
+		return out
+	}
+	works := func() int {
+		return c.send(basicAuth(k.ID, k.Secret), http.MethodGet, "/api/v1/rules", "", "").status
+	}
+
+	require.NotContains(t, list(c.admin(), ""), k.ID, "without ?project= the admin's own project")
+	require.Contains(t, list(c.admin(), "?project=p2"), k.ID)
+	require.Contains(t, list(c.admin(), "?project=*"), k.ID)
+	require.Len(t, list(c.admin(), "?project=*"), 2, "the admin's key and the one it made")
+	require.Empty(t, list(c.admin(), "?project=nobody"))
+	p2 := c.as(service.Principal{Project: "p2"})
+	require.Contains(t, list(p2, "?project=p2"), k.ID, "naming one's own project is allowed")
+
+	// Non-admins are refused another project, and "*"; nothing changes.
+	for _, q := range []string{"?project=p2", "?project=*"} {
+		c.json("p1", http.MethodGet, "/api/v1/access-keys"+q, "").requireError(t, http.StatusForbidden, codeForbidden, "")
+	}
+	c.json("p1", http.MethodPatch, "/api/v1/access-keys/"+k.ID+"?project=p2", `{"enabled":false}`).
+		requireError(t, http.StatusForbidden, codeForbidden, "")
+	c.json("p1", http.MethodDelete, "/api/v1/access-keys/"+k.ID+"?project=p2", "").
+		requireError(t, http.StatusForbidden, codeForbidden, "")
+	c.send(c.admin(), http.MethodPatch, "/api/v1/access-keys/"+k.ID, "application/json", `{"enabled":false}`).
+		requireError(t, http.StatusNotFound, codeNotFound, "")
+	c.send(c.admin(), http.MethodPatch, "/api/v1/access-keys/"+k.ID+"?project=*", "application/json", `{"enabled":false}`).
+		requireError(t, http.StatusBadRequest, codeInvalidArgument, "project")
+	c.send(c.admin(), http.MethodDelete, "/api/v1/access-keys/"+k.ID+"?project=*", "", "").
+		requireError(t, http.StatusBadRequest, codeInvalidArgument, "project")
+	require.Equal(t, http.StatusOK, works())
+
+	// The admin disables it (the answer is the key as it is now), enables it, deletes it.
+	r := c.send(c.admin(), http.MethodPatch, "/api/v1/access-keys/"+k.ID+"?project=p2", "application/json", `{"enabled":false}`)
+	got := decode[recording.AccessKey](t, r, http.StatusOK)
+	require.Equal(t, k.ID, got.ID)
+	require.Equal(t, "p2", got.Project)
+	require.True(t, got.Disabled)
+	c.send(basicAuth(k.ID, k.Secret), http.MethodGet, "/api/v1/rules", "", "").requireError(t, http.StatusUnauthorized, codeUnauthenticated, "")
+	r = c.send(c.admin(), http.MethodPatch, "/api/v1/access-keys/"+k.ID+"?project=p2", "application/json", `{"enabled":true}`)
+	require.False(t, decode[recording.AccessKey](t, r, http.StatusOK).Disabled)
+	require.Equal(t, http.StatusOK, works())
+	require.Equal(t, http.StatusNoContent, c.send(c.admin(), http.MethodDelete, "/api/v1/access-keys/"+k.ID+"?project=p2", "", "").status)
+	require.Equal(t, http.StatusUnauthorized, works())
+	// The audit trail names the key's project, not the admin's.
+	for _, line := range strings.Split(c.logs.String(), "\n") {
+		if strings.Contains(line, "access key updated") || strings.Contains(line, "access key revoked") {
+			require.Contains(t, line, "project=p2")
+		}
+	}
+	require.Contains(t, c.logs.String(), "access key revoked")
 }

@@ -2,6 +2,7 @@ package native
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/liverec/liverec/internal/service"
@@ -22,17 +23,21 @@ func routes() []route {
 	return []route{
 		{method: http.MethodGet, pattern: "/api/v1/openapi.json", open: (*handler).openAPI},
 
+		{method: http.MethodGet, pattern: "/api/v1/whoami", serve: (*handler).whoami},
+
 		{method: http.MethodGet, pattern: "/api/v1/rules", serve: (*handler).listRules},
 		{method: http.MethodPost, pattern: "/api/v1/rules", serve: (*handler).createRule},
 		{method: http.MethodGet, pattern: "/api/v1/rules/{id}", serve: (*handler).getRule},
 		{method: http.MethodPut, pattern: "/api/v1/rules/{id}", serve: (*handler).updateRule},
 		{method: http.MethodDelete, pattern: "/api/v1/rules/{id}", serve: (*handler).deleteRule},
+		{method: http.MethodPost, pattern: "/api/v1/rules/preview", serve: (*handler).previewRule},
 
 		{method: http.MethodGet, pattern: "/api/v1/callbacks", serve: (*handler).listCallbacks},
 		{method: http.MethodPost, pattern: "/api/v1/callbacks", serve: (*handler).createCallback},
 		{method: http.MethodGet, pattern: "/api/v1/callbacks/{id}", serve: (*handler).getCallback},
 		{method: http.MethodPut, pattern: "/api/v1/callbacks/{id}", serve: (*handler).updateCallback},
 		{method: http.MethodDelete, pattern: "/api/v1/callbacks/{id}", serve: (*handler).deleteCallback},
+		{method: http.MethodPost, pattern: "/api/v1/callbacks/{id}/test", serve: (*handler).testCallback},
 
 		{method: http.MethodGet, pattern: "/api/v1/access-keys", serve: (*handler).listAccessKeys},
 		{method: http.MethodPost, pattern: "/api/v1/access-keys", serve: (*handler).createAccessKey},
@@ -103,7 +108,19 @@ func (h *handler) mux() *http.ServeMux {
 	}
 	// JSON errors instead of the mux's plain-text ones.
 	for _, p := range paths {
-		mux.HandleFunc(p, methodNotAllowed(strings.Join(allowed[p], ", ")))
+		h405 := methodNotAllowed(strings.Join(allowed[p], ", "))
+		if !narrows(p, paths) {
+			mux.HandleFunc(p, h405)
+			continue
+		}
+		// A literal path under another's wildcard (rules/preview under rules/{id}): a
+		// method-less pattern would conflict with the other's methods, so each is named.
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+			http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			if !slices.Contains(allowed[p], m) {
+				mux.HandleFunc(m+" "+p, h405)
+			}
+		}
 	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "no such endpoint"})
@@ -116,4 +133,27 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 		w.Header().Set("Allow", allow)
 		writeError(w, http.StatusMethodNotAllowed, apiError{Code: codeMethodNotAllowed, Message: r.Method + " is not allowed here"})
 	}
+}
+
+// narrows tells whether another of paths matches every path p matches, with a wildcard where p
+// has a literal segment.
+func narrows(p string, paths []string) bool {
+	ps := strings.Split(p, "/")
+	for _, q := range paths {
+		qs := strings.Split(q, "/")
+		if q == p || len(qs) != len(ps) {
+			continue
+		}
+		general := true
+		for i := range ps {
+			if qs[i] != ps[i] && !(strings.HasPrefix(qs[i], "{") && !strings.HasSuffix(qs[i], "...}")) {
+				general = false
+				break
+			}
+		}
+		if general {
+			return true
+		}
+	}
+	return false
 }

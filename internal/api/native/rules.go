@@ -118,6 +118,11 @@ func decodeRule(w http.ResponseWriter, r *http.Request) (*recording.Rule, error)
 	if err := decodeBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), &req); err != nil {
 		return nil, err
 	}
+	return req.rule()
+}
+
+// rule lays the request over the native defaults (see decodeRule).
+func (req *ruleRequest) rule() (*recording.Rule, error) {
 	rule := &recording.Rule{
 		Dialect: recording.DialectNative,
 		Domain:  req.Domain,
