@@ -14,6 +14,8 @@ import (
 	"github.com/liverec/liverec/internal/api/aliyun"
 	"github.com/liverec/liverec/internal/api/huawei"
 	"github.com/liverec/liverec/internal/api/native"
+	"github.com/liverec/liverec/internal/conf"
+	"github.com/liverec/liverec/internal/console"
 )
 
 func (a *App) httpHandler() http.Handler {
@@ -30,18 +32,53 @@ func (a *App) httpHandler() http.Handler {
 	ali := aliyun.NewHandler(a.svc, aliyun.Config{Logger: a.log.With("component", "api-aliyun"),
 		MaxSkew: a.conf.API.SignatureSkew.D(), Throttle: a.limits.throttle})
 	mux.Handle("/{$}", alibabaOnly(ali))
+	con := console.Handler(console.Config{Logger: a.log.With("component", "console"),
+		ExtraOrigins: a.consoleOrigins(a.conf.Storage)})
+	mux.Handle(console.Prefix, con)
+	mux.Handle("/console", con) // redirects to /console/
 	a.playbackRoutes(mux)
 	return mux
+}
+
+// consoleOrigins are the origins the console's players read recordings from besides its own:
+// each S3 endpoint's url and public_url (with their subdomains in virtual-host style, where
+// the bucket leads the host name) and download_base_url, where links to local objects point.
+func (a *App) consoleOrigins(s conf.Storage) []string {
+	var out []string
+	add := func(raw string, subdomains bool) {
+		if raw == "" {
+			return
+		}
+		o, err := console.OriginsOf(raw, subdomains)
+		if err != nil {
+			a.log.Warn("console: storage URL left out of the CSP", "err", err)
+			return
+		}
+		out = append(out, o...)
+	}
+	for _, e := range s.Endpoints {
+		if e.Type == "s3" {
+			add(e.URL, !e.PathStyle)
+			add(e.PublicURL, !e.PathStyle)
+		}
+	}
+	add(s.DownloadBaseURL, false)
+	return out
 }
 
 // maxRPCForm caps an Alibaba RPC form body read to find its Action.
 const maxRPCForm = 1 << 20
 
 // alibabaOnly sends requests for "/" that carry an Action parameter (the Alibaba SDK puts every
-// parameter in the query string of a POST, §9) to the Alibaba façade.
+// parameter in the query string of a POST, §9) to the Alibaba façade. A GET without one is a
+// browser opening the server's address: it goes to the console.
 func alibabaOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("Action") == "" {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, console.Prefix, http.StatusFound)
+				return
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxRPCForm)
 			if err := r.ParseForm(); err != nil || r.Form.Get("Action") == "" {
 				http.NotFound(w, r)
