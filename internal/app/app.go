@@ -182,7 +182,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	}
 	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data,
 		RetryMin: c.Recording.StoreRetryMin.D(), RetryMax: c.Recording.StoreRetryMax.D(),
-		Notify: a.notif.Notify, DownloadURL: a.downloadURL, Slices: db, Logger: log.With("component", "events")})
+		Notify: a.notif.Notify, DownloadURL: a.eventDownloadURL, Slices: db, Logger: log.With("component", "events")})
 	if a.pubLog, err = a.newPublishLog(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("publish history: %w", err)

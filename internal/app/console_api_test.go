@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -107,7 +108,9 @@ func TestAPILinksPointWhereTheCallerCameFrom(t *testing.T) {
 	require.NoError(t, err)
 	base := "http://localhost:" + port
 	var detail struct {
-		Files []struct {
+		StartedAt time.Time  `json:"started_at"`
+		EndedAt   *time.Time `json:"ended_at"`
+		Files     []struct {
 			Format    string `json:"format"`
 			ObjectKey string `json:"object_key"`
 			Bucket    string `json:"bucket"`
@@ -130,6 +133,25 @@ func TestAPILinksPointWhereTheCallerCameFrom(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, body == string(want), "the link serves the stored %s file", f.Format)
 	}
+
+	// A clip made through that host still reports, to callback servers, the configured link
+	// base: its event is stored and sent, and the caller's host means nothing to a receiver.
+	require.NotNil(t, detail.EndedAt)
+	var clip struct {
+		RecordingID string `json:"recording_id"`
+		URL         string `json:"url"`
+	}
+	apiJSON(t, base, http.MethodPost, "/api/v1/clips", fmt.Sprintf(`{"domain":"127.0.0.1","app":"links","stream":"cam",
+		"start_time":%q,"end_time":%q}`, detail.StartedAt.Format(time.RFC3339Nano), detail.EndedAt.Format(time.RFC3339Nano)),
+		http.StatusCreated, &clip)
+	require.True(t, strings.HasPrefix(clip.URL, base+"/download/"), "the answer's link: the caller's host: %s", clip.URL)
+	var clipRec struct {
+		Events []recording.OutboxEvent `json:"events"`
+	}
+	apiJSON(t, base, http.MethodGet, "/api/v1/recordings/"+clip.RecordingID, "", http.StatusOK, &clipRec)
+	require.Len(t, clipRec.Events, 1)
+	require.True(t, strings.HasPrefix(clipRec.Events[0].Data.DownloadURL, ta.base+"/download/"),
+		"the event's link: the listen address: %s", clipRec.Events[0].Data.DownloadURL)
 
 	var p struct {
 		Objects map[string]string `json:"objects"`

@@ -61,6 +61,13 @@ func (a *App) downloadURL(ctx context.Context, endpoint, bucket, key string) str
 	return u
 }
 
+// eventDownloadURL is downloadURL for an event's download_url: stored and sent to callback
+// servers, it must not take the host of the API request that caused it (a clip made through
+// http://localhost would send its receiver a localhost link).
+func (a *App) eventDownloadURL(ctx context.Context, endpoint, bucket, key string) string {
+	return a.downloadURL(service.WithRequestBase(ctx, ""), endpoint, bucket, key)
+}
+
 // LiveURL returns the playable URL of the live playlist of a recording in progress (an EVENT
 // playlist that grows with each stored slice), "" when it has none: not HLS, no slice stored
 // yet, or over.
