@@ -258,3 +258,145 @@ func formatNames(fs []recording.FormatConfig) []string {
 	}
 	return out
 }
+
+// TestRulesOnDemandURL writes an on_demand_http rule's on-demand URL through the rule form. It
+// is not a rule field but the on_demand_url of the callback configuration of the rule's domain
+// and app, which the form creates (standard dialect, only that URL); a publish then asks that
+// URL and records when told to. The URL is required in that mode, and one the API refuses
+// leaves the form open on the saved rule. Editing prefills the URL and writes the new one to the
+// same configuration, keeping its event URL, events and key.
+func TestRulesOnDemandURL(t *testing.T) {
+	const (
+		domain = "od.example.com"
+		app    = "live"
+		key    = "OnDemandKey0123456789abcdefghijK"
+	)
+	decide := newOnDemandServer(t)
+	hooks := newWebhookReceiver(t, key)
+	first := decide.URL + "/v1?token=a"
+	second := decide.URL + "/v2"
+	h := newHarness(t, "")
+	h.allowError(`status of 400 .*\[http://127\.0\.0\.1:\d+/api/v1/callbacks\]$`) // the refused URL below
+	h.signIn()
+	h.route("#/rules")
+	h.click(`#view button[data-action="new"]`)
+	h.waitVisible(ruleForm)
+	urlIn := ruleForm + ` input[name="on_demand_url"]`
+	urlErr := ruleForm + ` .field-error[data-for="on_demand_url"]`
+	require.False(t, eval[bool](h.browser, `document.querySelector(`+jsString(urlIn)+`).checkVisibility()`),
+		"the on-demand URL shows outside on_demand_http mode")
+	h.setValue(ruleForm+` input[name="domain"]`, domain)
+	h.setValue(ruleForm+` input[name="app"]`, app)
+	h.setValue(ruleForm+` select[name="mode"]`, "on_demand_http")
+	h.waitVisible(urlIn)
+	require.Contains(t, h.text(ruleForm+` .ondemand`), "Alibaba OnDemandUrl (notify config) · Huawei —")
+	h.waitText(ruleForm+` .ondemand-source`, "No callback configuration of "+domain+"/"+app)
+	h.setValue(mp4Set+` input[name="merge_window_s"]`, "0") // a stopped publish ends its recording at once
+	h.screenshot("rule-ondemand-new")
+
+	// Required: nothing is saved without it.
+	h.click(ruleForm + ` button[type="submit"]`)
+	h.waitText(urlErr, "required")
+	var rules struct {
+		Rules []recording.Rule `json:"rules"`
+	}
+	apiJSON(t, h.srv, http.MethodGet, "/api/v1/rules?domain="+domain, nil, http.StatusOK, &rules)
+	require.Empty(t, rules.Rules, "a rule was saved without its on-demand URL")
+	h.screenshot("rule-ondemand-required")
+
+	// A URL the API refuses: the rule is saved, the URL is not, and the form stays on the rule.
+	h.setValue(urlIn, "ftp://decide.example.com/x")
+	h.click(ruleForm + ` button[type="submit"]`)
+	h.waitText(urlErr, "The rule was created, but its on-demand URL was not saved")
+	status, body := h.srv.API(t, http.MethodPost, "/api/v1/callbacks",
+		map[string]any{"domain": domain, "app": app, "on_demand_url": "ftp://decide.example.com/x"})
+	require.Equal(t, http.StatusBadRequest, status, "%s", body)
+	var refusal struct {
+		Error struct{ Message, Field string } `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(body, &refusal))
+	require.Equal(t, "on_demand_url", refusal.Error.Field)
+	require.Contains(t, h.text(urlErr), strings.TrimSpace(refusal.Error.Message), "the message is not the API's")
+	require.Equal(t, "true", eval[string](h.browser, `document.querySelector(`+jsString(urlIn)+`).getAttribute("aria-invalid")`))
+	rule := findRule(t, h.srv, domain)
+	require.Equal(t, recording.ModeOnDemandHTTP, rule.Mode)
+	require.Empty(t, callbacksOf(t, h.srv, domain, app))
+	h.waitVisible(`#view tr[data-id="` + rule.ID + `"]`) // the list shows the saved rule behind the form
+	require.Contains(t, h.text(ruleForm+" h2"), "Edit rule "+domain+"/"+app)
+	h.screenshot("rule-ondemand-url-refused")
+
+	// A good URL: saving again updates the same rule and creates the configuration.
+	h.setValue(urlIn, first)
+	h.click(ruleForm + ` button[type="submit"]`)
+	h.waitGone(ruleForm)
+	row := `#view tr[data-id="` + rule.ID + `"]`
+	h.waitText(row, first)
+	require.Equal(t, rule.ID, findRule(t, h.srv, domain).ID, "the retry saved the rule twice")
+	cbs := callbacksOf(t, h.srv, domain, app)
+	require.Len(t, cbs, 1)
+	cb := cbs[0]
+	require.Equal(t, first, cb.OnDemandURL)
+	require.Equal(t, "standard", cb.Dialect)
+	require.Empty(t, cb.URL, "the configuration was created with more than the on-demand URL")
+	require.False(t, cb.HasKey)
+	h.screenshot("rules-list-ondemand")
+
+	// A real publish asks that URL, and records when told to.
+	rec := startPublisher(t, h.srv.RTMPURL(app+"/rec1?vhost="+domain), publishOptions{Size: "320x240"})
+	skip := startPublisher(t, h.srv.RTMPURL(app+"/skip1?vhost="+domain), publishOptions{Size: "320x240"})
+	eventually(t, "a recording of rec1", func() bool { return recordingState(t, h.srv, "rec1") == "recording" })
+	eventually(t, "skip1 not recorded", func() bool { return recordingState(t, h.srv, "skip1") == "not_recorded" })
+	ask, ok := decide.asked("rec1")
+	require.True(t, ok, "liverec recorded rec1 without asking")
+	require.Equal(t, onDemandAsk{path: "/v1", token: "a", domain: domain, app: app, stream: "rec1", codec: ask.codec}, ask)
+	require.NotEmpty(t, ask.codec)
+	_, ok = decide.asked("skip1")
+	require.True(t, ok)
+	rec.stop()
+	skip.stop()
+
+	// The configuration gets an event URL, events and a key through the API; editing the rule
+	// must keep them.
+	put := map[string]any{"dialect": "standard", "domain": domain, "app": app, "url": hooks.URL + "/events",
+		"on_demand_url": first, "events": []string{"record_started", "file_completed"}, "sign_type": "HMACSHA256", "key": key}
+	apiJSON(t, h.srv, http.MethodPut, "/api/v1/callbacks/"+cb.ID, put, http.StatusOK, nil)
+	h.reload() // a fresh list: the configurations are loaded with it
+	h.click(row + ` button[data-action="edit"]`)
+	h.waitVisible(urlIn)
+	require.Equal(t, first, eval[string](h.browser, `document.querySelector(`+jsString(urlIn)+`).value`))
+	h.waitText(ruleForm+` .ondemand-source`, "From the callback configuration of "+domain+"/"+app)
+	h.screenshot("rule-ondemand-edit")
+	h.setValue(urlIn, second)
+	h.click(ruleForm + ` button[type="submit"]`)
+	h.waitGone(ruleForm)
+	h.waitText(row, second)
+	cbs = callbacksOf(t, h.srv, domain, app)
+	require.Len(t, cbs, 1)
+	require.Equal(t, apiCallback{ID: cb.ID, Dialect: "standard", Domain: domain, App: app, URL: hooks.URL + "/events",
+		OnDemandURL: second, Events: []string{"record_started", "file_completed"}, SignType: "HMACSHA256",
+		HasKey: true, Enabled: true}, cbs[0])
+	// The key is the one set through the API: a test event is signed with it.
+	apiJSON(t, h.srv, http.MethodPost, "/api/v1/callbacks/"+cb.ID+"/test", nil, http.StatusAccepted, nil)
+	eventually(t, "the test event to arrive", func() bool { n, _ := hooks.counts(); return n > 0 })
+	_, bad := hooks.counts()
+	require.Empty(t, bad, "deliveries not signed with the configuration's key")
+
+	// The next stream asks the new URL.
+	rec2 := startPublisher(t, h.srv.RTMPURL(app+"/rec2?vhost="+domain), publishOptions{Size: "320x240"})
+	eventually(t, "liverec to ask about rec2", func() bool { _, ok := decide.asked("rec2"); return ok })
+	ask, _ = decide.asked("rec2")
+	require.Equal(t, "/v2", ask.path)
+	eventually(t, "a recording of rec2", func() bool { return recordingState(t, h.srv, "rec2") == "recording" })
+	rec2.stop()
+	h.screenshot("rules-list-ondemand-edited")
+
+	// On a phone: the URL in the list and the form's field fit the width.
+	h.phone()
+	h.waitText(row, second)
+	h.screenshot("rules-list-ondemand-phone")
+	h.click(row + ` button[data-action="edit"]`)
+	h.waitVisible(urlIn)
+	require.LessOrEqual(t, eval[int](h.browser, `document.documentElement.scrollWidth`), phoneWidth,
+		"the on-demand rule form scrolls sideways on a 375 px screen")
+	h.screenshot("rule-ondemand-edit-phone")
+}

@@ -3,6 +3,7 @@
 // record rule has a twin, its name is a hint under the field, so users of either cloud's
 // console find their setting. Ranges are the native API's (the form writes native rules).
 import {ApiError, api, clearErrors, el, field, notice, replace, toLocalInput, toRFC3339} from '../lib.js';
+import {cloudDialect, onDemandField, saveOnDemandURL} from './rule-ondemand.js';
 
 // FORMATS are the formats in the order the form sends them; the API's "formats[i]" errors are
 // mapped back through the list actually sent.
@@ -28,7 +29,7 @@ export const MODES = [
   ['auto', 'Automatic: record whenever the stream publishes',
     'Alibaba OnDemand 0 · Huawei record_type CONTINUOUS_RECORD'],
   ['on_demand_http', 'On demand, asked over HTTP: the callback configuration\'s on-demand URL decides per stream',
-    'Alibaba OnDemand 1 · Huawei record_type ON_DEMAND_RECORD. Set the on-demand URL on the Callbacks page; liverec sends GET ?app=&domain=&stream=&vbitrate=&codec='],
+    'Alibaba OnDemand 1 · Huawei record_type ON_DEMAND_RECORD. liverec sends GET {on-demand URL}?app=&domain=&stream=&vbitrate=&codec= and records when the reply is {"NeedRecord": true}'],
   ['on_demand_param', 'On demand, by publish parameter: the record_config parameter of the publish URL decides',
     'Alibaba OnDemand 2 (Huawei has no twin; it reads as ON_DEMAND_RECORD)'],
   ['manual', 'Manual: record only between start and stop commands',
@@ -55,12 +56,14 @@ const VARIABLES = [
 ];
 
 /**
- * ruleForm builds form[data-form=rule] for rule (null: a new rule). onSaved(rule) runs after a
- * successful save, onCancel when the user closes the form. signal ends pending previews.
+ * ruleForm builds form[data-form=rule] for rule (null: a new rule). callbacks are the project's
+ * callback configurations, which hold the on-demand URL. onSaved(rule) runs after a successful
+ * save, onRuleOnly(rule) when the rule was saved but its on-demand URL was not (the form stays
+ * open), onCancel when the user closes the form. signal ends pending previews.
  */
-export function ruleForm({rule, onSaved, onCancel, signal}) {
-  const editing = !!(rule && rule.id);
-  const r = rule || {domain: '', app: '*', stream: '', mode: 'auto',
+export function ruleForm({rule, callbacks, onSaved, onRuleOnly, onCancel, signal}) {
+  let editing = !!(rule && rule.id);
+  let r = rule || {domain: '', app: '*', stream: '', mode: 'auto',
     formats: [{format: 'mp4', ...DEFAULTS.mp4}], storage: {endpoint: 'local', bucket: 'recordings', base_path: ''}};
   const storage = r.storage || {};
 
@@ -68,6 +71,9 @@ export function ruleForm({rule, onSaved, onCancel, signal}) {
   const mode = field('Mode', {tag: 'select', name: 'mode', value: r.mode || 'auto', 'aria-describedby': 'rule-mode-hint',
     options: MODES.map(([v, label]) => [v, label])});
   mode.append(modeHint);
+  // A rule written through a cloud's API gets its configuration in that cloud's dialect.
+  const dialect = cloudDialect(rule);
+  const onDemand = onDemandField(callbacks || []);
 
   const plan = el('fieldset', {class: 'plan'},
     el('legend', {}, 'Plan window'),
@@ -80,8 +86,9 @@ export function ruleForm({rule, onSaved, onCancel, signal}) {
   const previewFor = el('p', {class: 'hint preview-for'});
   const previewError = el('p', {class: 'hint preview-error', role: 'status'});
 
+  const heading = el('h2', {}, editing ? `Edit rule ${r.domain}/${r.app}/${r.stream}` : 'New recording rule');
   const form = el('form', {class: 'card rule-form', dataset: {form: 'rule'}, novalidate: true, autocomplete: 'off'},
-    el('h2', {}, editing ? `Edit rule ${r.domain}/${r.app}/${r.stream}` : 'New recording rule'),
+    heading,
     editing && r.dialect && r.dialect !== 'native' ?
       el('p', {class: 'hint'}, `Written through the ${r.dialect} API; saving here rewrites it as a native rule (native ranges).`) : null,
     el('fieldset', {},
@@ -95,6 +102,7 @@ export function ruleForm({rule, onSaved, onCancel, signal}) {
         field('Stream', {name: 'stream', value: r.stream === '*' ? '' : r.stream, maxlength: 128, spellcheck: 'false', placeholder: '*'},
           'Empty or "*" = any stream. Alibaba StreamName · Huawei stream'))),
     mode,
+    onDemand.box,
     el('p', {class: 'field-error', dataset: {for: 'formats'}, role: 'alert'}),
     plan,
     el('fieldset', {},
@@ -123,9 +131,16 @@ export function ruleForm({rule, onSaved, onCancel, signal}) {
     const m = MODES.find(([v]) => v === select.value);
     modeHint.textContent = m ? m[2] : '';
     plan.hidden = select.value !== 'plan';
+    onDemand.box.hidden = select.value !== 'on_demand_http';
+    onDemand.input.required = select.value === 'on_demand_http';
   };
   select.addEventListener('change', syncMode);
   syncMode();
+  // The URL comes from the configuration of the domain and app typed (the API's defaults).
+  const streamKey = () => [form.querySelector('[name=domain]').value.trim().toLowerCase(),
+    form.querySelector('[name=app]').value.trim() || '*'];
+  const syncOnDemand = () => onDemand.refresh(...streamKey());
+  syncOnDemand();
   for (const fs of fieldsets) syncFormat(fs);
 
   // Preview: debounced, and only the latest request may write.
@@ -154,10 +169,13 @@ export function ruleForm({rule, onSaved, onCancel, signal}) {
     clearTimeout(timer);
     timer = setTimeout(preview, 300);
   };
-  form.addEventListener('input', schedule);
+  form.addEventListener('input', (ev) => {
+    if (ev.target.name === 'domain' || ev.target.name === 'app') syncOnDemand();
+    if (ev.target.name !== 'on_demand_url') schedule(); // not part of the rule: no new preview
+  });
   form.addEventListener('change', (ev) => {
     if (ev.target.name === 'enabled') syncFormat(ev.target.closest('fieldset'));
-    schedule();
+    if (ev.target.name !== 'on_demand_url') schedule();
   });
   signal.addEventListener('abort', () => {
     clearTimeout(timer);
@@ -169,16 +187,49 @@ export function ruleForm({rule, onSaved, onCancel, signal}) {
     ev.preventDefault();
     clearErrors(form);
     const {body, sent} = readRule(form);
+    const wantURL = body.mode === 'on_demand_http';
+    const url = onDemand.input.value.trim();
+    const urlError = form.querySelector('.field-error[data-for=on_demand_url]');
+    if (wantURL && !url) {
+      // Checked first: without a URL such a rule records nothing, so nothing is saved.
+      urlError.textContent = 'An on-demand URL is required in this mode: liverec asks it whether to record each stream.';
+      onDemand.input.setAttribute('aria-invalid', 'true');
+      onDemand.input.focus();
+      return;
+    }
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
-      const saved = editing ?
-        await api('PUT', `/rules/${encodeURIComponent(r.id)}`, {body, signal}) :
-        await api('POST', '/rules', {body, signal});
+      let saved;
+      try {
+        saved = editing ?
+          await api('PUT', `/rules/${encodeURIComponent(r.id)}`, {body, signal}) :
+          await api('POST', '/rules', {body, signal});
+      } catch (e) {
+        if (e.name !== 'AbortError') showRuleError(form, e, sent);
+        return;
+      }
+      if (wantURL) {
+        try {
+          await saveOnDemandURL(saved, url, {dialect, signal});
+        } catch (e) {
+          if (e.name === 'AbortError' || e.status === 401) return;
+          // The rule stands: from now on the form edits it, so saving again does not add it twice.
+          const was = editing ? 'saved' : 'created';
+          editing = true;
+          r = saved;
+          heading.textContent = `Edit rule ${r.domain}/${r.app}/${r.stream}`;
+          button.textContent = 'Save rule';
+          urlError.textContent = `The rule was ${was}, but its on-demand URL was not saved: ${e.message}`;
+          onDemand.input.setAttribute('aria-invalid', 'true');
+          onDemand.input.focus();
+          notice(`rule ${was}; on-demand URL not saved: ${e.message}`, 'error');
+          if (onRuleOnly) onRuleOnly(saved);
+          return;
+        }
+      }
       notice(editing ? 'rule saved' : 'rule created');
       onSaved(saved);
-    } catch (e) {
-      if (e.name !== 'AbortError') showRuleError(form, e, sent);
     } finally {
       button.disabled = false;
     }

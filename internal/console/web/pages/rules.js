@@ -2,6 +2,7 @@
 // edits them (rule-form.js). The default rule (domain "*") is an admin's to change.
 import {api, ask, el, fmtTime, notice, replace} from '../lib.js';
 import {MODES, ruleForm} from './rule-form.js';
+import {onDemandCell} from './rule-ondemand.js';
 
 const MODE_WORDS = {auto: 'automatic', on_demand_http: 'on demand (HTTP)', on_demand_param: 'on demand (parameter)',
   manual: 'manual', plan: 'plan'};
@@ -10,17 +11,24 @@ export async function render(ctx) {
   const formSlot = el('div', {class: 'rule-form-slot'});
   const list = el('div', {class: 'table-wrap'});
   let rules = [];
+  // The callback configurations hold the on-demand URLs: loaded once with each load of the list.
+  let callbacks = null;
 
   const closeForm = () => replace(formSlot);
   const openForm = (rule) => {
     const form = ruleForm({
       rule,
+      callbacks: callbacks || [],
       signal: ctx.signal,
       onCancel: closeForm,
       onSaved: async () => {
         closeForm();
         await load();
       },
+      // The rule was saved but its URL was not: the form stays open, the list shows the rule.
+      onRuleOnly: () => load().catch((e) => {
+        if (e.name !== 'AbortError' && e.status !== 401) notice(e.message, 'error');
+      }),
     });
     replace(formSlot, form);
     form.scrollIntoView({block: 'start'});
@@ -42,7 +50,8 @@ export async function render(ctx) {
 
   const row = (r) => el('tr', {dataset: {id: r.id}},
     el('td', {}, el('code', {}, key(r)), r.domain === '*' ? el('small', {class: 'hint'}, 'default rule') : null),
-    el('td', {title: (MODES.find(([v]) => v === r.mode) || [])[2] || ''}, MODE_WORDS[r.mode] || r.mode),
+    el('td', {class: 'mode', title: (MODES.find(([v]) => v === r.mode) || [])[2] || ''}, MODE_WORDS[r.mode] || r.mode,
+      onDemandCell(r, callbacks)),
     el('td', {}, (r.formats || []).map((f) => el('div', {}, formatSummary(f)))),
     el('td', {}, el('code', {}, storageSummary(r.storage || {}))),
     el('td', {class: 'hide-narrow'}, r.dialect || 'native'),
@@ -55,8 +64,16 @@ export async function render(ctx) {
     ] : el('small', {class: 'hint'}, 'admins only')));
 
   const load = async () => {
-    const res = await api('GET', '/rules', {query: {limit: 1000}, signal: ctx.signal});
+    const [res, cbs] = await Promise.all([
+      api('GET', '/rules', {query: {limit: 1000}, signal: ctx.signal}),
+      // Without them the list still shows the rules, only not their on-demand URLs.
+      api('GET', '/callbacks', {query: {limit: 1000}, signal: ctx.signal}).catch((e) => {
+        if (e.name !== 'AbortError' && e.status !== 401) notice(`on-demand URLs not shown: ${e.message}`, 'error');
+        return null;
+      }),
+    ]);
     rules = res.rules || [];
+    callbacks = cbs ? cbs.callbacks || [] : null;
     if (!rules.length) {
       replace(list, el('p', {class: 'empty'}, 'No recording rules yet: streams are recorded by no rule. Add one with "New rule".'));
       return;
