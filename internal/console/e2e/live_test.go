@@ -93,6 +93,7 @@ func TestLivePageWatchAndKick(t *testing.T) {
 	h.waitText("#blocks-empty", "No stream is forbidden")
 	h.screenshot("live-empty")
 
+	started := time.Now()
 	pub := startPublisher(t, h.srv.RTMPURL("live/cam"), publishOptions{})
 	s, listed := waitListed(t, h.srv, "live", "cam")
 	key := s.Domain + "/live/cam"
@@ -101,6 +102,7 @@ func TestLivePageWatchAndKick(t *testing.T) {
 		fmt.Sprintf(`(() => { const r = document.querySelector(%s); return !!r && r.innerText.includes("H264") && r.innerText.includes("1280×720") })()`,
 			jsString(row)))
 	shown := time.Since(listed)
+	t.Logf("the row appeared %s after ffmpeg started, %s after the API listed the stream", time.Since(started), shown)
 	require.LessOrEqualf(t, shown, rowAppearLimit, "the row appeared %s after the API listed the stream", shown)
 	h.waitText("#live-count", "1 live")
 	h.waitText(row, "recording") // the default rule records it
