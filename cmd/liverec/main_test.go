@@ -58,6 +58,9 @@ func TestNewcomer(t *testing.T) {
 	p := startProc(t, bin, httpAddr, []string{"LIVEREC_DATA=" + data, "LIVEREC_RTMP=" + rtmpAddr, "LIVEREC_HTTP=" + httpAddr})
 	require.Equal(t, 1, strings.Count(p.logs.String(), "LIVEREC_ACCESS_KEY_SECRET="),
 		"a fresh data dir gets one admin key, printed once (§2)")
+	_, httpPort, err := net.SplitHostPort(httpAddr)
+	require.NoError(t, err)
+	require.Contains(t, p.logs.String(), "console at http://HOST:"+httpPort+"/console/", "the newcomer is told where to sign in")
 
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
 		"-f", "flv", "rtmp://"+rtmpAddr+"/live/test").CombinedOutput()

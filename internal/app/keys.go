@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 
 	"github.com/liverec/liverec/internal/secret"
@@ -64,6 +65,17 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "liverec: created an admin access key for project %q; it is shown only this once:\n"+
-		"  LIVEREC_ACCESS_KEY_ID=%s\n  LIVEREC_ACCESS_KEY_SECRET=%s\n", k.Project, k.ID, sec)
+		"  LIVEREC_ACCESS_KEY_ID=%s\n  LIVEREC_ACCESS_KEY_SECRET=%s\n"+
+		"Sign in to the console at http://HOST%s/console/ with it (HOST: this machine).\n",
+		k.Project, k.ID, sec, portOf(a.conf.HTTP))
 	return nil
+}
+
+// portOf is ":PORT" of a listen address, "" when it has none or it is 80.
+func portOf(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "80" {
+		return ""
+	}
+	return ":" + port
 }
