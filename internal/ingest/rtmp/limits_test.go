@@ -147,10 +147,10 @@ func partialMessages(n int, csids ...uint32) []byte {
 func TestPendingBudget(t *testing.T) {
 	e := startServer(t, func(s *Config, _ *stream.Hub) {
 		s.MaxPendingBytes = 14 << 20
-		s.HandshakeTimeout = 20 * time.Second
+		s.HandshakeTimeout = 60 * time.Second // outlasts the waits below
 	})
 	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 4}))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	goodErr := make(chan error, 1)
 	go func() {
@@ -166,10 +166,12 @@ func TestPendingBudget(t *testing.T) {
 	first := dialFrom(t, "127.0.0.3", e.addr)
 	_, err := first.Write(partialMessages(3, 3, 4, 5))
 	require.NoError(t, err)
-	held := waitSteady(t, e.srv.budget.Used, 8<<20, 300*time.Millisecond, 10*time.Second)
+	// Deadlines, not durations: the server's reads allocate and touch ~12 MiB under the race
+	// detector, which took over 10 s once in a full suite run beside the browser tests.
+	held := waitSteady(t, e.srv.budget.Used, 8<<20, 300*time.Millisecond, 40*time.Second)
 	second := dialFrom(t, "127.0.0.4", e.addr)
 	_, _ = second.Write(partialMessages(3, 3, 4, 5)) // the server may close it while it writes
-	waitClosed(t, second, 10*time.Second)
+	waitClosed(t, second, 30*time.Second)
 	e.waitLog(t, 2*time.Second, "rtmp connection closed", "reason=budget", "before_publish=memory", "level=WARN")
 	m := e.srv.Metrics
 	require.Equal(t, float64(1), promtest.ToFloat64(m.rejected.WithLabelValues(reasonBudget)))
