@@ -42,8 +42,10 @@ import (
 	"github.com/liverec/liverec/internal/notify"
 	"github.com/liverec/liverec/internal/notify/dialect"
 	"github.com/liverec/liverec/internal/ondemand"
+	"github.com/liverec/liverec/internal/preroll"
 	"github.com/liverec/liverec/internal/record"
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/retention"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/sqlite"
@@ -70,6 +72,7 @@ type App struct {
 	up     *upload.Uploader
 	upMet  *upload.Metrics
 	recMet *record.Metrics
+	preMet *preroll.Metrics
 	httpLn net.Listener
 	stores map[string]blob.Store // storage endpoints by name
 	alias  map[string]string     // endpoint alias → name
@@ -81,6 +84,12 @@ type App struct {
 	limits  limits
 	// pubLog writes the publish history (internal/livelog).
 	pubLog *livelog.Writer
+	// disk is the disk policy: free-space marks of the data dir, spool and local endpoints.
+	disk *diskPolicy
+	// delMet counts deleted files by reason, for every retention.Deleter (deletedMetrics).
+	delMet *retention.Metrics
+	// ret deletes the files whose rule's retention_s has passed.
+	ret *retention.Retention
 
 	// recorders runs each recording's Recorder in its goroutine, until its recording ends or
 	// stopRecorders ends recCtx at shutdown.
@@ -89,12 +98,15 @@ type App struct {
 	stopRecorders context.CancelFunc
 	liveMu        sync.Mutex
 	byKey         map[stream.Key]*record.Recorder
+	// prerolls are the live publications' pre-roll sinks (event recordings), under liveMu.
+	prerolls map[stream.Key]*prerollSink
 }
 
 // New opens the data directory and the store, prepares every component and binds the
 // listeners (so Addr works before Run). A newly created admin key is printed once to out.
 func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (*App, error) {
-	a := &App{conf: c, log: log, reg: prometheus.NewRegistry(), byKey: map[stream.Key]*record.Recorder{}}
+	a := &App{conf: c, log: log, reg: prometheus.NewRegistry(), byKey: map[stream.Key]*record.Recorder{},
+		prerolls: map[stream.Key]*prerollSink{}}
 	a.recCtx, a.stopRecorders = context.WithCancel(context.Background())
 	if err := os.MkdirAll(c.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -136,6 +148,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.upMet = upload.NewMetrics(a.reg)
 	a.recMet = record.NewMetrics(a.reg, a.upMet)
+	a.preMet = preroll.NewMetrics(a.reg)
 	a.initLimits()
 	a.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "liverec_upload_bytes_total",
 		Help: "Bytes sent to S3 endpoints (through the upload bandwidth limit)."}, a.uploadedBytes))
@@ -183,6 +196,14 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data,
 		RetryMin: c.Recording.StoreRetryMin.D(), RetryMax: c.Recording.StoreRetryMax.D(),
 		Notify: a.notif.Notify, DownloadURL: a.eventDownloadURL, Slices: db, Logger: log.With("component", "events")})
+	if a.disk, err = a.newDiskPolicy(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.ret, err = a.newRetention(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if a.pubLog, err = a.newPublishLog(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("publish history: %w", err)
@@ -236,6 +257,8 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { errc <- a.notif.Run(finCtx) })
 	wg.Go(func() { _ = a.events.Run(finCtx) })
 	wg.Go(func() { _ = a.pubLog.Run(finCtx) })
+	wg.Go(func() { _ = a.disk.Run(finCtx) })
+	wg.Go(func() { _ = a.ret.Run(finCtx) })
 	if err := a.recoverSpool(ctx); err != nil {
 		a.log.Error("recovering the spool", "err", err)
 	}

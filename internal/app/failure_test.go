@@ -106,8 +106,9 @@ func TestDataDiskFullKeepsEveryRecord(t *testing.T) {
 	t.Parallel()
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 20})
 	data := mountTmpfs(t, "32m")
+	// The disk policy is off: this is the last resort, a disk that fills mid-recording.
 	ta := startAppIn(t, data, "storage:\n  disk_reserve: 2097152\nrecording:\n  store_retry_min: 100ms\n"+
-		"  store_retry_max: 500ms\n", "30s")
+		"  store_retry_max: 500ms\ndisk:\n  high_free: 0\n  low_free: 0\n", "30s")
 	ta.putRule(t, mergeRule("disk", 0))
 	_, hw := addCallbacks(t, ta, "disk")
 	waitReady(t, ta)

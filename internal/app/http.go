@@ -89,7 +89,8 @@ func alibabaOnly(h http.Handler) http.Handler {
 	})
 }
 
-// ready reports whether the database and every storage endpoint answer (§13).
+// ready reports whether the database and every storage endpoint answer (§13), with the disk
+// policy's detail of each volume (a warning there does not fail readiness).
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -118,6 +119,7 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	} else {
 		checks["database_writes"] = "ok"
 	}
+	a.diskChecks(checks)
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusServiceUnavailable

@@ -45,6 +45,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		OnPlanChanged: a.planChanged,
 		ClipStored:    a.clipStored,
 		ClipDir:       a.conf.Storage.Spool,
+		Events:        a,
 	}
 	if a.conf.AccessKeyID != "" {
 		if err = a.svc.EnsureAccessKey(ctx, a.conf.AccessKeyID, a.conf.AccessKeySecret, a.conf.ProjectID, true); err != nil {

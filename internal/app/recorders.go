@@ -27,6 +27,7 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	if paused != nil && paused.Resume(p.Start) {
 		a.log.Info("publisher back, resuming recording", "recording", paused.RecordingID,
 			"domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream)
+		// A resumed recording was resolved before: this publication has no pre-roll.
 		return paused
 	}
 	id := store.NewID(store.RecordingPrefix)
@@ -47,13 +48,14 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 		Metrics:         a.recMet,
 	})
 	rep.r = r
+	rep.pre = a.wrapPreroll(p.Req.Key, r)
 	a.liveMu.Lock()
 	a.byKey[p.Req.Key] = r
 	a.liveMu.Unlock()
 	// a.stopRecorders ends the recording at shutdown, paused or not (§6: a shutdown completes
 	// the files a pause keeps open).
 	a.recorders.Go(func() { _ = r.Run(a.recCtx) })
-	return r
+	return rep.pre
 }
 
 // resolve picks the rule of a publication (§3) and persists the recording it starts.
@@ -92,8 +94,21 @@ func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, 
 	if err := a.events.Started(ctx, rec, log); err != nil {
 		return nil, fmt.Errorf("save recording: %w", err)
 	}
+	if why := a.diskRefusal(d.Rule); why != nil {
+		a.refuse(ctx, id, why, log)
+		return nil, nil
+	}
 	log.Info("recording started", "rule", rule.ID, "mode", rule.Mode)
 	return d.Rule, nil
+}
+
+// refuse ends a recording the disk policy refused before anything was written: failed with
+// the reason and its record_failed event. Nothing is recorded, so no end job follows; Ended
+// here only lets the events component forget it (no second event).
+func (a *App) refuse(ctx context.Context, id string, why error, log *slog.Logger) {
+	a.events.Failed(ctx, id, why)
+	a.events.Ended(ctx, id, why, false)
+	log.Warn("recording refused", "reason", why.Error())
 }
 
 // seedRules writes the default rule on a fresh data dir (§2) and the config file's rules. The

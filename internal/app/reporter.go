@@ -17,6 +17,7 @@ type recorderReporter struct {
 	id  string
 	log *slog.Logger
 	r   *record.Recorder // the recorder it reports for, set once it exists
+	pre *prerollSink     // the publication's pre-roll, configured once the rule is known
 	// state is the recording's recording.State as reported, for the online lists (read from
 	// other goroutines); "" until Resolve decided to record.
 	state atomic.Value
@@ -26,6 +27,7 @@ func (x *recorderReporter) Resolve(info record.StreamInfo) (*recording.Rule, err
 	rule, err := x.a.resolve(x.p, x.id, info, x.log)
 	if rule != nil && err == nil {
 		x.state.Store(recording.RecordingActive)
+		x.pre.configure(rule)
 	}
 	return rule, err
 }

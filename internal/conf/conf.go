@@ -48,6 +48,10 @@ type Config struct {
 	API       API       `yaml:"api"`
 	Callbacks Callbacks `yaml:"callbacks"`
 	Log       Log       `yaml:"log"`
+	// Disk is the disk policy: free-space water marks of the data dir and local endpoints.
+	Disk Disk `yaml:"disk"`
+	// Retention paces the deletion of expired files (rules' retention_s).
+	Retention Retention `yaml:"retention"`
 	// Rules are written into the default project at start (create or replace by key), so a
 	// service can be configured without the API.
 	Rules []recording.Rule `yaml:"rules"`
@@ -359,6 +363,8 @@ func (c *Config) setDefaults() {
 		c.Recording.TimeZone = "UTC"
 	}
 	c.PublishAuth.setDefaults()
+	c.Disk.setDefaults()
+	c.Retention.setDefaults()
 	if c.ProjectID == "" {
 		c.ProjectID = "default"
 	}
@@ -479,6 +485,8 @@ func (c *Config) Validate() error {
 		bad("log.format", "must be text or json")
 	}
 	errs = append(errs, c.PublishAuth.validate()...)
+	errs = append(errs, c.Disk.validate()...)
+	errs = append(errs, c.Retention.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -155,34 +155,51 @@ func (e *Emitter) nextDeliverySeq() int64 {
 
 // write applies change together with an event of type t about l's recording.
 func (e *Emitter) write(ctx context.Context, l *live, t recording.Event, data recording.EventData, change store.Change) error {
-	r := l.rec
+	change, notify, err := e.withEvent(ctx, l.rec, t, data, change)
+	if err != nil {
+		return err
+	}
+	return e.w.apply(ctx, l.rec.ID, change, notify, string(t)+" event")
+}
+
+// withEvent adds to change an event of type t about r and its deliveries; notify tells
+// whether there are any.
+func (e *Emitter) withEvent(ctx context.Context, r *recording.Recording, t recording.Event, data recording.EventData,
+	change store.Change,
+) (c store.Change, notify bool, err error) {
+	all, err := e.callbacks(ctx, r.Domain)
+	if err != nil {
+		return change, false, fmt.Errorf("look up callbacks: %w", err)
+	}
+	c, notify = e.addEvent(r, t, data, change, all)
+	return c, notify, nil
+}
+
+// addEvent is withEvent with the callback configurations of r's domain (all) already looked
+// up, so that a batch looks them up once per domain.
+func (e *Emitter) addEvent(r *recording.Recording, t recording.Event, data recording.EventData, change store.Change,
+	all []recording.CallbackConfig,
+) (c store.Change, notify bool) {
 	data.Project, data.RecordingID = r.Project, r.ID
 	data.Domain, data.App, data.Stream = r.Domain, r.App, r.Stream
 	data.PushArgs = r.Params
 	data.Seq = 0 // numbered by the store, after the recording's stored events
 	ev := recording.OutboxEvent{ID: store.NewID(store.EventPrefix), Type: t, Data: data, CreatedAt: time.Now()}
-	targets, err := e.targets(ctx, r, t)
-	if err != nil {
-		return err
-	}
 	var ds []recording.Delivery
-	for _, c := range targets {
+	for _, c := range targets(all, r, t) {
 		ds = append(ds, recording.Delivery{EventID: ev.ID, CallbackID: c.ID, Project: r.Project,
 			OrderKey: c.ID + "|" + r.Domain + "/" + r.App + "/" + r.Stream, Seq: e.nextDeliverySeq()})
 	}
 	change.Events = append(change.Events, ev)
 	change.Deliveries = append(change.Deliveries, ds)
-	return e.w.apply(ctx, r.ID, change, len(ds) > 0, string(t)+" event")
+	return change, len(ds) > 0
 }
 
 // targets picks, per dialect, the configuration of the recording's project that serves its
 // stream (recording.MatchCallbacks), when it is enabled and receives t (§7). A disabled
-// configuration is still the match: it does not hand its app's events to a "*" one.
-func (e *Emitter) targets(ctx context.Context, r *recording.Recording, t recording.Event) ([]*recording.CallbackConfig, error) {
-	all, err := e.callbacks(ctx, r.Domain)
-	if err != nil {
-		return nil, fmt.Errorf("look up callbacks: %w", err)
-	}
+// configuration is still the match: it does not hand its app's events to a "*" one. all are
+// the configurations of r's domain.
+func targets(all []recording.CallbackConfig, r *recording.Recording, t recording.Event) []*recording.CallbackConfig {
 	best := recording.MatchCallbacks(all, r.Project, r.Domain, r.App,
 		func(c *recording.CallbackConfig) bool { return c.URL != "" })
 	out := best[:0]
@@ -191,5 +208,5 @@ func (e *Emitter) targets(ctx context.Context, r *recording.Recording, t recordi
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return out
 }

@@ -23,6 +23,7 @@ type fakeStore struct {
 	fail      []error // errors of the next Apply calls, in order
 	applied   []store.Change
 	tries     int
+	lookups   int // CallbacksForStream calls
 }
 
 func (s *fakeStore) Apply(_ context.Context, c store.Change) error {
@@ -43,6 +44,7 @@ func (s *fakeStore) Apply(_ context.Context, c store.Change) error {
 func (s *fakeStore) CallbacksForStream(_ context.Context, domain string) ([]recording.CallbackConfig, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lookups++
 	var out []recording.CallbackConfig
 	for _, c := range s.callbacks {
 		if c.Domain == domain {

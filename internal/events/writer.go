@@ -99,6 +99,24 @@ func (w *writer) submit(ctx context.Context, id string, p pendingWrite) error {
 	return nil
 }
 
+// applyDirect writes c about recordings ids now and returns its error instead of keeping it:
+// for a caller that retries by itself (retention's next pass), where a kept write would let
+// the same change be made twice. Changes of one of the recordings still waiting make it fail
+// too.
+func (w *writer) applyDirect(ctx context.Context, ids []string, c store.Change, notify bool, what string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range ids {
+		if n := len(w.backlog[id]); n > 0 {
+			return fmt.Errorf("write %s: %d earlier changes of recording %s wait to be written", what, n, id)
+		}
+	}
+	if err := w.applyNow(ctx, pendingWrite{change: c, notify: notify, what: what}); err != nil {
+		return fmt.Errorf("write %s: %w", what, err)
+	}
+	return nil
+}
+
 // keep queues p; w.mu is held.
 func (w *writer) keep(id string, p pendingWrite, err error) {
 	w.backlog[id] = append(w.backlog[id], p)

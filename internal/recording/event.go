@@ -29,8 +29,11 @@ type EventData struct {
 	Width       int           `json:"width,omitempty"`
 	Height      int           `json:"height,omitempty"`
 
-	// Reason says why a recording failed or an on-demand decision failed.
+	// Reason says why a recording failed or an on-demand decision failed, and for a
+	// file_deleted event why the file was deleted (DeleteRetention, DeleteDiskFull, DeleteAPI).
 	Reason string `json:"reason,omitempty"`
+	// Label is an event recording's label (ModeEvent).
+	Label string `json:"label,omitempty"`
 }
 
 // OutboxEvent is an event as written to the store's outbox, in the same transaction as the

@@ -38,6 +38,10 @@ type Recording struct {
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	// Params are the ingest parameters passed back in callbacks (§1, the callback_* ones).
 	Params map[string]string `json:"params,omitempty"`
+	// Locked recordings are never deleted by retention or by the disk policy.
+	Locked bool `json:"locked"`
+	// Label names an event recording (ModeEvent): the label of its request.
+	Label string `json:"label,omitempty"`
 }
 
 // FileState is the state of a recorded file (§6, §8).

@@ -76,8 +76,18 @@ type Rule struct {
 	Storage   Storage        `json:"storage" yaml:"storage"`
 	StartTime *time.Time     `json:"start_time,omitempty" yaml:"start_time,omitempty"`
 	EndTime   *time.Time     `json:"end_time,omitempty" yaml:"end_time,omitempty"`
-	CreatedAt time.Time      `json:"created_at" yaml:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at" yaml:"updated_at"`
+	// RetentionS keeps a recording's stored files this many seconds after the recording ends,
+	// then retention deletes them (0: kept until deleted by hand). See retention.go.
+	RetentionS int64 `json:"retention_s,omitempty" yaml:"retention_s,omitempty"`
+	// OverwriteWhenFull lets the disk policy delete this rule's oldest unlocked stored files
+	// when a local volume runs out of space (the surveillance mode); otherwise a full volume
+	// refuses new recordings and keeps what is stored.
+	OverwriteWhenFull bool `json:"overwrite_when_full,omitempty" yaml:"overwrite_when_full,omitempty"`
+	// PreRollS keeps this many seconds of recent GOPs of each of the rule's live streams in
+	// memory, so an event recording can start before the event (0: off).
+	PreRollS  int       `json:"pre_roll_s,omitempty" yaml:"pre_roll_s,omitempty"`
+	CreatedAt time.Time `json:"created_at" yaml:"created_at"`
+	UpdatedAt time.Time `json:"updated_at" yaml:"updated_at"`
 	// PlanWindows are, for a plan-mode stream, the windows of its plan tasks, set by the
 	// decision that starts its recording (never stored): the recording records inside them and
 	// inside StartTime–EndTime. Nil: no tasks were looked up.

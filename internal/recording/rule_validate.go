@@ -141,6 +141,12 @@ func (r *Rule) Validate() error {
 	default:
 		return invalid("mode", fmt.Sprintf("unknown mode %q", r.Mode))
 	}
+	if r.RetentionS < 0 || r.RetentionS > MaxRetentionS {
+		return invalid("retention_s", fmt.Sprintf("must be 0 (keep) or 1..%d seconds", MaxRetentionS))
+	}
+	if r.PreRollS < 0 || r.PreRollS > MaxPreRollS {
+		return invalid("pre_roll_s", fmt.Sprintf("must be 0 (off) or 1..%d seconds", MaxPreRollS))
+	}
 	if err := r.validateFormats(); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/retention"
 	"github.com/liverec/liverec/internal/store"
 )
 
@@ -157,12 +158,24 @@ func (s *Service) DeleteRecordingFiles(ctx context.Context, p Principal, id stri
 	if err != nil {
 		return 0, err
 	}
-	if _, err = s.Store.RecordingGet(ctx, p.Project, id); err != nil {
+	rec, err := s.Store.RecordingGet(ctx, p.Project, id)
+	if err != nil {
 		return 0, fmt.Errorf("get recording: %w", err)
 	}
 	files, _, err := s.Store.FileList(ctx, store.FileFilter{RecordingID: id, State: recording.FileStored})
 	if err != nil {
 		return 0, fmt.Errorf("list files: %w", err)
+	}
+	if s.Deleter != nil {
+		due := make([]store.DueFile, len(files))
+		for i, f := range files {
+			due[i] = store.DueFile{File: f, Recording: *rec}
+		}
+		n, _, err := s.Deleter.Delete(ctx, due, recording.DeleteAPI)
+		if err != nil {
+			return n, fmt.Errorf("delete stored files: %w", err)
+		}
+		return n, nil
 	}
 	n := 0
 	for _, f := range files {
@@ -182,21 +195,7 @@ func (s *Service) deleteFileObjects(ctx context.Context, cat store.Catalog, f *r
 	if s.Objects == nil {
 		return errors.New("storage is not available")
 	}
-	if f.Format == recording.FormatHLS {
-		slices, err := cat.SliceList(ctx, store.SliceFilter{RecordingID: f.RecordingID, FileSeq: f.Seq, HasFileSeq: true})
-		if err != nil {
-			return fmt.Errorf("list slices of file %s: %w", f.ID, err)
-		}
-		for _, sl := range slices {
-			if err := s.Objects.Delete(ctx, sl.Endpoint, sl.Bucket, sl.ObjectKey); err != nil {
-				return fmt.Errorf("delete slice %s: %w", sl.ObjectKey, err)
-			}
-		}
-	}
-	if err := s.Objects.Delete(ctx, f.Endpoint, f.Bucket, f.ObjectKey); err != nil {
-		return fmt.Errorf("delete %s: %w", f.ObjectKey, err)
-	}
-	return nil
+	return retention.DeleteObjects(ctx, s.Objects, cat, f)
 }
 
 // ContentQuery selects the stored files of one stream in a time range (Alibaba

@@ -84,6 +84,15 @@ type Service struct {
 	ClipStored func(ctx context.Context, rec *recording.Recording, f *recording.File) error
 	// ClipDir is where clips are made before they are stored (the spool).
 	ClipDir string
+	// Events starts event recordings on live streams' pre-roll buffers; nil: none is live.
+	Events EventRecorder
+	// Deleter deletes stored files with their file_deleted events (retention.Deleter); nil:
+	// DeleteRecordingFiles marks them deleted without an event.
+	Deleter FileDeleter
+	// Locks locks recordings against retention and the disk policy; nil: no locks.
+	Locks RecordingLocker
+	// Retention previews the next retention pass; nil: no retention runs.
+	Retention RetentionPreviewer
 	// OnPlanChanged, when set, is called after a plan task of a stream was added or stopped,
 	// so a recording of it in progress takes the new windows.
 	OnPlanChanged func(ctx context.Context, project, domain, app, stream string)

@@ -14,11 +14,28 @@ type Change struct {
 	RecordingUpdate *recording.Recording
 	FileInsert      *recording.File
 	FileUpdate      *recording.File
+	// FileUpdateFrom, when set, makes FileUpdate conditional: it applies only while the stored
+	// file is in this state, and otherwise the whole Change gives recording.ErrConflict (so two
+	// deleters racing on one file write one file_deleted event). A FileUpdate to FileDeleted of
+	// an HLS file marks its slices deleted with it, as Catalog.FileDelete does.
+	FileUpdateFrom recording.FileState
+	// FileUpdates are more file updates, each conditional on its own From like FileUpdate on
+	// FileUpdateFrom: one that no longer holds makes the whole Change give
+	// recording.ErrConflict. They are applied after FileUpdate, in order; a batch of deletions
+	// is one transaction instead of one per file.
+	FileUpdates []FileUpdate
 	// Events are appended to the outbox; each one's Deliveries (by event index) are created
 	// pending and due at once. Event IDs (prefix EventPrefix) and delivery IDs (prefix
 	// DeliveryPrefix) are assigned when empty, as are CreatedAt times.
 	Events     []recording.OutboxEvent
 	Deliveries [][]recording.Delivery
+}
+
+// FileUpdate is one of Change.FileUpdates: File's mutable fields (as Store.FileUpdate writes
+// them), applied only while the stored file is in state From when From is set.
+type FileUpdate struct {
+	File *recording.File
+	From recording.FileState
 }
 
 // Outbox persists events and their deliveries to callback configurations. Every driver

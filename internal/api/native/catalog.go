@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/retention"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
 )
@@ -31,12 +32,15 @@ type CatalogService interface {
 	GetRecording(ctx context.Context, p service.Principal, id string) (*service.RecordingDetail, error)
 	ListFiles(ctx context.Context, p service.Principal, f store.FileFilter) ([]service.FileView, int, string, error)
 	DeleteRecordingFiles(ctx context.Context, p service.Principal, id string) (int, error)
+	LockRecording(ctx context.Context, p service.Principal, id string, locked bool) (*recording.Recording, error)
+	RetentionPreview(ctx context.Context, p service.Principal) ([]retention.Due, error)
 
 	CreateIndex(ctx context.Context, p service.Principal, req service.IndexRequest) (*service.IndexView, error)
 	ListIndexes(ctx context.Context, p service.Principal, q service.IndexQuery) ([]service.IndexView, int, error)
 	GetIndex(ctx context.Context, p service.Principal, domain, app, stream, id string) (*service.IndexView, error)
 	DeleteIndex(ctx context.Context, p service.Principal, domain, app, stream, id string, removeFile bool) error
 	CreateClip(ctx context.Context, p service.Principal, req service.ClipRequest) (*service.FileView, error)
+	CreateEvent(ctx context.Context, p service.Principal, req service.EventRequest) (*service.EventView, error)
 
 	CreatePlanTask(ctx context.Context, p service.Principal, t *recording.PlanTask) error
 	ListPlanTasks(ctx context.Context, p service.Principal, f store.TaskFilter) ([]recording.PlanTask, int, error)
@@ -146,7 +150,7 @@ var (
 	fileStates = []recording.FileState{recording.FileWriting, recording.FileCompleted, recording.FileStored,
 		recording.FileFailed, recording.FileDeleted}
 	recordingModes = []recording.Mode{recording.ModeAuto, recording.ModeOnDemandHTTP, recording.ModeOnDemandParam,
-		recording.ModeManual, recording.ModePlan, recording.ModeClip}
+		recording.ModeManual, recording.ModePlan, recording.ModeClip, recording.ModeEvent}
 	fileFormats = []recording.Format{recording.FormatFLV, recording.FormatMP4, recording.FormatHLS}
 )
 

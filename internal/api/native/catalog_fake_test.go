@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/retention"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
 )
@@ -41,6 +42,7 @@ type catalogFake struct {
 	indexKey    [3]string // domain, app, stream of the latest GetIndex or DeleteIndex
 	removeFile  bool
 	clipReq     service.ClipRequest
+	eventReq    service.EventRequest
 	kicked      []string
 }
 
@@ -363,4 +365,40 @@ func serveCatalog(t *testing.T, f *catalogFake) *client {
 		}
 		return p.Project
 	})
+}
+
+func (f *catalogFake) CreateEvent(_ context.Context, p service.Principal, req service.EventRequest) (*service.EventView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.eventReq = req
+	if err := f.checkDomain(p, req.Domain); err != nil {
+		return nil, err
+	}
+	return &service.EventView{RecordingID: "rec_event", To: time.Unix(100, 0).UTC()}, nil
+}
+
+func (f *catalogFake) LockRecording(_ context.Context, p service.Principal, id string, locked bool) (*recording.Recording, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.recs {
+		if f.recs[i].ID == id && f.recs[i].Project == p.Project {
+			f.recs[i].Locked = locked
+			r := f.recs[i]
+			return &r, nil
+		}
+	}
+	return nil, recording.ErrNotFound
+}
+
+func (f *catalogFake) RetentionPreview(_ context.Context, p service.Principal) ([]retention.Due, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []retention.Due{}
+	for _, r := range f.recs {
+		if r.Project == p.Project && !r.Locked && r.EndedAt != nil {
+			out = append(out, retention.Due{FileID: "f_" + r.ID, RecordingID: r.ID, EndedAt: *r.EndedAt,
+				DueAt: r.EndedAt.Add(time.Minute)})
+		}
+	}
+	return out, nil
 }

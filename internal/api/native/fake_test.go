@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/retention"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
 )
@@ -163,6 +164,14 @@ func (failingService) DeleteRecordingFiles(context.Context, service.Principal, s
 	return 0, errSecret
 }
 
+func (failingService) LockRecording(context.Context, service.Principal, string, bool) (*recording.Recording, error) {
+	return nil, errSecret
+}
+
+func (failingService) RetentionPreview(context.Context, service.Principal) ([]retention.Due, error) {
+	return nil, errSecret
+}
+
 func (failingService) CreateIndex(context.Context, service.Principal, service.IndexRequest) (*service.IndexView, error) {
 	return nil, errSecret
 }
@@ -180,6 +189,9 @@ func (failingService) DeleteIndex(context.Context, service.Principal, string, st
 }
 
 func (failingService) CreateClip(context.Context, service.Principal, service.ClipRequest) (*service.FileView, error) {
+	return nil, errSecret
+}
+func (failingService) CreateEvent(context.Context, service.Principal, service.EventRequest) (*service.EventView, error) {
 	return nil, errSecret
 }
 
@@ -204,6 +216,8 @@ func validBody(pattern string) string {
 		return `{"domain":"a.com","url":"rtmp://a.com/live/s"}`
 	case pattern == "/api/v1/publish-auth/sign":
 		return `{"domain":"a.com","app":"live","stream":"s"}`
+	case strings.HasSuffix(pattern, "/events"):
+		return `{"post_s":5}`
 	case strings.HasSuffix(pattern, "/test"):
 		return `{"event":"file_completed"}`
 	case strings.HasPrefix(pattern, "/api/v1/rules"):

@@ -64,6 +64,7 @@ func routes() []route {
 		{method: http.MethodGet, pattern: "/api/v1/streams", serve: (*handler).listStreams},
 		{method: http.MethodGet, pattern: "/api/v1/streams/{domain}/{app}/{stream}", serve: (*handler).getStream},
 		{method: http.MethodPost, pattern: "/api/v1/streams/{domain}/{app}/{stream}/kick", serve: (*handler).kickStream},
+		{method: http.MethodPost, pattern: "/api/v1/streams/{domain}/{app}/{stream}/events", serve: (*handler).createEvent},
 		{method: http.MethodGet, pattern: "/api/v1/publishes", serve: (*handler).listPublishes},
 
 		{method: http.MethodGet, pattern: "/api/v1/blocks", serve: (*handler).listBlocks},
@@ -74,6 +75,9 @@ func routes() []route {
 		{method: http.MethodGet, pattern: "/api/v1/recordings", serve: (*handler).listRecordings},
 		{method: http.MethodGet, pattern: "/api/v1/recordings/{id}", serve: (*handler).getRecording},
 		{method: http.MethodDelete, pattern: "/api/v1/recordings/{id}/files", serve: (*handler).deleteRecordingFiles},
+		{method: http.MethodPost, pattern: "/api/v1/recordings/{id}/lock", serve: (*handler).lockRecording},
+		{method: http.MethodDelete, pattern: "/api/v1/recordings/{id}/lock", serve: (*handler).unlockRecording},
+		{method: http.MethodGet, pattern: "/api/v1/retention/preview", serve: (*handler).retentionPreview},
 		{method: http.MethodGet, pattern: "/api/v1/files", serve: (*handler).listFiles},
 
 		{method: http.MethodGet, pattern: "/api/v1/indexes", serve: (*handler).listIndexes},

@@ -32,6 +32,10 @@ type ruleRequest struct {
 	Storage   json.RawMessage   `json:"storage"`
 	StartTime *string           `json:"start_time"`
 	EndTime   *string           `json:"end_time"`
+	// Retention, disk policy and pre-roll (issue 17); absent is 0/false: keep, refuse, off.
+	RetentionS        int64 `json:"retention_s"`
+	OverwriteWhenFull bool  `json:"overwrite_when_full"`
+	PreRollS          int   `json:"pre_roll_s"`
 }
 
 type ruleList struct {
@@ -130,6 +134,10 @@ func (req *ruleRequest) rule() (*recording.Rule, error) {
 		Stream:  req.Stream,
 		Mode:    req.Mode,
 		Storage: recording.Storage{Endpoint: recording.DefaultEndpoint, Bucket: recording.DefaultBucket},
+
+		RetentionS:        req.RetentionS,
+		OverwriteWhenFull: req.OverwriteWhenFull,
+		PreRollS:          req.PreRollS,
 	}
 	for i, raw := range req.Formats {
 		prefix := fmt.Sprintf("formats[%d].", i)

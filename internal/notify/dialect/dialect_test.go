@@ -22,7 +22,7 @@ func allEvents() []recording.Event {
 	return []recording.Event{
 		recording.EventRecordStarted, recording.EventRecordPaused, recording.EventRecordResumed,
 		recording.EventFileStarted, recording.EventFileCompleted, recording.EventRecordOver,
-		recording.EventRecordFailed, recording.EventOnDemandFailed,
+		recording.EventRecordFailed, recording.EventOnDemandFailed, recording.EventFileDeleted,
 	}
 }
 

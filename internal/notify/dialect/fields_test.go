@@ -45,6 +45,9 @@ func emitted() []*recording.OutboxEvent {
 		case recording.EventFileCompleted:
 			ev = event(e)
 			ev.Data.DownloadURL, ev.Data.Width, ev.Data.Height = "", 0, 0
+		case recording.EventFileDeleted:
+			ev = event(e)
+			ev.Data.DownloadURL, ev.Data.Reason = "", recording.DeleteRetention
 		default:
 			ev = recordEvent(e)
 			if e == recording.EventRecordFailed || e == recording.EventOnDemandFailed {

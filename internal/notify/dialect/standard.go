@@ -46,15 +46,16 @@ type standardData struct {
 	PushArgs    map[string]string `json:"push_args"`
 	// Format is sent whenever the event has one, as huawei's record_format is.
 	Format string `json:"format,omitempty"`
-	// *standardFile is set on file events, *standardComplete on file_completed.
+	// *standardFile is set on file events, *standardComplete on file_completed and
+	// file_deleted.
 	*standardFile
 	*standardComplete
-	// Reason is set on record_failed and ondemand_failed, present even when empty, and on
-	// record_over when the end has one.
+	// Reason is set on record_failed, ondemand_failed and file_deleted, present even when
+	// empty, and on record_over when the end has one.
 	Reason *string `json:"reason,omitempty"`
 }
 
-// standardFile is on file_started and file_completed. On file_started object_key is the key
+// standardFile is on file_started, file_completed and file_deleted. On file_started object_key is the key
 // as far as the start tells: end-time variables of its template render as "live", so the
 // file_completed key may differ; file_id is the same on both.
 type standardFile struct {
@@ -64,7 +65,7 @@ type standardFile struct {
 	ObjectKey string `json:"object_key"`
 }
 
-// standardComplete is on file_completed. A field without a value is absent, not "" or 0:
+// standardComplete is on file_completed and file_deleted. A field without a value is absent, not "" or 0:
 // download_url when no URL could be made, width and height for audio-only files.
 type standardComplete struct {
 	DownloadURL string  `json:"download_url,omitempty"`
@@ -103,6 +104,8 @@ func standardType(t recording.Event) string {
 		return "recording.record_failed"
 	case recording.EventOnDemandFailed:
 		return "recording.ondemand_failed"
+	case recording.EventFileDeleted:
+		return "recording.file_deleted"
 	}
 	return ""
 }
@@ -123,10 +126,19 @@ func encodeStandard(ev *recording.OutboxEvent, cfg *recording.CallbackConfig, ke
 		data.PushArgs = map[string]string{}
 	}
 	switch ev.Type {
-	case recording.EventFileStarted, recording.EventFileCompleted:
+	case recording.EventFileStarted, recording.EventFileCompleted, recording.EventFileDeleted:
 		a.file = standardFile{FileID: d.FileID, Endpoint: d.Endpoint,
 			Bucket: d.Bucket, ObjectKey: d.ObjectKey}
 		data.standardFile = &a.file
+		if ev.Type == recording.EventFileDeleted {
+			// What was deleted and why: the stored file's size and span (no download URL,
+			// the object is gone) and reason (retention, disk_full, api).
+			a.complete = standardComplete{Bytes: d.Bytes, Duration: seconds(d.Duration),
+				StartTime: standardTimeOf(d.StartTime), EndTime: standardTimeOf(d.EndTime),
+				Width: d.Width, Height: d.Height}
+			data.standardComplete = &a.complete
+			data.Reason = &d.Reason
+		}
 		if ev.Type == recording.EventFileCompleted {
 			a.complete = standardComplete{DownloadURL: d.DownloadURL, Bytes: d.Bytes,
 				Duration: seconds(d.Duration), StartTime: standardTimeOf(d.StartTime),

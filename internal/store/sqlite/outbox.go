@@ -74,14 +74,15 @@ func (db *DB) Apply(ctx context.Context, c store.Change) error {
 				return err
 			}
 		}
-		if c.FileUpdate != nil {
-			if err := updateFile(ctx, tx, c.FileUpdate); err != nil {
-				return err
-			}
+		if err := applyFileUpdates(ctx, tx, c.FileUpdate, c.FileUpdateFrom, c.FileUpdates); err != nil {
+			return err
 		}
+		// A batch's events share a few recordings: their numbers are read once per recording
+		// and counted on from there.
+		seqs := map[string]int64{}
 		for i := range c.Events {
 			ev := &c.Events[i]
-			if err := db.insertEvent(ctx, tx, ev, now); err != nil {
+			if err := db.insertEvent(ctx, tx, ev, now, seqs); err != nil {
 				return err
 			}
 			if i >= len(c.Deliveries) {
@@ -108,7 +109,10 @@ const insertEventSQL = `INSERT INTO events (id, type, data, project, recording_i
 	stream, event_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 // insertEvent assigns ev's ID and CreatedAt when empty and normalises it as a read returns it.
-func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *recording.OutboxEvent, now time.Time) error {
+// seqs holds the last number of each recording given an event in tx so far.
+func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *recording.OutboxEvent, now time.Time,
+	seqs map[string]int64,
+) error {
 	if ev.ID == "" {
 		ev.ID = store.NewID(store.EventPrefix)
 	}
@@ -121,13 +125,18 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *recording.OutboxE
 	if len(ev.Data.PushArgs) == 0 {
 		ev.Data.PushArgs = nil // omitempty: an empty map reads back as nil
 	}
-	if ev.Data.RecordingID != "" && ev.Data.Seq == 0 {
+	if id := ev.Data.RecordingID; id != "" && ev.Data.Seq == 0 {
 		// Numbered from the stored events, not from memory: a restart or another node carries on.
-		if err := tx.StmtContext(ctx, db.outbox.lastSeq).QueryRowContext(ctx, ev.Data.RecordingID).
-			Scan(&ev.Data.Seq); err != nil {
-			return fmt.Errorf("number event: %w", mapErr(err))
+		last, ok := seqs[id]
+		if !ok {
+			if err := tx.StmtContext(ctx, db.outbox.lastSeq).QueryRowContext(ctx, id).Scan(&last); err != nil {
+				return fmt.Errorf("number event: %w", mapErr(err))
+			}
 		}
-		ev.Data.Seq++
+		ev.Data.Seq = last + 1
+		seqs[id] = ev.Data.Seq
+	} else if last, ok := seqs[ev.Data.RecordingID]; ok {
+		seqs[ev.Data.RecordingID] = max(last, ev.Data.Seq) // a recording not seen yet is read when it comes
 	}
 	data, err := json.Marshal(ev.Data)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-const recordingCols = `id, project, rule_id, domain, app, stream, state, reason, started_at, ended_at, params, mode`
+const recordingCols = `id, project, rule_id, domain, app, stream, state, reason, started_at, ended_at, params, mode, locked, label`
 
 // querier is a *sql.DB or a *sql.Tx, so the single-row writes run alone or inside Apply.
 type querier interface {
@@ -37,9 +37,9 @@ func insertRecording(ctx context.Context, q querier, rec *recording.Recording) e
 	rec.StartedAt = normTime(rec.StartedAt)
 	normTimePtr(&rec.EndedAt)
 	_, err = q.ExecContext(ctx, `INSERT INTO recordings (`+recordingCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		rec.ID, rec.Project, rec.RuleID, rec.Domain, rec.App, rec.Stream, rec.State, rec.Reason,
-		fmtTime(rec.StartedAt), fmtTimePtr(rec.EndedAt), params, rec.Mode)
+		fmtTime(rec.StartedAt), fmtTimePtr(rec.EndedAt), params, rec.Mode, rec.Locked, rec.Label)
 	if err != nil {
 		return fmt.Errorf("insert recording: %w", mapErr(err))
 	}
@@ -156,7 +156,7 @@ func scanRecording(s scanner) (*recording.Recording, error) {
 		ended, params sql.NullString
 	)
 	err := s.Scan(&rec.ID, &rec.Project, &rec.RuleID, &rec.Domain, &rec.App, &rec.Stream,
-		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode)
+		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode, &rec.Locked, &rec.Label)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +167,18 @@ func scanRecording(s scanner) (*recording.Recording, error) {
 		return nil, err
 	}
 	if params.Valid {
-		if err := json.Unmarshal([]byte(params.String), &rec.Params); err != nil {
-			return nil, fmt.Errorf("recording %s params: %w", rec.ID, err)
+		if err := unmarshalParams(params.String, &rec); err != nil {
+			return nil, err
 		}
 	}
 	return &rec, nil
+}
+
+func unmarshalParams(s string, rec *recording.Recording) error {
+	if err := json.Unmarshal([]byte(s), &rec.Params); err != nil {
+		return fmt.Errorf("recording %s params: %w", rec.ID, err)
+	}
+	return nil
 }
 
 // marshalParams keeps nil and empty apart: NULL for nil, "{}" for empty.

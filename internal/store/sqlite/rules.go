@@ -13,7 +13,8 @@ import (
 )
 
 const ruleCols = `id, project, dialect, domain, app, stream, mode, formats,
-	storage_endpoint, storage_bucket, storage_base_path, start_time, end_time, created_at, updated_at`
+	storage_endpoint, storage_bucket, storage_base_path, start_time, end_time, created_at, updated_at,
+	retention_s, overwrite_when_full, pre_roll_s`
 
 // RuleInsert implements store.Store.
 func (db *DB) RuleInsert(ctx context.Context, r *recording.Rule) error {
@@ -52,10 +53,11 @@ func insertRule(ctx context.Context, q querier, r *recording.Rule, now time.Time
 	normTimePtr(&r.StartTime)
 	normTimePtr(&r.EndTime)
 	_, err = q.ExecContext(ctx, `INSERT INTO rules (`+ruleCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		r.ID, r.Project, r.Dialect, r.Domain, r.App, r.Stream, r.Mode, string(formats),
 		r.Storage.Endpoint, r.Storage.Bucket, r.Storage.BasePath,
-		fmtTimePtr(r.StartTime), fmtTimePtr(r.EndTime), fmtTime(now), fmtTime(now))
+		fmtTimePtr(r.StartTime), fmtTimePtr(r.EndTime), fmtTime(now), fmtTime(now),
+		r.RetentionS, r.OverwriteWhenFull, r.PreRollS)
 	if err != nil {
 		return fmt.Errorf("insert rule: %w", mapErr(err))
 	}
@@ -75,11 +77,13 @@ func (db *DB) RuleUpdate(ctx context.Context, r *recording.Rule) error {
 	var created string
 	err = db.write.QueryRowContext(ctx, `UPDATE rules SET dialect = $3, domain = $4, app = $5,
 		stream = $6, mode = $7, formats = $8, storage_endpoint = $9, storage_bucket = $10,
-		storage_base_path = $11, start_time = $12, end_time = $13, updated_at = $14
+		storage_base_path = $11, start_time = $12, end_time = $13, updated_at = $14,
+		retention_s = $15, overwrite_when_full = $16, pre_roll_s = $17
 		WHERE project = $1 AND id = $2 RETURNING created_at`,
 		r.Project, r.ID, r.Dialect, r.Domain, r.App, r.Stream, r.Mode, string(formats),
 		r.Storage.Endpoint, r.Storage.Bucket, r.Storage.BasePath,
-		fmtTimePtr(r.StartTime), fmtTimePtr(r.EndTime), fmtTime(now)).Scan(&created)
+		fmtTimePtr(r.StartTime), fmtTimePtr(r.EndTime), fmtTime(now),
+		r.RetentionS, r.OverwriteWhenFull, r.PreRollS).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("update rule %s: %w", r.ID, mapErr(err))
 	}
@@ -173,7 +177,8 @@ func scanRule(s scanner) (*recording.Rule, error) {
 		created, updated string
 	)
 	err := s.Scan(&r.ID, &r.Project, &r.Dialect, &r.Domain, &r.App, &r.Stream, &r.Mode, &formats,
-		&r.Storage.Endpoint, &r.Storage.Bucket, &r.Storage.BasePath, &start, &end, &created, &updated)
+		&r.Storage.Endpoint, &r.Storage.Bucket, &r.Storage.BasePath, &start, &end, &created, &updated,
+		&r.RetentionS, &r.OverwriteWhenFull, &r.PreRollS)
 	if err != nil {
 		return nil, err
 	}

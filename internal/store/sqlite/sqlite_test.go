@@ -112,8 +112,12 @@ func TestMigrationMarksEarlierDatabasesSeeded(t *testing.T) {
 			_, err = p.UpTo(ctx, 3)
 			require.NoError(t, err)
 			if tc.withRule {
-				def := recording.DefaultRule()
-				require.NoError(t, insertRule(ctx, raw, &def, time.Now()))
+				// In version 3's columns: insertRule writes the latest ones.
+				_, err = raw.ExecContext(ctx, `INSERT INTO rules (id, project, dialect, domain, app, stream,
+					mode, formats, storage_endpoint, storage_bucket, created_at, updated_at)
+					VALUES ('r_1', 'default', 'native', '*', '*', '*', 'auto', '[]', 'local', 'recordings', $1, $1)`,
+					fmtTime(time.Now()))
+				require.NoError(t, err)
 			}
 			require.NoError(t, raw.Close())
 

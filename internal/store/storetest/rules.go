@@ -48,7 +48,8 @@ func exerciseRules(t *testing.T, newStore func(t *testing.T) store.Store) {
 				{Format: recording.FormatHLS, CycleS: 0, SliceS: 2, MergeWindowS: -1, ObjectTemplate: "a/{app}", SliceTemplate: "b/{ts_sequence_number}"},
 				{Format: recording.FormatMP4, CycleS: 60, MergeWindowS: 0, ObjectTemplate: "c/{StreamName}"},
 			},
-			Storage: recording.Storage{Endpoint: "cn-north-4", Bucket: "bkt", BasePath: "x/y"},
+			Storage:    recording.Storage{Endpoint: "cn-north-4", Bucket: "bkt", BasePath: "x/y"},
+			RetentionS: 86400, OverwriteWhenFull: true, PreRollS: 10,
 		}
 		require.NoError(t, s.RuleInsert(ctx, r))
 		require.Equal(t, normalised(start), *r.StartTime, "insert normalises the caller's times")
@@ -101,6 +102,7 @@ func exerciseRules(t *testing.T, newStore func(t *testing.T) store.Store) {
 		upd.Formats = upd.Formats[:1]
 		upd.Formats[0].CycleS = 0
 		upd.Storage.Bucket = "other"
+		upd.RetentionS, upd.OverwriteWhenFull, upd.PreRollS = 3600, true, 5
 		require.NoError(t, s.RuleUpdate(ctx, upd))
 		require.Equal(t, created, upd.CreatedAt, "update reloads created_at")
 		require.False(t, upd.UpdatedAt.Before(created))

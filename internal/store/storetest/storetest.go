@@ -22,6 +22,7 @@ type Driver interface {
 	store.Outbox
 	store.PublishAuthStore
 	store.Catalog
+	store.Retention
 }
 
 // Exercise runs the whole contract against the driver behind newStore. newStore must return a
@@ -62,6 +63,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Run("Block", func(t *testing.T) { exerciseBlocks(t, newStore) })
 	t.Run("Publish", func(t *testing.T) { exercisePublishes(t, newStore) })
 	t.Run("Task", func(t *testing.T) { exerciseTasks(t, newStore) })
+	t.Run("Retention", func(t *testing.T) { exerciseRetention(t, newStore) })
 }
 
 var idPattern = map[string]*regexp.Regexp{
