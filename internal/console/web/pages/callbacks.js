@@ -12,6 +12,8 @@ const EVENTS = [
   ['record_over', 'Recording over'],
   ['record_failed', 'Recording failed'],
   ['ondemand_failed', 'On-demand decision failed'],
+  // Only the standard dialect carries it: neither cloud has a file-deleted callback.
+  ['file_deleted', 'File deleted (retention, disk full, API)'],
 ];
 
 const STATUS_EVENTS = ['record_started', 'record_paused', 'record_resumed'];

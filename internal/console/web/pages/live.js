@@ -1,6 +1,7 @@
 // pages/live.js: the live streams — every current publication, refreshed each second in place,
 // with its live HLS player, kick, forbid, and the forbidden streams with resume.
 import {api, ask, clearErrors, el, field, fmtKbps, fmtSeconds, fmtTime, notice, play, replace, showError, stateBadge, toRFC3339} from '../lib.js';
+import {eventPanel} from './live-event.js';
 
 // LIVE_RETRY_MS is how often the watch panel asks again for a live playlist not stored yet.
 const LIVE_RETRY_MS = 2000;
@@ -48,12 +49,14 @@ export async function render(ctx) {
     after: () => Promise.all([refresh(), blocks.load()]),
   });
   const blocks = blocksSection(ctx);
+  const mark = eventPanel(ctx);
 
   replace(ctx.root,
     el('h1', {}, 'Live streams ', count),
     filterForm,
     watch.panel,
     forbid.panel,
+    mark.panel,
     tableWrap,
     empty,
     blocks.section);
@@ -100,6 +103,8 @@ export async function render(ctx) {
     const actions = el('td', {class: 'live-actions'},
       el('button', {type: 'button', 'data-action': 'watch', title: `Watch ${key} live`,
         onclick: () => watch.open(r.data)}, 'Watch'),
+      el('button', {type: 'button', 'data-action': 'mark-event', title: `Record an event of ${key}`,
+        onclick: () => mark.open(r.data)}, 'Mark event'),
       el('button', {type: 'button', 'data-action': 'kick', title: `Disconnect ${key}`,
         onclick: () => kick(r.data)}, 'Kick'),
       el('button', {type: 'button', 'data-action': 'forbid', class: 'danger', title: `Forbid ${key}`,

@@ -9,23 +9,56 @@ import {recordingSeconds} from './recordings.js';
 // fetched again.
 const REFRESH_MS = 5000;
 
+// PENDING_RETRY_MS is how often a pending event recording (not stored yet) is asked for again.
+const PENDING_RETRY_MS = 2000;
+
 const enc = encodeURIComponent;
+
+// sleep waits ms and resolves true, or false as soon as signal aborts (the page was left).
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const t = setTimeout(() => resolve(true), ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve(false);
+    }, {once: true});
+  });
+}
 
 // NARROW marks the columns a phone screen leaves out.
 const NARROW = 'hide-narrow';
 
 export async function render(ctx) {
   const id = ctx.params[0];
+  // ?pending=1: the id of an event recording just marked, listed only once its file is
+  // stored, so a 404 means "not yet" rather than "no such recording".
+  const pending = ctx.query.get('pending') === '1';
   let rec;
-  try {
-    rec = await api('GET', `/recordings/${enc(id)}`, {signal: ctx.signal});
-  } catch (e) {
-    if (e.status !== 404) throw e;
+  for (let tries = 1; ; tries++) {
+    try {
+      rec = await api('GET', `/recordings/${enc(id)}`, {signal: ctx.signal});
+      break;
+    } catch (e) {
+      if (e.status !== 404) throw e;
+    }
+    if (!pending) {
+      replace(ctx.root,
+        el('h1', {}, 'Recording not found'),
+        el('p', {class: 'empty'}, `There is no recording ${id} in this project.`),
+        el('p', {}, el('a', {href: '#/recordings'}, '← All recordings')));
+      return;
+    }
     replace(ctx.root,
-      el('h1', {}, 'Recording not found'),
-      el('p', {class: 'empty'}, `There is no recording ${id} in this project.`),
-      el('p', {}, el('a', {href: '#/recordings'}, '← All recordings')));
-    return;
+      el('p', {}, el('a', {href: '#/recordings'}, '← All recordings')),
+      el('h1', {}, 'Event recording'),
+      el('p', {class: 'empty', 'data-state': 'pending', role: 'status'},
+        `Recording ${id} is not stored yet, retrying every ${PENDING_RETRY_MS / 1000} s (tried ${tries} ${tries === 1 ? 'time' : 'times'}). ` +
+        'An event recording is listed once its clip has been cut and stored, shortly after its post-roll ends.'));
+    if (!await sleep(PENDING_RETRY_MS, ctx.signal)) return;
   }
 
   const player = filePlayer(ctx);
@@ -37,11 +70,13 @@ export async function render(ctx) {
   const failedLink = el('p', {hidden: true});
   const cut = cutForms(ctx, rec, player.play);
   const admin = ctx.who.admin ? deleteSection(ctx, id, () => reload()) : null;
+  const lock = lockSection(ctx, id, () => reload());
 
   replace(ctx.root,
     el('p', {}, el('a', {href: '#/recordings'}, '← All recordings')),
     el('h1', {class: 'rec-title'}, `${rec.domain}/${rec.app}/${rec.stream}`),
     props,
+    lock.node,
     live.node,
     el('h2', {}, 'Files'),
     table('Files', ['Format', '#', 'State', 'Start', 'Duration', 'Size', ['Picture', NARROW], 'Object', ['Storage', NARROW], 'Actions'], files),
@@ -57,6 +92,7 @@ export async function render(ctx) {
   function show(r) {
     rec = r;
     replace(props, propsList(r));
+    lock.update(r);
     live.update(r);
     replace(files, ...(r.files.length ? r.files.map((f) => fileRow(f, player.play)) :
       [emptyRow(10, 'No files yet.')]));
@@ -115,6 +151,7 @@ function propsList(r) {
     ['Duration', fmtSeconds(recordingSeconds(r))],
     ['Rule', r.rule_id ? el('code', {}, r.rule_id) : '—'],
   ];
+  if (r.label) rows.splice(4, 0, ['Label', el('span', {'data-field': 'label'}, r.label)]);
   if (r.reason) rows.push(['Reason', r.reason]);
   for (const [k, v] of Object.entries(r.params || {})) rows.push([k, el('code', {}, v)]);
   return el('dl', {class: 'props card'}, rows.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
@@ -250,6 +287,39 @@ function liveSection(ctx) {
       } catch (e) {
         if (e.name !== 'AbortError') notice(`cannot play the live recording: ${e.message}`, 'error');
       }
+    },
+  };
+}
+
+// lockSection is the lock/unlock toggle: a locked recording's files are never deleted by
+// retention or the disk policy (an admin's "Delete stored files" still deletes them).
+function lockSection(ctx, id, reload) {
+  const state = el('span', {class: 'lock-state', 'data-locked': 'false'});
+  const button = el('button', {type: 'button'});
+  let locked = false;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api(locked ? 'DELETE' : 'POST', `/recordings/${enc(id)}/lock`, {signal: ctx.signal});
+      notice(locked ? 'recording unlocked' : 'recording locked');
+      await reload();
+    } catch (e) {
+      if (e.name !== 'AbortError' && e.status !== 401) notice(e.message, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return {
+    node: el('div', {class: 'toolbar lock', 'aria-label': 'Lock'}, state, ' ', button),
+    update(r) {
+      locked = !!r.locked;
+      state.dataset.locked = String(locked);
+      state.textContent = locked ? 'Locked: retention and the disk policy keep its files.' :
+        'Not locked: retention and the disk policy may delete its files.';
+      button.dataset.action = locked ? 'unlock' : 'lock';
+      button.textContent = locked ? 'Unlock' : 'Lock';
+      button.title = locked ? 'Let retention and the disk policy delete its files again' :
+        'Keep its files whatever the rule\'s retention or the disk policy say';
     },
   };
 }

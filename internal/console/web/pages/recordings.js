@@ -3,11 +3,11 @@
 //
 // The search lives in the hash query (#/recordings?stream=cam&state=over), so back/forward and
 // reloads keep it: submitting the form only changes the hash, and the router renders again.
-import {api, el, field, fmtSeconds, fmtTime, replace, showError, stateBadge, toLocalInput, toRFC3339} from '../lib.js';
+import {api, el, field, fmtBytes, fmtSeconds, fmtTime, notice, replace, showError, stateBadge, toLocalInput, toRFC3339} from '../lib.js';
 
 // The enums of openapi.json (RecordingState, RecordingMode).
 const STATES = ['recording', 'paused', 'over', 'failed', 'not_recorded'];
-const MODES = ['auto', 'on_demand_http', 'on_demand_param', 'manual', 'plan', 'clip'];
+const MODES = ['auto', 'on_demand_http', 'on_demand_param', 'manual', 'plan', 'clip', 'event'];
 
 // PAGE is how many recordings one request (and one "More") loads.
 const PAGE = 50;
@@ -44,7 +44,8 @@ async function renderList(ctx) {
     form,
     summary,
     table,
-    el('div', {class: 'actions'}, more));
+    el('div', {class: 'actions'}, more),
+    retentionSection(ctx));
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -140,4 +141,52 @@ export function recordingSeconds(r) {
   const start = Date.parse(r.started_at);
   const end = r.ended_at ? Date.parse(r.ended_at) : Date.now();
   return isNaN(start) || isNaN(end) ? null : (end - start) / 1000;
+}
+
+// retentionSection shows, on demand, what the next retention pass would delete: the stored
+// files of unlocked recordings whose rule's retention has run out (GET /retention/preview).
+function retentionSection(ctx) {
+  const body = el('tbody');
+  const summary = el('p', {class: 'hint', 'aria-live': 'polite'});
+  const wrap = el('div', {class: 'table-wrap', hidden: true},
+    el('table', {'aria-label': 'Due for deletion'},
+      el('thead', {}, el('tr', {},
+        el('th', {scope: 'col'}, 'Due'),
+        el('th', {scope: 'col'}, 'Object'),
+        el('th', {scope: 'col', class: 'num'}, 'Size'),
+        el('th', {scope: 'col', class: 'hide-narrow'}, 'Storage'),
+        el('th', {scope: 'col'}, 'Recording'))),
+      body));
+  const button = el('button', {type: 'button', 'data-action': 'retention-preview'}, 'Show what retention deletes next');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const res = await api('GET', '/retention/preview', {signal: ctx.signal});
+      const files = (res && res.files) || [];
+      let bytes = 0;
+      for (const f of files) bytes += f.bytes || 0;
+      summary.textContent = files.length ?
+        `The next pass would delete ${files.length} ${files.length === 1 ? 'file' : 'files'} (${fmtBytes(bytes)}).` :
+        'Nothing is due: the next pass would delete no file.';
+      replace(body, files.map((f) => el('tr', {dataset: {id: f.id}},
+        el('td', {}, fmtTime(f.due_at)),
+        el('td', {}, el('code', {class: 'object-key'}, f.object_key)),
+        el('td', {class: 'num'}, fmtBytes(f.bytes)),
+        el('td', {class: 'hide-narrow'}, `${f.endpoint} / ${f.bucket}`),
+        el('td', {}, el('a', {href: `#/recordings/${encodeURIComponent(f.recording_id)}`}, 'open')))));
+      wrap.hidden = !files.length;
+      button.textContent = 'Refresh';
+    } catch (e) {
+      if (e.name !== 'AbortError' && e.status !== 401) notice(`retention preview: ${e.message}`, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el('section', {class: 'card retention', id: 'retention-preview', 'aria-labelledby': 'retention-title'},
+    el('h2', {id: 'retention-title'}, 'Retention'),
+    el('p', {class: 'hint'}, 'Files are deleted once their rule\'s retention has passed since their recording ended. ' +
+      'Lock a recording (on its page) to keep it. This lists what the next pass would delete.'),
+    el('div', {class: 'actions'}, button),
+    summary,
+    wrap);
 }

@@ -115,6 +115,7 @@ export function ruleForm({rule, callbacks, onSaved, onRuleOnly, onCancel, signal
         field('Base path', {name: 'base_path', value: storage.base_path || '', maxlength: 255, spellcheck: 'false', placeholder: '(none)'},
           'Prefix of every object key. Huawei obs_addr.object')),
       el('datalist', {id: 'rule-endpoints'}, el('option', {value: 'local'}))),
+    retentionFieldset(r),
     el('h3', {}, 'Formats'),
     el('p', {class: 'hint'}, 'Tick each format to record. Merge window: how long a recording waits for its publisher to come back and continue the same file (Alibaba DelayTime applies one value to every format).'),
     previewFor,
@@ -237,6 +238,75 @@ export function ruleForm({rule, callbacks, onSaved, onRuleOnly, onCancel, signal
   return form;
 }
 
+// UNITS are the retention units the form offers, in seconds, largest last.
+const UNITS = [['s', 1, 's'], ['min', 60, 'min'], ['h', 3600, 'h'], ['days', 86400, 'days']];
+
+// PREROLL_MB_PER_S is what one second of pre-roll of a 2 Mbit/s stream holds in memory (plus
+// audio and the buffer's own bookkeeping): about 0.37 MB.
+const PREROLL_MB_PER_S = 0.37;
+
+/** fmtRetention says a retention in the largest unit that divides it: 172800 → "2 days". */
+export function fmtRetention(s) {
+  const [n, unit] = splitRetention(s);
+  return n ? `${n} ${unit === 's' ? 's' : unit}` : 'forever';
+}
+
+// splitRetention turns seconds into the number and unit the form shows (0 → ['', 'days']).
+function splitRetention(s) {
+  if (!s) return ['', 'days'];
+  for (let i = UNITS.length - 1; i >= 0; i--) {
+    const [unit, mul] = UNITS[i];
+    if (s % mul === 0) return [String(s / mul), unit];
+  }
+  return [String(s), 's'];
+}
+
+// retentionFieldset holds the issue-17 fields: none has a twin in Alibaba's or Huawei's rules.
+function retentionFieldset(r) {
+  const [n, unit] = splitRetention(r.retention_s || 0);
+  const preRoll = r.pre_roll_s || 0;
+  const cost = el('small', {class: 'hint', 'data-hint': 'pre-roll-cost', 'aria-live': 'polite'});
+  const keep = field('Keep files for', {name: 'retention_s', type: 'number', min: 0, step: 'any', inputmode: 'decimal',
+    value: n, placeholder: 'forever'},
+  'Counted from the end of the recording; empty or 0 keeps them forever. Locked recordings are never deleted. No Alibaba or Huawei counterpart.');
+  const unitSelect = el('select', {name: 'retention_unit', 'aria-label': 'Retention unit'},
+    UNITS.map(([v, , label]) => el('option', {value: v, selected: v === unit}, label)));
+  keep.querySelector('input').after(unitSelect);
+  const pre = field('Pre-roll (s)', {name: 'pre_roll_s', type: 'number', min: 0, max: 120, step: 1, inputmode: 'numeric',
+    value: preRoll || ''},
+  '0–120; empty or 0 is off. Seconds of recent video kept in memory per live stream, so an event recording can start before the moment it is marked. No Alibaba or Huawei counterpart.');
+  pre.querySelector('.field-error').before(cost); // the API's error stays last
+  const syncCost = () => {
+    const s = Number(pre.querySelector('input').value) || 0;
+    cost.textContent = s > 0 ?
+      `Costs about ${(s * PREROLL_MB_PER_S).toFixed(1)} MB of memory per live stream of 2 Mbit/s (≈${PREROLL_MB_PER_S} MB per second; more for higher bitrates).` :
+      'Off: event recordings start at the next keyframe after they are marked.';
+  };
+  pre.querySelector('input').addEventListener('input', syncCost);
+  syncCost();
+  return el('fieldset', {class: 'retention', dataset: {fieldset: 'retention'}},
+    el('legend', {}, 'Retention and disk'),
+    el('div', {class: 'grid'}, keep, pre),
+    field('Overwrite when full', {type: 'checkbox', name: 'overwrite_when_full', checked: !!r.overwrite_when_full},
+      'When a local volume falls below its low free-space mark, delete this rule\'s oldest unlocked stored files to make room (the surveillance mode) instead of refusing new recordings. No Alibaba or Huawei counterpart.'));
+}
+
+// readRetention reads the retention fieldset; an empty number is 0 (keep, off), so clearing a
+// field in an edit turns the setting off.
+function readRetention(form) {
+  const fs = form.querySelector('fieldset[data-fieldset=retention]');
+  const raw = fs.querySelector('[name=retention_s]').value.trim();
+  const mul = (UNITS.find(([u]) => u === fs.querySelector('[name=retention_unit]').value) || UNITS[0])[1];
+  const pre = fs.querySelector('[name=pre_roll_s]').value.trim();
+  const secs = raw === '' ? 0 : Number(raw) * mul;
+  return {
+    // A positive entry never rounds to 0, which would mean keep forever.
+    retention_s: secs > 0 && secs < 1 ? 1 : Math.round(secs),
+    overwrite_when_full: fs.querySelector('[name=overwrite_when_full]').checked,
+    pre_roll_s: pre === '' ? 0 : Number(pre),
+  };
+}
+
 function formatFieldset(f, fc) {
   const enabled = !!fc;
   const v = {...DEFAULTS[f], ...(fc || {})};
@@ -310,6 +380,7 @@ export function readRule(form) {
     body.formats.push(fc);
     sent.push(f);
   }
+  Object.assign(body, readRetention(form));
   if (body.mode === 'plan') {
     const start = toRFC3339(val('start_time'));
     const end = toRFC3339(val('end_time'));

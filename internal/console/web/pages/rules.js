@@ -1,7 +1,7 @@
 // rules.js: the Recording rules page (#/rules): the project's rules and the form that adds and
 // edits them (rule-form.js). The default rule (domain "*") is an admin's to change.
 import {api, ask, el, fmtTime, notice, replace} from '../lib.js';
-import {MODES, ruleForm} from './rule-form.js';
+import {MODES, fmtRetention, ruleForm} from './rule-form.js';
 import {onDemandCell} from './rule-ondemand.js';
 
 const MODE_WORDS = {auto: 'automatic', on_demand_http: 'on demand (HTTP)', on_demand_param: 'on demand (parameter)',
@@ -53,7 +53,7 @@ export async function render(ctx) {
     el('td', {class: 'mode', title: (MODES.find(([v]) => v === r.mode) || [])[2] || ''}, MODE_WORDS[r.mode] || r.mode,
       onDemandCell(r, callbacks)),
     el('td', {}, (r.formats || []).map((f) => el('div', {}, formatSummary(f)))),
-    el('td', {}, el('code', {}, storageSummary(r.storage || {}))),
+    el('td', {}, el('code', {}, storageSummary(r.storage || {})), retentionSummary(r)),
     el('td', {class: 'hide-narrow'}, r.dialect || 'native'),
     el('td', {class: 'hide-narrow'}, fmtTime(r.updated_at)),
     el('td', {class: 'row-actions'}, canChange(r) ? [
@@ -104,6 +104,15 @@ function formatSummary(f) {
   const cycle = f.cycle_s ? `${f.cycle_s} s files` : 'one file';
   const slice = f.format === 'hls' ? `, ${f.slice_s} s slices` : '';
   return `${f.format.toUpperCase()}: ${cycle}${slice}`;
+}
+
+// retentionSummary lists the retention, disk and pre-roll settings a rule has, or nothing.
+function retentionSummary(r) {
+  const parts = [];
+  if (r.retention_s) parts.push(`kept ${fmtRetention(r.retention_s)}`);
+  if (r.overwrite_when_full) parts.push('overwritten when full');
+  if (r.pre_roll_s) parts.push(`${r.pre_roll_s} s pre-roll`);
+  return parts.length ? el('div', {class: 'hint', dataset: {retention: r.retention_s || 0}}, parts.join(' · ')) : null;
 }
 
 function storageSummary(s) {
