@@ -24,19 +24,11 @@ type Disk struct {
 }
 
 // FreeSpace is an amount of free space: a byte count (an integer) or a share of the volume's
-// size ("10%").
+// size ("10%"). internal/diskpolicy's Mark turns it into bytes on each volume.
 type FreeSpace struct {
 	Bytes   int64
 	Percent float64
 	set     bool // given in the file, even as 0
-}
-
-// Bytesize returns the bytes it means on a volume of total bytes.
-func (f FreeSpace) Bytesize(total int64) int64 {
-	if f.Percent > 0 {
-		return int64(float64(total) * f.Percent / 100)
-	}
-	return f.Bytes
 }
 
 // String writes it as the file does.

@@ -27,12 +27,13 @@ func TestDiskDefaultsAndForms(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(2<<30), c.Disk.HighFree.Bytes)
 	require.Equal(t, 12.5, c.Disk.LowFree.Percent)
-	require.Equal(t, int64(125), c.Disk.LowFree.Bytesize(1000))
+	require.Zero(t, c.Disk.LowFree.Bytes, "a percentage, not bytes")
 	require.Equal(t, 50*time.Millisecond, c.Disk.CheckInterval.D())
 
 	c, err = loadYAML(t, "disk:\n  high_free: 0\n  low_free: 0\n")
 	require.NoError(t, err, "0 turns the policy off")
-	require.Zero(t, c.Disk.LowFree.Bytesize(1<<40))
+	require.Zero(t, c.Disk.LowFree.Bytes)
+	require.Zero(t, c.Disk.LowFree.Percent)
 }
 
 func TestDiskRejectsBadValues(t *testing.T) {
