@@ -117,15 +117,10 @@ func listProject(p Principal, project, doing string) (string, error) {
 // another only for an admin. "*" names no single project, so it is refused rather than
 // matching nothing.
 func keyProject(p Principal, project, doing string) (string, error) {
-	switch {
-	case project == "":
-		return p.Project, nil
-	case project != p.Project && !p.Admin:
-		return "", fmt.Errorf("%s: %w", doing, recording.ErrForbidden)
-	case project == "*":
+	if project == "*" && p.Admin { // for others listProject's refusal stands
 		return "", &recording.ValidationError{Field: "project", Reason: "name the key's project, not every project (*)"}
 	}
-	return project, nil
+	return listProject(p, project, doing)
 }
 
 // RevokeAccessKey revokes a key of p's project (of project, for an admin), and with it every
