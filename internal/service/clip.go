@@ -72,16 +72,12 @@ func (s *Service) CreateClip(ctx context.Context, p Principal, req ClipRequest) 
 	if key, err = s.Objects.PutFile(ctx, endpoint, bucket, key, dst); err != nil {
 		return nil, fmt.Errorf("store clip: %w", err)
 	}
-	now := s.now()
 	rec := &recording.Recording{ID: store.NewID(store.RecordingPrefix), Project: p.Project, Domain: req.Domain,
-		App: req.App, Stream: req.Stream, State: recording.RecordingOver, Mode: recording.ModeClip,
-		StartedAt: start, EndedAt: &now, Reason: "clip of " + req.From.UTC().Format(time.RFC3339) + " to " +
-			req.To.UTC().Format(time.RFC3339)}
-	f := &recording.File{ID: store.NewID(store.FilePrefix), RecordingID: rec.ID, Format: recording.FormatMP4,
-		State: recording.FileStored, Endpoint: endpoint, Bucket: bucket, ObjectKey: key, StartedAt: start,
-		EndedAt: &end, Duration: st.Duration, Bytes: st.Bytes, VideoFrames: st.VideoFrames,
-		AudioFrames: st.AudioFrames, Width: st.Width, Height: st.Height}
-	if err = s.ClipStored(ctx, rec, f); err != nil {
+		App: req.App, Stream: req.Stream, Mode: recording.ModeClip, Reason: "clip of " +
+			req.From.UTC().Format(time.RFC3339) + " to " + req.To.UTC().Format(time.RFC3339)}
+	f, err := s.recordCut(ctx, rec, endpoint, bucket, key, cut{FirstAt: st.FirstAt, Duration: st.Duration,
+		Bytes: st.Bytes, VideoFrames: st.VideoFrames, AudioFrames: st.AudioFrames, Width: st.Width, Height: st.Height})
+	if err != nil {
 		return nil, fmt.Errorf("record clip: %w", err)
 	}
 	views, err := s.fileViews(ctx, p, []recording.File{*f}, rec)
@@ -89,4 +85,27 @@ func (s *Service) CreateClip(ctx context.Context, p Principal, req ClipRequest) 
 		return nil, err
 	}
 	return &views[0], nil
+}
+
+// cut is what a cut MP4 (a clip or an event recording) is recorded with.
+type cut struct {
+	FirstAt                         time.Time
+	Duration                        time.Duration
+	Bytes, VideoFrames, AudioFrames int64
+	Width, Height                   int
+}
+
+// recordCut writes rec, over, with its one stored MP4 at endpoint/bucket/key and that file's
+// file_completed event; rec.StartedAt is the cut's first frame.
+func (s *Service) recordCut(ctx context.Context, rec *recording.Recording, endpoint, bucket, key string, c cut) (*recording.File, error) {
+	start, end, now := c.FirstAt, c.FirstAt.Add(c.Duration), s.now()
+	rec.State, rec.StartedAt, rec.EndedAt = recording.RecordingOver, start, &now
+	f := &recording.File{ID: store.NewID(store.FilePrefix), RecordingID: rec.ID, Format: recording.FormatMP4,
+		State: recording.FileStored, Endpoint: endpoint, Bucket: bucket, ObjectKey: key, StartedAt: start,
+		EndedAt: &end, Duration: c.Duration, Bytes: c.Bytes, VideoFrames: c.VideoFrames,
+		AudioFrames: c.AudioFrames, Width: c.Width, Height: c.Height}
+	if err := s.ClipStored(ctx, rec, f); err != nil {
+		return nil, err
+	}
+	return f, nil
 }

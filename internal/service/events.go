@@ -122,15 +122,10 @@ func (s *Service) StoreEvent(ctx context.Context, t EventTarget, r preroll.Resul
 	if key, err = s.Objects.PutFile(ctx, endpoint, t.Storage.Bucket, key, r.Path); err != nil {
 		return fmt.Errorf("store event recording: %w", err)
 	}
-	now := s.now()
 	rec := &recording.Recording{ID: r.ID, Project: t.Project, Domain: t.Domain, App: t.App, Stream: t.Stream,
-		State: recording.RecordingOver, Mode: recording.ModeEvent, StartedAt: start, EndedAt: &now, Label: r.Label,
-		Reason: "event recording"}
-	f := &recording.File{ID: store.NewID(store.FilePrefix), RecordingID: rec.ID, Format: recording.FormatMP4,
-		State: recording.FileStored, Endpoint: endpoint, Bucket: t.Storage.Bucket, ObjectKey: key, StartedAt: start,
-		EndedAt: &end, Duration: r.Duration, Bytes: r.Bytes, VideoFrames: r.VideoFrames,
-		AudioFrames: r.AudioFrames, Width: r.Width, Height: r.Height}
-	if err := s.ClipStored(ctx, rec, f); err != nil {
+		Mode: recording.ModeEvent, Label: r.Label, Reason: "event recording"}
+	if _, err := s.recordCut(ctx, rec, endpoint, t.Storage.Bucket, key, cut{FirstAt: r.FirstAt, Duration: r.Duration,
+		Bytes: r.Bytes, VideoFrames: r.VideoFrames, AudioFrames: r.AudioFrames, Width: r.Width, Height: r.Height}); err != nil {
 		return fmt.Errorf("record event recording: %w", err)
 	}
 	return nil
