@@ -241,10 +241,12 @@ func TestHTTPSlowRequestsAreDropped(t *testing.T) {
 		{"header", "GET /api/v1/rules HTTP/1.1\r\nHost: x\r\n", time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// From before the dial: the server's timeout starts when it accepts, which may come
+			// before this goroutine runs again after Dial returns.
+			start := time.Now()
 			c, err := net.Dial("tcp", ta.HTTPAddr().String())
 			require.NoError(t, err)
 			defer c.Close()
-			start := time.Now()
 			_, err = io.WriteString(c, tc.head)
 			require.NoError(t, err)
 			stop := make(chan struct{})
