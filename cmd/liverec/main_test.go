@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain stops the throw-away PostgreSQL server of the cluster tests, then checks for leaks.
+func TestMain(m *testing.M) { testutil.PostgresMain(m) }
 
 func buildBinary(t *testing.T) string {
 	t.Helper()

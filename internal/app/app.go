@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/cluster"
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/diskspace"
 	"github.com/liverec/liverec/internal/events"
@@ -48,7 +49,7 @@ import (
 	"github.com/liverec/liverec/internal/retention"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 	"github.com/liverec/liverec/internal/stream"
 	"github.com/liverec/liverec/internal/upload"
 )
@@ -58,6 +59,7 @@ type Store interface {
 	service.Store
 	store.Outbox
 	store.Catalog
+	store.Cluster
 }
 
 // App is a running liverec.
@@ -90,6 +92,8 @@ type App struct {
 	delMet *retention.Metrics
 	// ret deletes the files whose rule's retention_s has passed.
 	ret *retention.Retention
+	// node is this process's membership of the deployment: heartbeat and stream leases (§12).
+	node *cluster.Node
 
 	// recorders runs each recording's Recorder in its goroutine, until its recording ends or
 	// stopRecorders ends recCtx at shutdown.
@@ -123,7 +127,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	if err := os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "liverec.db"))
+	db, err := sqldb.Open(ctx, c.DB, filepath.Join(c.Data, "liverec.db"))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -208,8 +212,12 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		db.Close()
 		return nil, fmt.Errorf("publish history: %w", err)
 	}
+	if a.node, err = a.newNode(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cluster node: %w", err)
+	}
 	a.hub = &stream.Hub{PublishIdleTimeout: c.Ingest.PublishIdleTimeout.D(), Open: a.openPublication,
-		Authorizer: a.newPublishAuthorizer()}
+		Authorizer: a.newPublishAuthorizer(), Leases: a.node}
 	rtmpCfg := rtmp.Config{
 		Addr:             c.RTMP,
 		Hub:              a.hub,
@@ -259,6 +267,11 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { _ = a.pubLog.Run(finCtx) })
 	wg.Go(func() { _ = a.disk.Run(finCtx) })
 	wg.Go(func() { _ = a.ret.Run(finCtx) })
+	// A member before it recovers or accepts anything: its recordings are not a dead node's.
+	if err := a.node.Join(ctx); err != nil {
+		a.log.Error("joining the cluster (first heartbeat)", "err", err)
+	}
+	wg.Go(func() { _ = a.node.Run(finCtx) })
 	if err := a.recoverSpool(ctx); err != nil {
 		a.log.Error("recovering the spool", "err", err)
 	}
@@ -280,8 +293,9 @@ func (a *App) Run(ctx context.Context) error {
 	deadline, cancel := context.WithTimeout(context.Background(), a.conf.ShutdownTimeout)
 	defer cancel()
 
-	a.hub.Close()     // ends every publication: recorders complete their files
-	a.stopRecorders() // ends every recording, paused ones too (§6: their files complete)
+	a.hub.Close()               // ends every publication: recorders complete their files
+	a.node.ReleaseAll(deadline) // the streams may publish on another node at once
+	a.stopRecorders()           // ends every recording, paused ones too (§6: their files complete)
 	rtmpStop()
 	waitGroup(deadline, &a.recorders)
 	if err := a.up.Drain(deadline); err != nil {

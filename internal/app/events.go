@@ -53,7 +53,7 @@ func (a *App) stored(s upload.Stored) {
 			Endpoint: s.Endpoint, Bucket: s.Bucket, ObjectKey: s.ObjectKey, StartedAt: j.Start,
 			Duration: j.Stats.Duration, Bytes: s.Bytes, Discontinuity: j.Slice.Discontinuity})
 	case upload.JobEnd:
-		a.events.Ended(ctx, j.RecordingID, j.Err, j.Recovered)
+		a.events.Ended(ctx, j.RecordingID, j.Err, j.EndReason)
 	default:
 		// The bytes stored, not the writer's count: a finalized MP4 is smaller than its spool file.
 		a.events.FileStored(ctx, events.StoredFile{RecordingID: j.RecordingID, Format: j.Format, Seq: j.Seq,

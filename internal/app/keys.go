@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +21,9 @@ import (
 func (a *App) initService(ctx context.Context, out io.Writer) error {
 	key, err := secret.LoadMasterKey(a.conf.MasterKey, filepath.Join(a.conf.Data, "master.key"))
 	if err != nil {
+		return err
+	}
+	if err = a.checkMasterKey(ctx, key); err != nil {
 		return err
 	}
 	lk := sha256.Sum256(append([]byte("liverec download links\n"), key...))
@@ -42,6 +48,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 		LiveURL:       a.LiveURL,
 		ObjectKey:     a.objectKey,
 		Live:          a.Live(),
+		Nodes:         a,
 		OnPlanChanged: a.planChanged,
 		ClipStored:    a.clipStored,
 		ClipDir:       a.conf.Storage.Spool,
@@ -79,4 +86,22 @@ func portOf(addr string) string {
 		return ""
 	}
 	return ":" + port
+}
+
+// checkMasterKey refuses to start a node whose master key is not the one the database's
+// secrets were sealed with (§12: every node of a cluster opens the same secrets). The database
+// keeps a check value of the first key, never the key.
+func (a *App) checkMasterKey(ctx context.Context, key []byte) error {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("liverec master key check\n"))
+	check := hex.EncodeToString(mac.Sum(nil))
+	stored, err := a.store.MetaEnsure(ctx, "master_key_check", check)
+	if err != nil {
+		return fmt.Errorf("check the master key: %w", err)
+	}
+	if !hmac.Equal([]byte(stored), []byte(check)) {
+		return errors.New("the master key is not the one this database's secrets are sealed with: " +
+			"give every node the same key (LIVEREC_MASTER_KEY, or the same DATA/master.key file)")
+	}
+	return nil
 }

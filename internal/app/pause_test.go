@@ -14,7 +14,7 @@ import (
 
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 	"github.com/liverec/liverec/internal/testutil"
 )
 
@@ -196,7 +196,7 @@ func TestShutdownDuringPause(t *testing.T) {
 		return false
 	}, 10*time.Second, 50*time.Millisecond, "the recording never paused")
 	ta.stop(t)
-	db, err := sqlite.Open(context.Background(), filepath.Join(ta.data, "liverec.db"))
+	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(ta.data, "liverec.db"))
 	require.NoError(t, err)
 	defer db.Close()
 

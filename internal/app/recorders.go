@@ -74,7 +74,7 @@ func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, 
 	}
 	rec := &recording.Recording{ID: id, Project: rule.Project, RuleID: rule.ID, Mode: rule.Mode, Domain: k.Domain,
 		App: k.App, Stream: k.Stream, State: recording.RecordingActive, StartedAt: p.Start,
-		Params: recording.CallbackParams(p.Req.Params)}
+		Params: recording.CallbackParams(p.Req.Params), Node: a.node.ID()}
 	pub := ondemand.Publication{Request: ondemand.Request{Domain: k.Domain, App: k.App, Stream: k.Stream,
 		VideoKbps: info.VideoKbps}, RecordConfig: p.Req.Params.Get("record_config")}
 	if v := info.Tracks.Video; v != nil {
@@ -107,7 +107,7 @@ func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, 
 // here only lets the events component forget it (no second event).
 func (a *App) refuse(ctx context.Context, id string, why error, log *slog.Logger) {
 	a.events.Failed(ctx, id, why)
-	a.events.Ended(ctx, id, why, false)
+	a.events.Ended(ctx, id, why, "")
 	log.Warn("recording refused", "reason", why.Error())
 }
 

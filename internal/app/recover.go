@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/liverec/liverec/internal/events"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/upload"
@@ -66,7 +67,7 @@ func (a *App) recoverSpool(ctx context.Context) error {
 			a.up.Enqueue(j)
 		}
 		a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: m.RecordingID,
-			SpoolPath: filepath.Join(spool, m.RecordingID), Recovered: true})
+			SpoolPath: filepath.Join(spool, m.RecordingID), EndReason: events.RecoveredReason})
 	}
 	// Recordings marked live whose files had all been stored before the crash, or whose spool
 	// went to quarantine.
@@ -77,11 +78,11 @@ func (a *App) recoverSpool(ctx context.Context) error {
 		}
 		for i := range recs {
 			rec := recs[i]
-			if seen[rec.ID] {
-				continue
+			if seen[rec.ID] || !a.ownRecording(&rec) {
+				continue // recovered above, or another node's (§12)
 			}
 			a.events.Adopt(&rec, a.log.With("recording", rec.ID))
-			a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: rec.ID, Recovered: true,
+			a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: rec.ID, EndReason: events.RecoveredReason,
 				Err: quarantined[rec.ID]})
 		}
 	}

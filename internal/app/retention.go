@@ -4,12 +4,12 @@ import (
 	"fmt"
 
 	"github.com/liverec/liverec/internal/retention"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 )
 
 // newRetention builds the retention passes (rules' retention_s) and gives the service the same
 // deleter, so the API's deletions send file_deleted too, and the recording locks.
-func (a *App) newRetention(db *sqlite.DB) (*retention.Retention, error) {
+func (a *App) newRetention(db *sqldb.DB) (*retention.Retention, error) {
 	del := &retention.Deleter{Objects: endpointObjects{a}, Slices: db, Marker: a.events,
 		Metrics: a.deletedMetrics(), Logger: a.log.With("component", "retention")}
 	rc := a.conf.Retention

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 )
 
 // TestAFailedFirstStartStillSeedsTheDefaultRule is defect 5 of the hardening issue: a first
@@ -21,7 +21,7 @@ func TestAFailedFirstStartStillSeedsTheDefaultRule(t *testing.T) {
 			require.NoError(t, os.WriteFile(db, nil, 0o644))
 		},
 		"MigratedOnly": func(t *testing.T, db string) {
-			s, err := sqlite.Open(t.Context(), db)
+			s, err := sqldb.OpenSQLite(t.Context(), db)
 			require.NoError(t, err)
 			require.NoError(t, s.Close())
 		},

@@ -15,7 +15,7 @@ import (
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 	"github.com/liverec/liverec/internal/testutil"
 	"github.com/liverec/liverec/internal/upload"
 )
@@ -100,7 +100,7 @@ func TestUnreadableSpoolIsQuarantinedAndItsRecordingFails(t *testing.T) {
 	media, err := os.ReadFile(src)
 	require.NoError(t, err)
 	data := t.TempDir()
-	db, err := sqlite.Open(t.Context(), filepath.Join(data, "liverec.db"))
+	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(data, "liverec.db"))
 	require.NoError(t, err)
 	rec := &recording.Recording{ID: store.NewID(store.RecordingPrefix), Project: "default", Domain: "127.0.0.1",
 		App: "live", Stream: "cam", State: recording.RecordingActive, StartedAt: time.Now().Add(-time.Minute)}

@@ -52,6 +52,8 @@ type Config struct {
 	Disk Disk `yaml:"disk"`
 	// Retention paces the deletion of expired files (rules' retention_s).
 	Retention Retention `yaml:"retention"`
+	// Cluster configures this node among several on one PostgreSQL (§12).
+	Cluster Cluster `yaml:"cluster"`
 	// Rules are written into the default project at start (create or replace by key), so a
 	// service can be configured without the API.
 	Rules []recording.Rule `yaml:"rules"`
@@ -365,6 +367,7 @@ func (c *Config) setDefaults() {
 	c.PublishAuth.setDefaults()
 	c.Disk.setDefaults()
 	c.Retention.setDefaults()
+	c.Cluster.setDefaults()
 	if c.ProjectID == "" {
 		c.ProjectID = "default"
 	}
@@ -385,8 +388,9 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be greater than zero")
 	}
-	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
-		bad("db", "%q is not supported yet (only SQLite; PostgreSQL comes with scale-out)", c.DB)
+	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") && !strings.HasPrefix(c.DB, "postgres://") &&
+		!strings.HasPrefix(c.DB, "postgresql://") {
+		bad("db", "must be sqlite:PATH or a postgres:// URL")
 	}
 	if (c.AccessKeyID == "") != (c.AccessKeySecret == "") {
 		bad("LIVEREC_ACCESS_KEY_ID", "and LIVEREC_ACCESS_KEY_SECRET must be set together")
@@ -487,6 +491,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.PublishAuth.validate()...)
 	errs = append(errs, c.Disk.validate()...)
 	errs = append(errs, c.Retention.validate()...)
+	errs = append(errs, c.Cluster.validate()...)
 	return errors.Join(errs...)
 }
 

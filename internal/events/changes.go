@@ -43,8 +43,8 @@ type StoredFile struct {
 	Width, Height int
 }
 
-// recoveredReason explains the end of a recording a crash interrupted.
-const recoveredReason = "liverec restarted after an unclean stop; the recording was ended and its files recovered from the spool"
+// RecoveredReason explains the end of a recording a crash interrupted.
+const RecoveredReason = "liverec restarted after an unclean stop; the recording was ended and its files recovered from the spool"
 
 // Started writes the recording with its record_started event; its later changes are logged
 // to log.
@@ -153,9 +153,10 @@ func (e *Emitter) SliceStored(ctx context.Context, s *recording.Slice) {
 }
 
 // Ended writes the end of a recording once its last file is stored: record_over, or
-// record_failed when err is set, unless its failure was written already. Recovered tells that
-// a restart ended it. The recording's events end here.
-func (e *Emitter) Ended(ctx context.Context, id string, err error, recovered bool) {
+// record_failed when err is set, unless its failure was written already. reason, when set,
+// says why it ended without its publisher's leaving (RecoveredReason: a restart ended it; or
+// its node died). The recording's events end here.
+func (e *Emitter) Ended(ctx context.Context, id string, err error, reason string) {
 	l := e.get(id)
 	if l == nil {
 		return
@@ -174,8 +175,8 @@ func (e *Emitter) Ended(ctx context.Context, id string, err error, recovered boo
 	rec.EndedAt = &now
 	rec.State = recording.RecordingOver
 	t, data := recording.EventRecordOver, recording.EventData{}
-	if recovered {
-		rec.Reason, data.Reason = recoveredReason, recoveredReason
+	if reason != "" {
+		rec.Reason, data.Reason = reason, reason
 	}
 	if err != nil {
 		rec.State, rec.Reason = recording.RecordingFailed, err.Error()

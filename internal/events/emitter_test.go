@@ -65,7 +65,7 @@ func TestEmitterLifecycleEventsAndFanOut(t *testing.T) {
 	e.FileStored(ctx, StoredFile{RecordingID: "rec_1", Format: recording.FormatFLV, Endpoint: "local", Bucket: "b",
 		ObjectKey: "k.flv", Start: start, End: start.Add(time.Minute), Duration: time.Minute, Bytes: 100,
 		VideoFrames: 1500, AudioFrames: 2800})
-	e.Ended(ctx, "rec_1", nil, false)
+	e.Ended(ctx, "rec_1", nil, "")
 	// After its end, a recording's changes are no longer written.
 	e.FileStored(ctx, StoredFile{RecordingID: "rec_1", Format: recording.FormatMP4})
 	e.Paused(ctx, "rec_1")
@@ -142,7 +142,7 @@ func TestEmitterFailureIsWrittenOnce(t *testing.T) {
 	e.Paused(ctx, "rec_1")
 	// Files stored after the failure are still reported; the end writes nothing more.
 	e.FileStored(ctx, StoredFile{RecordingID: "rec_1", Format: recording.FormatFLV})
-	e.Ended(ctx, "rec_1", errors.New("upload failed"), false)
+	e.Ended(ctx, "rec_1", errors.New("upload failed"), "")
 	require.Equal(t, []recording.Event{recording.EventRecordStarted, recording.EventRecordFailed,
 		recording.EventFileCompleted}, st.events())
 	failed := st.changes()[1]
@@ -158,7 +158,7 @@ func TestEmitterEndedWithError(t *testing.T) {
 	e, _ := newEmitter(t, st)
 	ctx := context.Background()
 	require.NoError(t, e.Started(ctx, rec1(), slog.New(slog.DiscardHandler)))
-	e.Ended(ctx, "rec_1", errors.New("spool lost \n"), true) //nolint:revive // the padding is the case: reasons are trimmed
+	e.Ended(ctx, "rec_1", errors.New("spool lost \n"), RecoveredReason) //nolint:revive // the padding is the case: reasons are trimmed
 	end := st.changes()[1]
 	require.Equal(t, recording.EventRecordFailed, end.Events[0].Type)
 	require.Equal(t, "spool lost", end.Events[0].Data.Reason)
@@ -176,19 +176,19 @@ func TestEmitterAdopt(t *testing.T) {
 	// A recording still marked live is ended, saying why.
 	e.Adopt(rec1(), log)
 	e.FileStored(ctx, StoredFile{RecordingID: "rec_1", Format: recording.FormatFLV})
-	e.Ended(ctx, "rec_1", nil, true)
+	e.Ended(ctx, "rec_1", nil, RecoveredReason)
 	// One that had ended: its late files are reported, its end is not written again.
 	over := rec1()
 	over.ID, over.State = "rec_2", recording.RecordingOver
 	e.Adopt(over, log)
 	e.FileStored(ctx, StoredFile{RecordingID: "rec_2", Format: recording.FormatMP4})
-	e.Ended(ctx, "rec_2", nil, true)
+	e.Ended(ctx, "rec_2", nil, RecoveredReason)
 
 	require.Equal(t, []recording.Event{recording.EventFileCompleted, recording.EventRecordOver,
 		recording.EventFileCompleted}, st.events())
 	end := st.changes()[1]
-	require.Equal(t, recoveredReason, end.Events[0].Data.Reason)
-	require.Equal(t, recoveredReason, end.RecordingUpdate.Reason)
+	require.Equal(t, RecoveredReason, end.Events[0].Data.Reason)
+	require.Equal(t, RecoveredReason, end.RecordingUpdate.Reason)
 	require.Equal(t, recording.RecordingOver, end.RecordingUpdate.State)
 }
 
@@ -207,7 +207,7 @@ func TestEmitterNotRecorded(t *testing.T) {
 	require.NoError(t, e.NotRecorded(ctx, failed, true, log))
 	// Neither is live: later changes of theirs are not written.
 	e.FileStored(ctx, StoredFile{RecordingID: "rec_1"})
-	e.Ended(ctx, "rec_2", nil, false)
+	e.Ended(ctx, "rec_2", nil, "")
 
 	cs := st.changes()
 	require.Len(t, cs, 2)

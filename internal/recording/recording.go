@@ -42,6 +42,9 @@ type Recording struct {
 	Locked bool `json:"locked"`
 	// Label names an event recording (ModeEvent): the label of its request.
 	Label string `json:"label,omitempty"`
+	// Node is the id of the node recording it (§12); empty for recordings made before nodes
+	// had ids.
+	Node string `json:"node,omitempty"`
 }
 
 // FileState is the state of a recorded file (§6, §8).

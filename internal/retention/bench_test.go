@@ -14,7 +14,7 @@ import (
 	"github.com/liverec/liverec/internal/diskspace"
 	"github.com/liverec/liverec/internal/events"
 	"github.com/liverec/liverec/internal/recording"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 )
 
 // countingObjects is a fake object store: deletions are counted, not made.
@@ -36,7 +36,7 @@ func BenchmarkPass100k(b *testing.B) {
 		ctx := b.Context()
 		dir := b.TempDir()
 		path := filepath.Join(dir, "db.sqlite")
-		db, err := sqlite.Open(ctx, path)
+		db, err := sqldb.OpenSQLite(ctx, path)
 		require.NoError(b, err)
 		rule := recording.DefaultRule()
 		rule.Project, rule.Domain, rule.App, rule.RetentionS = "p1", "a.com", "live", 60
@@ -99,7 +99,7 @@ func BenchmarkDueOverDeletedHistory(b *testing.B) {
 	ctx := b.Context()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "db.sqlite")
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqldb.OpenSQLite(ctx, path)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = db.Close() })
 	rule := recording.DefaultRule()

@@ -19,7 +19,7 @@ import (
 	"github.com/liverec/liverec/internal/events"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -61,7 +61,7 @@ func (m *failingMarker) calls() []int {
 }
 
 type fixture struct {
-	db      *sqlite.DB
+	db      *sqldb.DB
 	root    string
 	bucket  local
 	marker  *failingMarker
@@ -75,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "db.sqlite"))
+	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "db.sqlite"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	reserve := &diskspace.Reserve{Path: filepath.Join(dir, "reserve"), Size: 4096}

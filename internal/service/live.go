@@ -230,3 +230,23 @@ func checkStreamKey(domain, app, stream string) error {
 	}
 	return nil
 }
+
+// Nodes lists the live nodes of the deployment (§12).
+type Nodes interface {
+	Nodes(ctx context.Context) ([]store.Node, error)
+}
+
+// ListNodes returns the live nodes; admins only: node addresses are the operator's.
+func (s *Service) ListNodes(ctx context.Context, p Principal) ([]store.Node, error) {
+	if !p.Admin {
+		return nil, fmt.Errorf("list nodes: %w", recording.ErrForbidden)
+	}
+	if s.Nodes == nil {
+		return []store.Node{}, nil
+	}
+	nodes, err := s.Nodes.Nodes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	return nodes, nil
+}

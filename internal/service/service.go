@@ -79,6 +79,8 @@ type Service struct {
 	LiveURL func(ctx context.Context, recordingID string) string
 	// Live reaches the publications in progress; nil: none is live.
 	Live Live
+	// Nodes lists the deployment's live nodes (§12); nil: none listed.
+	Nodes Nodes
 	// ClipStored reports a stored clip (its recording, file and event in one write); nil: no
 	// clips.
 	ClipStored func(ctx context.Context, rec *recording.Recording, f *recording.File) error

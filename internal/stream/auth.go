@@ -20,3 +20,12 @@ type Authorizer interface {
 // ErrUnauthorized is returned by Publish, wrapping the Authorizer's refusal, for a publisher
 // that may not publish.
 var ErrUnauthorized = errors.New("publish not authorized")
+
+// Leaser gives one node of a cluster at a time the keys it publishes (§12). The hub asks it
+// after the Authorizer, on the publisher's goroutine and without its lock.
+type Leaser interface {
+	// Acquire takes key for this node. A refusal wraps ErrBusy: another node publishes it.
+	Acquire(ctx context.Context, key Key) error
+	// Release gives key back once no publication of it is left here. It must not block.
+	Release(key Key)
+}

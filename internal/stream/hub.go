@@ -65,6 +65,8 @@ type Hub struct {
 	Open OpenFunc
 	// Authorizer, when set, decides whether each publisher may publish (see Authorizer).
 	Authorizer Authorizer
+	// Leases, when set, keeps each key published on one node of a cluster (see Leaser).
+	Leases Leaser
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// DrainTimeout bounds how long Close waits for publications to hand on what their
@@ -105,6 +107,11 @@ func (h *Hub) Publish(ctx context.Context, req PublishRequest) (*Publication, er
 	if h.Authorizer != nil {
 		if err := h.Authorizer.Authorize(ctx, req); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnauthorized, err)
+		}
+	}
+	if h.Leases != nil {
+		if err := h.Leases.Acquire(ctx, req.Key); err != nil {
+			return nil, err
 		}
 	}
 	// Credentials are checked; nothing downstream (callbacks, logs, names) may see them.
@@ -223,10 +230,14 @@ func (p *Publication) SetMetadata(videoKbps float64) {
 // Close ends the publication from the publisher's side (disconnect or error).
 func (p *Publication) Close(reason error) {
 	p.hub.mu.Lock()
-	if p.hub.active[p.Req.Key] == p {
+	last := p.hub.active[p.Req.Key] == p
+	if last {
 		delete(p.hub.active, p.Req.Key)
 	}
 	p.hub.mu.Unlock()
+	if last && p.hub.Leases != nil {
+		p.hub.Leases.Release(p.Req.Key)
+	}
 	p.cancel(reason)
 	p.end(reason)
 }

@@ -63,8 +63,9 @@ type Job struct {
 	Vars         NameVars
 	// Err is, for JobEnd, why the recording failed (nil: it ended normally).
 	Err error
-	// Recovered is, for JobEnd, set when a restart ends a recording a crash interrupted.
-	Recovered bool
+	// EndReason is, for JobEnd, why the recording ended without its publisher's leaving:
+	// a restart recovered it (events.RecoveredReason), or its node died. Empty otherwise.
+	EndReason string
 	// Unsynced, when set, is the completed file, still open: the Uploader syncs and closes it.
 	Unsynced SpoolFile
 	// FinalizeMP4: the file is fragmented MP4, turned into a regular MP4 before it is stored.

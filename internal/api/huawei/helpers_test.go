@@ -20,7 +20,7 @@ import (
 
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 )
 
 // *service.Service is the Service the app gives the handler.
@@ -52,7 +52,7 @@ type env struct {
 // B and an admin key of project "adm". The storage endpoint "nowhere" does not resolve.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
+	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	box, err := secret.New(bytes.Repeat([]byte{7}, secret.KeySize))

@@ -20,6 +20,7 @@ import (
 // index or task is recording.ErrNotFound.
 type CatalogService interface {
 	ListLiveStreams(ctx context.Context, p service.Principal, f service.LiveFilter) ([]recording.LiveStream, error)
+	ListNodes(ctx context.Context, p service.Principal) ([]store.Node, error)
 	StreamState(ctx context.Context, p service.Principal, domain, app, stream string) (*recording.LiveStream, error)
 	KickStream(ctx context.Context, p service.Principal, domain, app, stream string) error
 	ListPublishes(ctx context.Context, p service.Principal, f store.PublishFilter) ([]recording.Publish, int, error)

@@ -116,6 +116,10 @@ func (failingService) DeliveryAttempts(context.Context, service.Principal, strin
 }
 func (failingService) Redeliver(context.Context, service.Principal, string) error { return errSecret }
 
+func (failingService) ListNodes(context.Context, service.Principal) ([]store.Node, error) {
+	return nil, errSecret
+}
+
 func (failingService) ListLiveStreams(context.Context, service.Principal, service.LiveFilter) ([]recording.LiveStream, error) {
 	return nil, errSecret
 }

@@ -3,7 +3,8 @@ package native
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/liverec/liverec/internal/testutil"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain stops the benchmarks' PostgreSQL server after the tests, then checks for leaks.
+func TestMain(m *testing.M) { testutil.PostgresMain(m) }

@@ -24,6 +24,7 @@ func routes() []route {
 		{method: http.MethodGet, pattern: "/api/v1/openapi.json", open: (*handler).openAPI},
 
 		{method: http.MethodGet, pattern: "/api/v1/whoami", serve: (*handler).whoami},
+		{method: http.MethodGet, pattern: "/api/v1/nodes", serve: (*handler).listNodes},
 
 		{method: http.MethodGet, pattern: "/api/v1/rules", serve: (*handler).listRules},
 		{method: http.MethodPost, pattern: "/api/v1/rules", serve: (*handler).createRule},

@@ -158,3 +158,17 @@ func (h *handler) deleteBlock(w http.ResponseWriter, r *http.Request, p service.
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// nodeList is GET /api/v1/nodes.
+type nodeList struct {
+	Nodes []store.Node `json:"nodes"`
+}
+
+func (h *handler) listNodes(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	nodes, err := h.svc.ListNodes(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nodeList{Nodes: nodes})
+}

@@ -18,7 +18,7 @@ import (
 	"github.com/liverec/liverec/internal/pubauth/webhook"
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 	"github.com/liverec/liverec/internal/stream"
 )
 
@@ -36,7 +36,7 @@ func aliyunSigned(path, key string, ts int64) string {
 // A publish authentication that cannot be read refuses (fail closed) and is counted.
 func TestFailsClosed(t *testing.T) {
 	t.Parallel()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
+	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
 	require.NoError(t, err)
 	box, err := secret.New(make([]byte, secret.KeySize))
 	require.NoError(t, err)
@@ -52,7 +52,7 @@ func TestFailsClosed(t *testing.T) {
 // without its credentials being checked; another address with the same URL is admitted.
 func TestThrottlesGuessing(t *testing.T) {
 	t.Parallel()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
+	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	box, err := secret.New(make([]byte, secret.KeySize))

@@ -19,7 +19,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqlite"
+	"github.com/liverec/liverec/internal/store/sqldb"
 	"github.com/liverec/liverec/internal/stream"
 )
 
@@ -55,7 +55,7 @@ func (f *fakeBlocks) BlockGet(_ context.Context, domain, app, name string, now t
 // a block that cannot be read refuses.
 func TestBlockedStreamRefused(t *testing.T) {
 	t.Parallel()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
+	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	box, err := secret.New(make([]byte, secret.KeySize))

@@ -23,6 +23,7 @@ type Driver interface {
 	store.PublishAuthStore
 	store.Catalog
 	store.Retention
+	store.Cluster
 }
 
 // Exercise runs the whole contract against the driver behind newStore. newStore must return a
@@ -64,6 +65,12 @@ func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Run("Publish", func(t *testing.T) { exercisePublishes(t, newStore) })
 	t.Run("Task", func(t *testing.T) { exerciseTasks(t, newStore) })
 	t.Run("Retention", func(t *testing.T) { exerciseRetention(t, newStore) })
+
+	cluster := func(t *testing.T) ClusterDriver { return newStore(t) }
+	t.Run("Node", func(t *testing.T) { exerciseNodes(t, cluster) })
+	t.Run("Lease", func(t *testing.T) { exerciseLeases(t, cluster) })
+	t.Run("Orphan", func(t *testing.T) { exerciseOrphans(t, cluster) })
+	t.Run("Meta", func(t *testing.T) { exerciseMeta(t, cluster) })
 }
 
 var idPattern = map[string]*regexp.Regexp{

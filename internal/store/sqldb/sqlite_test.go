@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"database/sql"
@@ -18,7 +18,7 @@ import (
 // (an in-memory database silently ignores journal_mode=WAL).
 func open(t *testing.T, path string) *DB {
 	t.Helper()
-	db, err := Open(t.Context(), path)
+	db, err := OpenSQLite(t.Context(), path)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	return db
@@ -35,7 +35,7 @@ func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "liverec.db")
-	db, err := Open(ctx, path)
+	db, err := OpenSQLite(ctx, path)
 	require.NoError(t, err)
 	r := recording.DefaultRule()
 	require.NoError(t, db.RuleInsert(ctx, &r))
@@ -63,7 +63,7 @@ func TestReadPoolIsQueryOnly(t *testing.T) {
 
 func TestOpenFailsOnABadPath(t *testing.T) {
 	t.Parallel()
-	_, err := Open(t.Context(), filepath.Join(t.TempDir(), "missing", "dir", "liverec.db"))
+	_, err := OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "missing", "dir", "liverec.db"))
 	require.Error(t, err)
 }
 
@@ -105,7 +105,7 @@ func TestMigrationMarksEarlierDatabasesSeeded(t *testing.T) {
 			ctx, path := t.Context(), filepath.Join(t.TempDir(), "liverec.db")
 			raw, err := sql.Open("sqlite", path)
 			require.NoError(t, err)
-			fsys, err := fs.Sub(migrations, "migrations")
+			fsys, err := fs.Sub(migrations, "migrations/sqlite")
 			require.NoError(t, err)
 			p, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys)
 			require.NoError(t, err)

@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-const recordingCols = `id, project, rule_id, domain, app, stream, state, reason, started_at, ended_at, params, mode, locked, label`
+const recordingCols = `id, project, rule_id, domain, app, stream, state, reason, started_at, ended_at, params, mode, locked, label, node_id`
 
 // querier is a *sql.DB or a *sql.Tx, so the single-row writes run alone or inside Apply.
 type querier interface {
@@ -37,9 +37,9 @@ func insertRecording(ctx context.Context, q querier, rec *recording.Recording) e
 	rec.StartedAt = normTime(rec.StartedAt)
 	normTimePtr(&rec.EndedAt)
 	_, err = q.ExecContext(ctx, `INSERT INTO recordings (`+recordingCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		rec.ID, rec.Project, rec.RuleID, rec.Domain, rec.App, rec.Stream, rec.State, rec.Reason,
-		fmtTime(rec.StartedAt), fmtTimePtr(rec.EndedAt), params, rec.Mode, rec.Locked, rec.Label)
+		fmtTime(rec.StartedAt), fmtTimePtr(rec.EndedAt), params, rec.Mode, rec.Locked, rec.Label, rec.Node)
 	if err != nil {
 		return fmt.Errorf("insert recording: %w", mapErr(err))
 	}
@@ -90,7 +90,7 @@ func (db *DB) RecordingList(ctx context.Context, f store.RecordingFilter) ([]rec
 	w.overlap("started_at", "ended_at", f.From, f.To)
 	if !f.From.IsZero() && f.Project != "" {
 		w.prepare = func(ctx context.Context, tx *sql.Tx) error {
-			return boundStart(ctx, tx, w, f.Project, f.From)
+			return boundStart(ctx, db.d, tx, w, f.Project, f.From)
 		}
 	}
 	if f.RuleID == "" && f.Domain == "" && f.App == "" && f.Stream == "" && f.From.IsZero() && f.To.IsZero() {
@@ -124,28 +124,32 @@ func (db *DB) RecordingList(ctx context.Context, f store.RecordingFilter) ([]rec
 // boundStart adds to w a lower bound on the start of the recordings of project that overlap
 // [from, …): the earlier of from minus the longest ended recording and the oldest live one's
 // start. It is implied by the overlap test, but lets the index range start there.
-func boundStart(ctx context.Context, tx *sql.Tx, w *where, project string, from time.Time) error {
+func boundStart(ctx context.Context, d *dialect, tx *sql.Tx, w *where, project string, from time.Time) error {
 	var (
 		longestDays sql.NullFloat64
 		oldestLive  sql.NullString
 	)
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(julianday(ended_at) - julianday(started_at)) FROM recordings
+	if err := tx.QueryRowContext(ctx, `SELECT `+d.longestDays+` FROM recordings
 		WHERE project = $1`, project).Scan(&longestDays); err != nil {
 		return fmt.Errorf("longest recording: %w", err)
 	}
 	// Without INDEXED BY, SQLite walks recordings_started from the oldest to the first live one.
-	if err := tx.QueryRowContext(ctx, `SELECT MIN(started_at) FROM recordings INDEXED BY recordings_live
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(started_at) FROM recordings `+d.indexedBy("recordings_live")+`
 		WHERE project = $1 AND ended_at IS NULL`, project).Scan(&oldestLive); err != nil {
 		return fmt.Errorf("oldest live recording: %w", err)
 	}
 	// julianday has about a millisecond of precision: a second of margin. A century bounds
 	// the conversion (time.Duration ends at 292 years).
 	longest := time.Duration(min(longestDays.Float64, 36500) * float64(24*time.Hour))
-	low := fmtTime(from.Add(-longest - time.Second))
-	if oldestLive.Valid && oldestLive.String < low {
-		low = oldestLive.String
+	low := from.Add(-longest - time.Second)
+	live, err := parseTimePtr(oldestLive)
+	if err != nil {
+		return fmt.Errorf("oldest live recording: %w", err)
 	}
-	w.cmp("started_at", ">=", low)
+	if live != nil && live.Before(low) {
+		low = *live
+	}
+	w.cmp("started_at", ">=", fmtTime(low))
 	return nil
 }
 
@@ -156,7 +160,7 @@ func scanRecording(s scanner) (*recording.Recording, error) {
 		ended, params sql.NullString
 	)
 	err := s.Scan(&rec.ID, &rec.Project, &rec.RuleID, &rec.Domain, &rec.App, &rec.Stream,
-		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode, &rec.Locked, &rec.Label)
+		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode, &rec.Locked, &rec.Label, &rec.Node)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func p99(ds []time.Duration) float64 {
 // live) with the catalogue's usual filters, and reports each one's p99 (target ≤ 20 ms).
 func BenchmarkRecordingList100k(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "liverec.db"))
+	db, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "liverec.db"))
 	require.NoError(b, err)
 	b.Cleanup(func() { require.NoError(b, db.Close()) })
 
@@ -109,7 +109,7 @@ func BenchmarkRecordingList100k(b *testing.B) {
 // streams (20 others with 3 h each), as an index or clip of the longest Huawei range does.
 func BenchmarkSliceList12h(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "liverec.db"))
+	db, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "liverec.db"))
 	require.NoError(b, err)
 	b.Cleanup(func() { require.NoError(b, db.Close()) })
 

@@ -1,7 +1,10 @@
-// Package sqlite is the default store driver: one SQLite file through the pure-Go
-// modernc.org/sqlite, with migrations embedded. Its SQL uses $N placeholders so the PostgreSQL
-// driver can share most of it.
-package sqlite
+// Package sqldb is the store's SQL driver, one implementation on database/sql for the two
+// databases liverec runs on: SQLite (OpenSQLite, the embedded default) and PostgreSQL
+// (OpenPostgres, for several nodes on one database, §12). The statements are shared, with $N
+// placeholders; what differs (pools, hints, locks, error codes, migrations) is in dialect.
+// Times are TEXT in SQLite (fixed-width UTC, so they compare as text) and TIMESTAMPTZ in
+// PostgreSQL; both keep microseconds, and both accept the text form as a parameter.
+package sqldb
 
 import (
 	"context"
@@ -10,83 +13,81 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
+	"math"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// maxReadConns bounds the read pool; WAL lets readers run beside the single writer.
-const maxReadConns = 4
-
-// DB is a store.Store on a SQLite file.
+// DB is a store driver on a SQL database.
 type DB struct {
-	// write has one connection: SQLite has one writer at a time, and serialising writes in Go
-	// avoids SQLITE_BUSY between our own connections.
+	// write runs every write. In SQLite it has one connection: SQLite has one writer at a
+	// time, and serialising writes in Go avoids SQLITE_BUSY between our own connections. In
+	// PostgreSQL it is the one pool, and read is the same.
 	write *sql.DB
-	// read is query-only, so a read can never take the write lock.
+	// read runs reads; in SQLite it is query-only, so a read can never take the write lock.
 	read *sql.DB
 	// outbox holds the outbox's hot statements, prepared on write.
 	outbox *outboxStmts
+	d      *dialect
 	now    func() time.Time
 }
 
 var _ store.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the database at path and applies pending migrations.
-func Open(ctx context.Context, path string) (*DB, error) {
-	// WAL: readers don't block the writer; busy_timeout: wait rather than fail when another
-	// process (a backup, the sqlite3 shell) holds a lock; foreign_keys: off by default in SQLite.
-	// synchronous NORMAL: in WAL mode a commit survives a crash of the process but not of the
-	// machine, where the last commits may roll back (whole: an event goes with its state
-	// change). With FULL, an fsync per commit held BenchmarkOutbox to ~1,450 deliveries/s.
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	dsn := path + "?" + q.Encode()
+// dialect is what differs between the databases.
+type dialect struct {
+	name  string
+	goose goose.Dialect
+	// listTx is how a list's count and page read one snapshot.
+	listTx *sql.TxOptions
+	// hints: SQLite's planner takes INDEXED BY where it would otherwise walk the wrong index.
+	hints bool
+	// falseSQL is false as the boolean columns hold it (SQLite keeps 0 and 1, and its partial
+	// indexes match only the same literal).
+	falseSQL string
+	// longestDays is the length in days of a project's longest ended recording, as SQL.
+	longestDays string
+	// skipLocked ends a claim's SELECT: rows another node is claiming are passed over, not
+	// waited for (empty in SQLite, whose single writer serialises claims anyway).
+	skipLocked string
+	// lockRecording, when set, locks a recording's row (with $1 its id) so that one
+	// transaction at a time numbers its events, whichever node writes them.
+	lockRecording string
+}
 
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+// indexedBy returns SQLite's hint to use index, empty elsewhere.
+func (d *dialect) indexedBy(index string) string {
+	if !d.hints {
+		return ""
 	}
-	write.SetMaxOpenConns(1)
-	db := &DB{write: write, now: time.Now}
-	if err = db.migrate(ctx); err != nil {
-		_ = write.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	return "INDEXED BY " + index
+}
+
+// open finishes opening db on its pools: migrations, then the outbox's statements.
+func (db *DB) open(ctx context.Context) error {
+	if err := db.migrate(ctx); err != nil {
+		return err
 	}
-	if db.outbox, err = prepareOutbox(ctx, write); err != nil {
-		_ = write.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	// Opened after the migrations, so the first reader finds the file in WAL mode.
-	db.read, err = sql.Open("sqlite", dsn+"&_query_only=1")
-	if err != nil {
-		_ = errors.Join(db.outbox.close(), write.Close())
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	db.read.SetMaxOpenConns(maxReadConns)
-	return db, nil
+	var err error
+	db.outbox, err = prepareOutbox(ctx, db.write, db.d)
+	return err
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	fsys, err := fs.Sub(migrations, "migrations/"+db.d.name)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys)
+	p, err := goose.NewProvider(db.d.goose, db.write, fsys)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -96,7 +97,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Ping checks both pools.
+// Ping checks the pools.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping: %w", err)
@@ -107,9 +108,24 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.outbox.close(), db.write.Close())
+	var errs []error
+	if db.outbox != nil {
+		errs = append(errs, db.outbox.close())
+	}
+	if db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	return errors.Join(append(errs, db.write.Close())...)
+}
+
+// sqlLimit is LIMIT's argument for limit, where 0 or less means none.
+func sqlLimit(limit int) int64 {
+	if limit <= 0 {
+		return math.MaxInt64
+	}
+	return int64(limit)
 }
 
 // timeLayout is fixed-width (always six fractional digits) so stored times sort as text, and
@@ -147,12 +163,16 @@ func fmtTimePtr(t *time.Time) sql.NullString {
 	return sql.NullString{String: fmtTime(*t), Valid: true}
 }
 
+// parseTime reads a stored time: SQLite's text in timeLayout, or what database/sql makes of a
+// PostgreSQL timestamptz scanned into a string (RFC 3339 with nanoseconds and a zone).
 func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(timeLayout, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("parse time %q: %w", s, err)
+		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return time.Time{}, fmt.Errorf("parse time %q: %w", s, err)
+		}
 	}
-	return t, nil
+	return t.UTC(), nil
 }
 
 func parseTimePtr(s sql.NullString) (*time.Time, error) {
@@ -166,22 +186,17 @@ func parseTimePtr(s sql.NullString) (*time.Time, error) {
 	return &t, nil
 }
 
-// mapErr translates SQLite errors into the store's sentinels.
+// mapErr translates database errors into the store's sentinels: the common ones here, the
+// rest by the error types of the drivers (sqliteErr, pgErr).
 func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return recording.ErrNotFound
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%w: %w", recording.ErrConflict, err)
-		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("%w: %w", recording.ErrNotFound, err)
-		}
-		if se.Code()&0xff == sqlite3.SQLITE_FULL {
-			return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
-		}
+	if ok, mapped := sqliteErr(err); ok {
+		return mapped
+	}
+	if ok, mapped := pgErr(err); ok {
+		return mapped
 	}
 	if errors.Is(err, syscall.ENOSPC) {
 		return fmt.Errorf("%w: %w", store.ErrNoSpace, err)
@@ -258,8 +273,7 @@ func (w *where) String() string {
 }
 
 // page returns the WHERE / ORDER BY / LIMIT / OFFSET tail of a list query and its arguments
-// appended to w's, with the cursor condition when cursor is not nil. SQLite needs a LIMIT
-// before an OFFSET; -1 means none.
+// appended to w's, with the cursor condition when cursor is not nil.
 func (w *where) page(offset, limit int, desc bool, cursor any) (string, []any) {
 	col := "seq"
 	if w.order != "" {
@@ -268,9 +282,6 @@ func (w *where) page(offset, limit int, desc bool, cursor any) (string, []any) {
 	order := " ORDER BY " + col
 	if desc {
 		order = " ORDER BY " + strings.ReplaceAll(col, ",", " DESC,") + " DESC"
-	}
-	if limit <= 0 {
-		limit = -1
 	}
 	offset = max(offset, 0)
 	page := &where{conds: w.conds[:len(w.conds):len(w.conds)], args: w.args[:len(w.args):len(w.args)]}
@@ -283,14 +294,14 @@ func (w *where) page(offset, limit int, desc bool, cursor any) (string, []any) {
 		page.conds = append(page.conds, fmt.Sprintf("%s %s $%d", col, op, len(page.args)))
 	}
 	n := len(page.args)
-	return fmt.Sprintf("%s%s LIMIT $%d OFFSET $%d", page.String(), order, n+1, n+2), append(page.args, limit, offset)
+	return fmt.Sprintf("%s%s LIMIT $%d OFFSET $%d", page.String(), order, n+1, n+2), append(page.args, sqlLimit(limit), offset)
 }
 
 // list runs a count and a page query over the same snapshot, so total and page agree.
 func (db *DB) list(ctx context.Context, table, cols string, w *where, offset, limit int, desc bool,
 	scan func(*sql.Rows) error,
 ) (int, error) {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.read.BeginTx(ctx, db.d.listTx)
 	if err != nil {
 		return 0, err
 	}
@@ -326,4 +337,23 @@ func (db *DB) list(ctx context.Context, table, cols string, w *where, offset, li
 		}
 	}
 	return total, rows.Err()
+}
+
+// Open opens the database named by url: empty for SQLite at defaultPath, "sqlite:PATH" for
+// SQLite elsewhere, "postgres://…" or "postgresql://…" for PostgreSQL.
+func Open(ctx context.Context, url, defaultPath string) (*DB, error) {
+	switch {
+	case url == "":
+		return OpenSQLite(ctx, defaultPath)
+	case strings.HasPrefix(url, "sqlite:"):
+		return OpenSQLite(ctx, strings.TrimPrefix(url, "sqlite:"))
+	case IsPostgres(url):
+		return OpenPostgres(ctx, url)
+	}
+	return nil, errors.New("open database: the URL is neither sqlite:PATH nor postgres://…")
+}
+
+// IsPostgres reports whether url names a PostgreSQL database.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -21,14 +21,14 @@ type outboxStmts struct {
 	insertEvent, insertDelivery, claim, lease, record, insertAttempt, lastSeq *sql.Stmt
 }
 
-func prepareOutbox(ctx context.Context, write *sql.DB) (*outboxStmts, error) {
+func prepareOutbox(ctx context.Context, write *sql.DB, d *dialect) (*outboxStmts, error) {
 	s := &outboxStmts{}
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
 	}{
 		{&s.insertEvent, insertEventSQL}, {&s.insertDelivery, insertDeliverySQL},
-		{&s.claim, claimSQL}, {&s.lease, leaseSQL},
+		{&s.claim, claimSQL + d.skipLocked}, {&s.lease, leaseSQL},
 		{&s.record, recordSQL}, {&s.insertAttempt, insertAttemptSQL}, {&s.lastSeq, lastSeqSQL},
 	} {
 		st, err := write.PrepareContext(ctx, p.query)
@@ -129,6 +129,11 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *recording.OutboxE
 		// Numbered from the stored events, not from memory: a restart or another node carries on.
 		last, ok := seqs[id]
 		if !ok {
+			if db.d.lockRecording != "" {
+				if _, err := tx.ExecContext(ctx, db.d.lockRecording, id); err != nil {
+					return fmt.Errorf("lock recording to number its event: %w", mapErr(err))
+				}
+			}
 			if err := tx.StmtContext(ctx, db.outbox.lastSeq).QueryRowContext(ctx, id).Scan(&last); err != nil {
 				return fmt.Errorf("number event: %w", mapErr(err))
 			}

@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -131,9 +131,9 @@ func (db *DB) RetentionRules(ctx context.Context) ([]recording.Rule, error) {
 // RetentionDue implements store.Retention.
 func (db *DB) RetentionDue(ctx context.Context, ruleID string, endedBefore time.Time, limit int) ([]store.DueFile, error) {
 	due, err := db.dueFiles(ctx, `SELECT `+recordingColsR+`, `+fileColsF+`
-		FROM recordings r INDEXED BY recordings_retention
-		JOIN files f INDEXED BY files_stored ON f.recording_id = r.id AND f.state = 'stored'
-		WHERE r.rule_id = $1 AND r.locked = 0 AND r.ended_at IS NOT NULL AND r.ended_at <= $2
+		FROM recordings r `+db.d.indexedBy("recordings_retention")+`
+		JOIN files f `+db.d.indexedBy("files_stored")+` ON f.recording_id = r.id AND f.state = 'stored'
+		WHERE r.rule_id = $1 AND r.locked = `+db.d.falseSQL+` AND r.ended_at IS NOT NULL AND r.ended_at <= $2
 		ORDER BY r.ended_at, f.seq LIMIT $3`, ruleID, fmtTime(endedBefore.UTC()), sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("files due of rule %s: %w", ruleID, err)
@@ -144,23 +144,15 @@ func (db *DB) RetentionDue(ctx context.Context, ruleID string, endedBefore time.
 // OverwriteCandidates implements store.Retention.
 func (db *DB) OverwriteCandidates(ctx context.Context, endpoint string, limit int) ([]store.DueFile, error) {
 	due, err := db.dueFiles(ctx, `SELECT `+recordingColsR+`, `+fileColsF+`
-		FROM files f INDEXED BY files_stored_endpoint
+		FROM files f `+db.d.indexedBy("files_stored_endpoint")+`
 		JOIN recordings r ON r.id = f.recording_id
 		JOIN rules ru ON ru.id = r.rule_id
-		WHERE f.endpoint = $1 AND f.state = 'stored' AND r.locked = 0 AND ru.overwrite_when_full <> 0
+		WHERE f.endpoint = $1 AND f.state = 'stored' AND r.locked = `+db.d.falseSQL+` AND ru.overwrite_when_full <> `+db.d.falseSQL+`
 		ORDER BY f.started_at, f.seq LIMIT $2`, endpoint, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("overwrite candidates on %s: %w", endpoint, err)
 	}
 	return due, nil
-}
-
-// sqlLimit is LIMIT's argument: -1 is no limit in SQLite.
-func sqlLimit(limit int) int {
-	if limit <= 0 {
-		return -1
-	}
-	return limit
 }
 
 func (db *DB) dueFiles(ctx context.Context, query string, args ...any) ([]store.DueFile, error) {
@@ -192,7 +184,7 @@ func scanRecordingFile(rows *sql.Rows) (*recording.Recording, *recording.File, e
 		duration         int64
 	)
 	err := rows.Scan(&rec.ID, &rec.Project, &rec.RuleID, &rec.Domain, &rec.App, &rec.Stream,
-		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode, &rec.Locked, &rec.Label,
+		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode, &rec.Locked, &rec.Label, &rec.Node,
 		&f.ID, &f.RecordingID, &f.Format, &f.State, &f.SpoolPath, &f.Endpoint, &f.Bucket,
 		&f.ObjectKey, &fStarted, &fEnded, &duration, &f.Bytes, &f.VideoFrames, &f.AudioFrames,
 		&f.Seq, &f.Width, &f.Height, &fDeleted)

@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"database/sql"
@@ -22,7 +22,7 @@ func TestCatalogMigrationCountsEarlierRecordingsAndGoesDown(t *testing.T) {
 	raw, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, raw.Close()) }()
-	fsys, err := fs.Sub(migrations, "migrations")
+	fsys, err := fs.Sub(migrations, "migrations/sqlite")
 	require.NoError(t, err)
 	p, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys)
 	require.NoError(t, err)
@@ -37,7 +37,7 @@ func TestCatalogMigrationCountsEarlierRecordingsAndGoesDown(t *testing.T) {
 	_, err = p.Up(ctx)
 	require.NoError(t, err)
 
-	db := &DB{read: raw}
+	db := &DB{read: raw, d: sqliteDialect}
 	_, total, err := db.RecordingList(ctx, store.RecordingFilter{Project: "p1", State: recording.RecordingOver})
 	require.NoError(t, err)
 	require.Equal(t, 2, total)

@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func BenchmarkOutbox(b *testing.B) {
 	for _, batch := range []int{1, 100} {
 		b.Run(fmt.Sprint("claim=", batch), func(b *testing.B) {
 			ctx := b.Context()
-			db, err := Open(ctx, filepath.Join(b.TempDir(), "liverec.db"))
+			db, err := OpenSQLite(ctx, filepath.Join(b.TempDir(), "liverec.db"))
 			require.NoError(b, err)
 			b.Cleanup(func() { require.NoError(b, db.Close()) })
 			n := 0

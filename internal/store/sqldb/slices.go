@@ -1,4 +1,4 @@
-package sqlite
+package sqldb
 
 import (
 	"context"
@@ -77,11 +77,7 @@ func (db *DB) SliceList(ctx context.Context, f store.SliceFilter) ([]recording.S
 			w.cmp("started_at", ">", fmtTime(f.From.Add(-time.Duration(longest.Int64))))
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = -1
-	}
-	w.args = append(w.args, limit)
+	w.args = append(w.args, sqlLimit(f.Limit))
 	rows, err := tx.QueryContext(ctx, `SELECT `+sliceCols+` FROM slices`+w.String()+
 		fmt.Sprintf(` ORDER BY started_at, recording_id, file_seq, seq LIMIT $%d`, len(w.args)), w.args...)
 	if err != nil {

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/liverec/liverec/internal/testutil"
+)
+
+// clusterConfig records app live of 127.0.0.1 into bucket rec on one S3 server shared by the
+// nodes, with leases short enough for a test.
+const clusterConfig = `storage:
+  endpoints:
+    - name: store1
+      type: s3
+      url: %s
+      access_key: %s
+      secret_key: %s
+      path_style: true
+recording:
+  store_retry_min: 100ms
+  store_retry_max: 1s
+cluster:
+  lease_ttl: 3s
+  heartbeat: 500ms
+rules:
+  - domain: 127.0.0.1
+    app: live
+    stream: "*"
+    mode: auto
+    formats:
+      - {format: flv, cycle_s: 0, merge_window_s: 0}
+      - {format: mp4, cycle_s: 0, merge_window_s: 0}
+      - {format: hls, cycle_s: 0, slice_s: 2, merge_window_s: 0}
+    storage: {endpoint: store1, bucket: rec}
+`
+
+// startNode runs a node of a cluster on the PostgreSQL database dsn, with its own data dir.
+func startNode(t *testing.T, bin, dsn, config string) (p *proc, rtmpAddr string) {
+	t.Helper()
+	rtmpAddr, httpAddr := freePort(t), freePort(t)
+	p = startProc(t, bin, httpAddr, []string{"LIVEREC_DATA=" + filepath.Join(t.TempDir(), "data"),
+		"LIVEREC_RTMP=" + rtmpAddr, "LIVEREC_HTTP=" + httpAddr, "LIVEREC_DB=" + dsn,
+		"LIVEREC_MASTER_KEY=" + strings.Repeat("6c", 32),
+		"LIVEREC_ACCESS_KEY_ID=LRCRASHTESTKEY0000000000",
+		"LIVEREC_ACCESS_KEY_SECRET=crashtestsecretcrashtestsecret"}, "--config", config)
+	return p, rtmpAddr
+}
+
+// TestTwoNodesShareOnePostgres: two nodes on one PostgreSQL and one S3 server (§12). Streams
+// published to either are recorded cleanly into the shared bucket; a stream live on one node is
+// refused on the other; the API of either node lists every recording and both nodes.
+func TestTwoNodesShareOnePostgres(t *testing.T) {
+	const streams = 20
+	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
+	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6, Width: 640, Height: 360, FPS: 25,
+		Bitrate: "500k"})
+	s3 := testutil.StartS3(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(s3.Dir, "rec"), 0o755))
+	config := filepath.Join(t.TempDir(), "liverec.yaml")
+	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, clusterConfig, s3.URL, s3.AccessKey, s3.SecretKey), 0o644))
+	dsn := testutil.Postgres(t)
+	bin := buildBinary(t)
+	a, rtmpA := startNode(t, bin, dsn, config)
+	b, rtmpB := startNode(t, bin, dsn, config)
+
+	var nodes struct {
+		Nodes []struct {
+			ID string `json:"id"`
+		} `json:"nodes"`
+	}
+	apiGet(t, b.http, "/api/v1/nodes", &nodes)
+	require.Len(t, nodes.Nodes, 2, "both nodes are listed")
+
+	// A long publisher holds s0 on node A while node B is asked for it.
+	hold := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", src,
+		"-c", "copy", "-f", "flv", "rtmp://"+rtmpA+"/live/s0")
+	require.NoError(t, hold.Start())
+	t.Cleanup(func() { _ = hold.Process.Kill(); _ = hold.Wait() })
+	require.Eventually(t, func() bool { return a.metric(`liverec_recorded_units_total{kind="video"}`) > 0 },
+		20*time.Second, 50*time.Millisecond, "node A never recorded s0")
+	dup, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
+		"-f", "flv", "rtmp://"+rtmpB+"/live/s0").CombinedOutput()
+	require.Error(t, err, "a duplicate publisher on the other node is refused: %s", dup)
+	require.Equal(t, float64(0), b.metric(`liverec_recorded_units_total{kind="video"}`), "node B recorded nothing of s0")
+	require.NoError(t, hold.Process.Kill())
+	_ = hold.Wait()
+
+	// s1..s20, spread over both nodes, at once.
+	var wg sync.WaitGroup
+	errs := make(chan error, streams)
+	for i := 1; i <= streams; i++ {
+		addr := rtmpA
+		if i%2 == 0 {
+			addr = rtmpB
+		}
+		wg.Go(func() {
+			out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
+				"-f", "flv", "rtmp://"+addr+"/live/s"+strconv.Itoa(i)).CombinedOutput()
+			if err != nil {
+				errs <- fmt.Errorf("publisher s%d: %w: %s", i, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	type recordingList struct {
+		Recordings []struct {
+			ID     string `json:"id"`
+			Stream string `json:"stream"`
+			State  string `json:"state"`
+			Node   string `json:"node"`
+		} `json:"items"`
+	}
+	over := func(p *proc) (map[string]string, map[string]bool) {
+		var l recordingList
+		apiGet(t, p.http, "/api/v1/recordings?app=live&limit=100", &l)
+		states, nodes := map[string]string{}, map[string]bool{}
+		for _, r := range l.Recordings {
+			if r.Stream != "s0" {
+				states[r.Stream] = r.State
+				nodes[r.Node] = true
+			}
+		}
+		return states, nodes
+	}
+	require.Eventually(t, func() bool {
+		states, _ := over(a)
+		if len(states) != streams {
+			return false
+		}
+		for _, st := range states {
+			if st != "over" {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 200*time.Millisecond, "not every recording ended")
+	statesA, nodesA := over(a)
+	statesB, nodesB := over(b)
+	require.Equal(t, statesA, statesB, "either node's API lists every recording")
+	require.Len(t, nodesA, 2, "the recordings were made by both nodes")
+	require.Equal(t, nodesA, nodesB)
+
+	// Every file of the 20 recordings is in the one bucket, and ffprobe-clean.
+	var files []string
+	require.NoError(t, filepath.Walk(filepath.Join(s3.Dir, "rec"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.Contains(p, "/live/") {
+			files = append(files, p)
+		}
+		return err
+	}))
+	count := map[string]int{}
+	for _, f := range files {
+		ext := filepath.Ext(f)
+		count[ext]++
+		if ext == ".ts" {
+			continue // checked through its playlist
+		}
+		pr := testutil.Probe(t, f)
+		require.Empty(t, pr.Stderr, "ffprobe %s", f)
+		require.NotNil(t, pr.Video(), f)
+	}
+	for _, ext := range []string{".flv", ".mp4", ".m3u8"} {
+		require.GreaterOrEqual(t, count[ext], streams, "%s files: %v", ext, count)
+	}
+}

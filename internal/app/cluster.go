@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/liverec/liverec/internal/cluster"
+	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/store"
+	"github.com/liverec/liverec/internal/stream"
+	"github.com/liverec/liverec/internal/upload"
+)
+
+// newNode makes this process a node of the deployment (§12): its id, heartbeat and stream
+// leases. On SQLite it is the only node, and the same code runs.
+func (a *App) newNode(db cluster.Store) (*cluster.Node, error) {
+	c := a.conf
+	id, err := cluster.LoadID(c.Cluster.NodeID, c.Data)
+	if err != nil {
+		return nil, err
+	}
+	return cluster.New(cluster.Config{
+		Self:      store.Node{ID: id, HTTPAddr: c.HTTP, RTMPAddr: c.RTMP, Version: Version},
+		Store:     db,
+		LeaseTTL:  c.Cluster.LeaseTTL.D(),
+		Heartbeat: c.Cluster.Heartbeat.D(),
+		DBTimeout: dbTimeout,
+		OnLost: func(k stream.Key) {
+			a.hub.Kick(k, errors.New("another node took this stream's lease"))
+		},
+		OnOrphan: a.endOrphan,
+		Logger:   a.log.With("component", "cluster", "node", id),
+	})
+}
+
+// ownRecording tells whether this node records rec (or recorded it before nodes had ids).
+func (a *App) ownRecording(rec *recording.Recording) bool {
+	return rec.Node == "" || rec.Node == a.node.ID()
+}
+
+// endOrphan ends a recording whose node died, now adopted by this node: record_over, with the
+// reason. Its files stay in the dead node's spool until that node comes back and stores them.
+func (a *App) endOrphan(rec recording.Recording, deadNode string) {
+	log := a.log.With("recording", rec.ID, "domain", rec.Domain, "app", rec.App, "stream", rec.Stream)
+	a.events.Adopt(&rec, log)
+	a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: rec.ID,
+		EndReason: fmt.Sprintf("node %s stopped (no heartbeat within the lease time); the recording was ended by node %s, "+
+			"and the files still in its spool are stored when it comes back", deadNode, a.node.ID())})
+}
+
+// Nodes lists the live nodes of the deployment (the native API's GET /api/v1/nodes).
+func (a *App) Nodes(ctx context.Context) ([]store.Node, error) {
+	return a.node.Nodes(ctx)
+}
