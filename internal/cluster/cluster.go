@@ -170,6 +170,10 @@ func (n *Node) renew(ctx context.Context, now time.Time) {
 		if !ok {
 			continue
 		}
+		// A key admitted while the database was away has no lease yet: take it now if free.
+		if _, err := n.cfg.Store.LeaseAcquire(ctx, s, n.ID(), now, now.Add(n.cfg.LeaseTTL)); err == nil {
+			continue
+		}
 		n.mu.Lock()
 		still := n.held[k]
 		delete(n.held, k)
@@ -205,9 +209,10 @@ func (n *Node) adoptOrphans(ctx context.Context, now time.Time) {
 			n.log.Warn("adopting a dead node's recording failed", "recording", rec.ID, "node", rec.Node, "err", err)
 			continue
 		}
-		n.log.Warn("a node stopped beating; ending its recording here", "recording", rec.ID, "node", rec.Node)
+		dead := recNodeOrUnknown(rec.Node)
+		n.log.Warn("a node stopped beating; ending its recording here", "recording", rec.ID, "dead_node", dead)
 		rec.Node = n.ID()
-		n.cfg.OnOrphan(rec, recNodeOrUnknown(rec.Node))
+		n.cfg.OnOrphan(rec, dead)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
@@ -59,6 +60,9 @@ type dialect struct {
 	// skipLocked ends a claim's SELECT: rows another node is claiming are passed over, not
 	// waited for (empty in SQLite, whose single writer serialises claims anyway).
 	skipLocked string
+	// migrationLock, when set, makes the session lock that keeps nodes starting at once from
+	// migrating together.
+	migrationLock func() (lock.SessionLocker, error)
 	// lockRecording, when set, locks a recording's row (with $1 its id) so that one
 	// transaction at a time numbers its events, whichever node writes them.
 	lockRecording string
@@ -87,7 +91,15 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	p, err := goose.NewProvider(db.d.goose, db.write, fsys)
+	var opts []goose.ProviderOption
+	if db.d.migrationLock != nil {
+		locker, err := db.d.migrationLock()
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(db.d.goose, db.write, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

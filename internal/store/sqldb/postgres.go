@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
@@ -30,6 +31,7 @@ var postgresDialect = &dialect{
 	longestDays:   "EXTRACT(EPOCH FROM MAX(ended_at - started_at))::float8 / 86400",
 	skipLocked:    " FOR UPDATE OF d SKIP LOCKED",
 	lockRecording: "SELECT 1 FROM recordings WHERE id = $1 FOR UPDATE",
+	migrationLock: func() (lock.SessionLocker, error) { return lock.NewPostgresSessionLocker() },
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (postgres://user:pass@host/db?…)
