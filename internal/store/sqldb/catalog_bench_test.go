@@ -50,7 +50,7 @@ func BenchmarkRecordingList100k(b *testing.B) {
 	const n, streams = 100_000, 1_000
 	ids := make([]string, n)
 	fillTx(ctx, b, db, `INSERT INTO recordings (`+recordingCols+`)
-		VALUES ($1, 'p1', 'r_0123456789abcdef', $2, 'live', $3, $4, '', $5, $6, NULL, $7, 0, '')`,
+		VALUES ($1, 'p1', 'r_0123456789abcdef', $2, 'live', $3, $4, '', $5, $6, NULL, $7, 0, '', '')`,
 		func(stmt *sql.Stmt) error {
 			for i := range n {
 				ids[i] = store.NewID(store.RecordingPrefix)
@@ -123,7 +123,7 @@ func BenchmarkSliceList12h(b *testing.B) {
 	const streams = 21
 	recIDs := make([]string, streams)
 	fillTx(ctx, b, db, `INSERT INTO recordings (`+recordingCols+`)
-		VALUES ($1, 'p1', '', 'a.com', 'live', $2, 'over', '', $3, $4, NULL, 'auto', 0, '')`,
+		VALUES ($1, 'p1', '', 'a.com', 'live', $2, 'over', '', $3, $4, NULL, 'auto', 0, '', '')`,
 		func(stmt *sql.Stmt) error {
 			for i := range streams {
 				recIDs[i] = store.NewID(store.RecordingPrefix)
