@@ -80,6 +80,8 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 	}
 	apiGet(t, b.http, "/api/v1/nodes", &nodes)
 	require.Len(t, nodes.Nodes, 2, "both nodes are listed")
+	// Each node shows its peers in /metrics.
+	a.waitMetrics(t, 10*time.Second, `liverec_cluster_node{http_addr="`+b.http+`"`, `liverec_cluster_node{http_addr="`+a.http+`"`)
 
 	// A long publisher holds s0 on node A while node B is asked for it.
 	hold := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", src,

@@ -197,7 +197,12 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		db.Close()
 		return nil, fmt.Errorf("notifier: %w", err)
 	}
-	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data,
+	nodeID, err := cluster.LoadID(c.Cluster.NodeID, c.Data)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cluster node: %w", err)
+	}
+	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data, Node: nodeID,
 		RetryMin: c.Recording.StoreRetryMin.D(), RetryMax: c.Recording.StoreRetryMax.D(),
 		Notify: a.notif.Notify, DownloadURL: a.eventDownloadURL, Slices: db, Logger: log.With("component", "events")})
 	if a.disk, err = a.newDiskPolicy(db); err != nil {
@@ -212,7 +217,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		db.Close()
 		return nil, fmt.Errorf("publish history: %w", err)
 	}
-	if a.node, err = a.newNode(db); err != nil {
+	if a.node, err = a.newNode(db, nodeID); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("cluster node: %w", err)
 	}

@@ -14,12 +14,8 @@ import (
 
 // newNode makes this process a node of the deployment (§12): its id, heartbeat and stream
 // leases. On SQLite it is the only node, and the same code runs.
-func (a *App) newNode(db cluster.Store) (*cluster.Node, error) {
+func (a *App) newNode(db cluster.Store, id string) (*cluster.Node, error) {
 	c := a.conf
-	id, err := cluster.LoadID(c.Cluster.NodeID, c.Data)
-	if err != nil {
-		return nil, err
-	}
 	return cluster.New(cluster.Config{
 		Self:      store.Node{ID: id, HTTPAddr: c.HTTP, RTMPAddr: c.RTMP, Version: Version},
 		Store:     db,
@@ -30,7 +26,10 @@ func (a *App) newNode(db cluster.Store) (*cluster.Node, error) {
 			a.hub.Kick(k, errors.New("another node took this stream's lease"))
 		},
 		OnOrphan: a.endOrphan,
+		Grace:    a.recordingGrace,
+		OnBeat:   a.handOverMoved,
 		Logger:   a.log.With("component", "cluster", "node", id),
+		Metrics:  cluster.NewMetrics(a.reg),
 	})
 }
 

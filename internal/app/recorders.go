@@ -31,10 +31,17 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 		return paused
 	}
 	id := store.NewID(store.RecordingPrefix)
-	log := a.log.With("domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream,
-		"recording", id)
-	rep := &recorderReporter{a: a, p: p, id: id, log: log}
+	log := a.log.With("domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream)
+	// A dead node's recording of this stream, within its merge window, goes on here (§12).
+	cont := a.continuation(p.Req.Key, log)
+	var goOn *record.Continuation
+	if cont != nil {
+		id, goOn = cont.rec.ID, cont.cont
+	}
+	log = log.With("recording", id)
+	rep := &recorderReporter{a: a, p: p, id: id, log: log, cont: cont}
 	r := record.NewRecorder(record.Config{
+		Continue:        goOn,
 		RecordingID:     id,
 		Reporter:        rep,
 		Jobs:            a.up,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,15 +53,26 @@ func (a *App) recoverSpool(ctx context.Context) error {
 		seen[m.RecordingID] = true
 		log := a.log.With("recording", m.RecordingID, "domain", m.Key.Domain, "app", m.Key.App, "stream", m.Key.Stream)
 		rec, err := a.store.RecordingGet(ctx, m.Rule.Project, m.RecordingID)
-		if err != nil {
+		// Another node continued it after this one stopped, or ended it (§12).
+		elsewhere := err == nil && !a.ownRecording(rec)
+		switch {
+		case err != nil:
 			log.Error("recovering a recording the store does not know; its files are stored without events", "err", err)
-		} else {
+		case elsewhere:
+			// Another node continued it after this one stopped (§12): this node stores its own
+			// files, that node ends the recording.
+			a.events.AdoptFiles(rec, log)
+		default:
 			a.events.Adopt(rec, log)
 		}
 		jobs, err := upload.RecoveryJobs(spool, m)
 		if err != nil {
 			log.Error("listing spool files to recover", "err", err)
 			continue
+		}
+		if elsewhere {
+			live := rec.State == recording.RecordingActive || rec.State == recording.RecordingPaused
+			jobs = a.withoutContinuedPlaylists(ctx, rec.ID, live, jobs, log)
 		}
 		log.Info("recovering recording from the spool", "files", len(jobs))
 		for _, j := range jobs {
@@ -112,4 +124,41 @@ func removeEmptyDir(dir string) error {
 		}
 	}
 	return nil
+}
+
+// withoutContinuedPlaylists leaves out the HLS playlists of a recording that another node
+// continued (§12: its playlist lists the slices this node had stored), so this node does not
+// store a second one: those stored already, and the last one while the recording is live (the
+// other node stores it when it ends). Their spool directories stay, and are logged.
+func (a *App) withoutContinuedPlaylists(ctx context.Context, id string, live bool, jobs []*upload.Job,
+	log *slog.Logger,
+) []*upload.Job {
+	stored, _, err := a.store.FileList(ctx, store.FileFilter{RecordingID: id, Format: recording.FormatHLS})
+	if err != nil {
+		log.Warn("listing the stored playlists of a recording another node has; recovering them all", "err", err)
+		return jobs
+	}
+	done := map[int]bool{}
+	for _, f := range stored {
+		done[f.Seq] = true
+	}
+	if live {
+		last := -1
+		for _, j := range jobs {
+			if j.Format == recording.FormatHLS {
+				last = max(last, j.Seq)
+			}
+		}
+		done[last] = true
+	}
+	kept := jobs[:0]
+	for _, j := range jobs {
+		if j.Format == recording.FormatHLS && done[j.Seq] {
+			log.Warn("another node continued and stored this HLS playlist; the slices it did not get stay in the spool",
+				"dir", j.SpoolPath)
+			continue
+		}
+		kept = append(kept, j)
+	}
+	return kept
 }

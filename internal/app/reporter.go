@@ -18,12 +18,20 @@ type recorderReporter struct {
 	log *slog.Logger
 	r   *record.Recorder // the recorder it reports for, set once it exists
 	pre *prerollSink     // the publication's pre-roll, configured once the rule is known
+	// cont, when set, is the recording of a dead node this one continues (§12): decided and
+	// written before, so Resolve only hands its rule on.
+	cont *continued
 	// state is the recording's recording.State as reported, for the online lists (read from
 	// other goroutines); "" until Resolve decided to record.
 	state atomic.Value
 }
 
 func (x *recorderReporter) Resolve(info record.StreamInfo) (*recording.Rule, error) {
+	if x.cont != nil {
+		x.state.Store(recording.RecordingActive)
+		x.pre.configure(x.cont.rule)
+		return x.cont.rule, nil
+	}
 	rule, err := x.a.resolve(x.p, x.id, info, x.log)
 	if rule != nil && err == nil {
 		x.state.Store(recording.RecordingActive)

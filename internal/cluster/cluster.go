@@ -31,7 +31,7 @@ type Store interface {
 	LeaseAcquire(ctx context.Context, key, node string, now, until time.Time) (string, error)
 	LeaseRenew(ctx context.Context, node string, keys []string, until time.Time) ([]string, error)
 	LeaseRelease(ctx context.Context, key, node string) error
-	RecordingsOrphaned(ctx context.Context, deadBefore time.Time, limit int) ([]recording.Recording, error)
+	RecordingsOrphaned(ctx context.Context, deadBefore time.Time, limit int) ([]store.NodeRecording, error)
 	RecordingAdopt(ctx context.Context, id, from, to string) error
 }
 
@@ -53,8 +53,17 @@ type Config struct {
 	// OnOrphan is called for a live recording of a dead node once this node adopted it: the
 	// app ends it (record_over, saying why).
 	OnOrphan func(rec recording.Recording, deadNode string)
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Grace is how long after its node's last heartbeat a dead node's recording may still be
+	// continued by a publisher on another node (its merge window): it is not ended before.
+	// Nil: none.
+	Grace  func(rec recording.Recording) time.Duration
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Metrics, when set, shows the live nodes and this node's leases.
+	Metrics *Metrics
+	// OnBeat, when set, runs after every heartbeat (on the node's goroutine; it must return
+	// soon).
+	OnBeat func(ctx context.Context)
 }
 
 // Node is this process's membership of the cluster. It implements stream.Leaser.
@@ -93,6 +102,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.OnLost == nil {
 		cfg.OnLost = func(stream.Key) {}
+	}
+	if cfg.Grace == nil {
+		cfg.Grace = func(recording.Recording) time.Duration { return 0 }
 	}
 	if cfg.OnOrphan == nil {
 		cfg.OnOrphan = func(recording.Recording, string) {}
@@ -146,6 +158,18 @@ func (n *Node) tick(ctx context.Context) {
 	}
 	n.renew(ctx, now)
 	n.adoptOrphans(ctx, now)
+	if n.cfg.OnBeat != nil {
+		n.cfg.OnBeat(ctx)
+	}
+	if n.cfg.Metrics != nil {
+		n.mu.Lock()
+		held := len(n.held)
+		n.mu.Unlock()
+		n.cfg.Metrics.setLeases(held)
+		if nodes, err := n.Nodes(ctx); err == nil {
+			n.cfg.Metrics.setPeers(nodes)
+		}
+	}
 }
 
 func (n *Node) renew(ctx context.Context, now time.Time) {
@@ -197,16 +221,21 @@ func (n *Node) adoptOrphans(ctx context.Context, now time.Time) {
 		n.log.Warn("looking for recordings of dead nodes failed", "err", err)
 		return
 	}
-	for _, rec := range recs {
+	for _, nr := range recs {
+		rec := nr.Recording
 		if rec.Node == n.ID() {
 			continue // ours: this process recovered it at start, or records it
+		}
+		// Within its merge window a publisher may still continue it on another node.
+		if !nr.NodeBeat.IsZero() && now.Before(nr.NodeBeat.Add(n.cfg.Grace(rec))) {
+			continue
 		}
 		err := n.cfg.Store.RecordingAdopt(ctx, rec.ID, rec.Node, n.ID())
 		if errors.Is(err, recording.ErrConflict) {
 			continue // another live node adopted it first
 		}
 		if err != nil {
-			n.log.Warn("adopting a dead node's recording failed", "recording", rec.ID, "node", rec.Node, "err", err)
+			n.log.Warn("adopting a dead node's recording failed", "recording", rec.ID, "dead_node", rec.Node, "err", err)
 			continue
 		}
 		dead := recNodeOrUnknown(rec.Node)

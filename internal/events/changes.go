@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -74,6 +75,30 @@ func (e *Emitter) Adopt(rec *recording.Recording, log *slog.Logger) {
 	final := rec.State != recording.RecordingActive && rec.State != recording.RecordingPaused
 	e.mu.Lock()
 	e.live[rec.ID] = &live{rec: rec, log: log, final: final}
+	e.mu.Unlock()
+}
+
+// Continue takes over a live recording another node started (§12) and writes its
+// record_resumed event: this node records it from now on. files are the files it continues
+// (an HLS playlist), by number, with the id their file_started event announced.
+func (e *Emitter) Continue(ctx context.Context, rec *recording.Recording, files map[int]string,
+	format recording.Format, log *slog.Logger,
+) {
+	l := &live{rec: rec, log: log, files: map[fileKey]startedFile{}}
+	for seq, id := range files {
+		l.files[fileKey{format, seq}] = startedFile{id: id}
+	}
+	e.mu.Lock()
+	e.live[rec.ID] = l
+	e.mu.Unlock()
+	e.Resumed(ctx, rec.ID)
+}
+
+// AdoptFiles takes over the recovered files of a recording another node now records (§12):
+// their events are written, but its end is that node's.
+func (e *Emitter) AdoptFiles(rec *recording.Recording, log *slog.Logger) {
+	e.mu.Lock()
+	e.live[rec.ID] = &live{rec: rec, log: log, final: true}
 	e.mu.Unlock()
 }
 
@@ -182,7 +207,11 @@ func (e *Emitter) Ended(ctx context.Context, id string, err error, reason string
 		rec.State, rec.Reason = recording.RecordingFailed, err.Error()
 		t, data.Reason = recording.EventRecordFailed, strings.TrimSpace(err.Error())
 	}
-	if werr := e.write(ctx, l, t, data, store.Change{RecordingUpdate: &rec}); werr != nil {
+	if werr := e.write(ctx, l, t, data, store.Change{RecordingUpdate: &rec, RecordingOwner: e.node}); werr != nil {
+		if errors.Is(werr, recording.ErrConflict) {
+			l.log.Info("the recording goes on on another node; its end is that node's")
+			return
+		}
 		l.log.Error("recording end event", "err", werr)
 		return
 	}
@@ -212,7 +241,7 @@ func (e *Emitter) transition(ctx context.Context, id string, t recording.Event, 
 	l.rec.State = state
 	rec := *l.rec
 	l.mu.Unlock()
-	if err := e.write(ctx, l, t, recording.EventData{}, store.Change{RecordingUpdate: &rec}); err != nil {
+	if err := e.write(ctx, l, t, recording.EventData{}, store.Change{RecordingUpdate: &rec, RecordingOwner: e.node}); err != nil {
 		l.log.Error("recording state event", "event", t, "err", err)
 	}
 }
@@ -236,7 +265,7 @@ func (e *Emitter) Failed(ctx context.Context, id string, cause error) {
 	rec := *l.rec
 	l.mu.Unlock()
 	if err := e.write(ctx, l, recording.EventRecordFailed, recording.EventData{Reason: reason},
-		store.Change{RecordingUpdate: &rec}); err != nil {
+		store.Change{RecordingUpdate: &rec, RecordingOwner: e.node}); err != nil {
 		l.log.Error("recording failed event", "err", err)
 		return
 	}

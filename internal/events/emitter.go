@@ -60,6 +60,9 @@ type Config struct {
 	DownloadURL func(ctx context.Context, endpoint, bucket, key string) string
 	// Logger logs the writes that fail or were kept; nil logs nothing.
 	Logger *slog.Logger
+	// Node is this node's id (§12): a recording's state changes are written only while it is
+	// this node's, so a node whose recording another node continued cannot change it.
+	Node string
 }
 
 // Emitter writes the state changes of recordings with their events. Its methods may be called
@@ -71,6 +74,8 @@ type Emitter struct {
 	slices      SliceStore
 	downloadURL func(ctx context.Context, endpoint, bucket, key string) string
 	callbacks   func(ctx context.Context, domain string) ([]recording.CallbackConfig, error)
+	// node guards the recordings' state changes (Config.Node).
+	node string
 
 	mu   sync.Mutex
 	live map[string]*live
@@ -119,6 +124,7 @@ func New(cfg Config) *Emitter {
 		downloadURL: cfg.DownloadURL,
 		callbacks:   cfg.Store.CallbacksForStream,
 		live:        map[string]*live{},
+		node:        cfg.Node,
 	}
 }
 

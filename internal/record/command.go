@@ -13,6 +13,8 @@ type command struct {
 	reply   chan error
 	// plan, when set, makes the command a SetPlan with these windows.
 	plan *[]recording.TimeWindow
+	// handOver makes the command a HandOver.
+	handOver bool
 }
 
 // Command applies a manual-mode record command (§5) on the recorder's goroutine, with
@@ -69,5 +71,21 @@ func (r *Recorder) command(project string, c recording.Command) error {
 		return err
 	}
 	r.Logger.Info("record command", "command", c)
+	return nil
+}
+
+// HandOver ends a paused recording here because another node continues it (§12): its open
+// files complete now and are stored, whatever their merge windows, and it takes no resume.
+// recording.ErrConflict when a publisher is attached here (the recording is not paused).
+func (r *Recorder) HandOver(ctx context.Context) error {
+	return r.send(ctx, command{handOver: true})
+}
+
+func (r *Recorder) handOver() error {
+	if r.live || !r.in.closeUnlessResuming() {
+		return recording.ErrConflict // a publisher is back here
+	}
+	r.Logger.Info("another node continues the recording; completing its files here")
+	r.shutdown()
 	return nil
 }

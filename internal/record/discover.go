@@ -75,6 +75,7 @@ func (r *Recorder) resolve(info StreamInfo) bool {
 	}
 	r.Rule = *rule
 	r.seg = NewSegmenter(&r.Rule, r.disc.tracks, r.StartWall, time.Now())
+	r.continuing()
 	resumable := false
 	for _, fc := range r.Rule.Formats {
 		r.files = append(r.files, formatFiles{cfg: fc})

@@ -30,6 +30,8 @@ type openFile struct {
 	// time they apply from: a resume moves the epoch by the pause's gap, and a slice keeps the
 	// one in force when its first unit was written although it completes after the resume.
 	epochs []epochMark
+	// priorDur is how much of a continued playlist another node recorded (§12).
+	priorDur time.Duration
 }
 
 type epochMark struct {
@@ -66,7 +68,17 @@ func (r *Recorder) open(i int, file File) error {
 		cfg := f.cfg
 		onSlice = func(s hls.Slice) { r.sliceDone(cfg, of, s) }
 	}
-	w, err := openWriter(f.cfg.Format, r.dir(), upload.SpoolName(file.Seq, file.StartWall), file.Tracks, f.cfg, onSlice)
+	cont := r.continuedPlaylist(f.cfg.Format, file)
+	if cont != nil {
+		// Named by the other node's start, so its objects stay the same; the seam keeps the
+		// wall times of this node's media right.
+		of.StartWall = cont.StartWall
+		of.seam(file.StartDTS, file.StartWall.Add(-file.StartDTS))
+		for _, sl := range cont.Slices {
+			of.priorDur += sl.Duration
+		}
+	}
+	w, err := openWriter(f.cfg.Format, r.dir(), upload.SpoolName(file.Seq, file.StartWall), file.Tracks, f.cfg, onSlice, cont)
 	if err != nil {
 		return fmt.Errorf("open %s file %d: %w", f.cfg.Format, file.Seq, err)
 	}
@@ -75,7 +87,10 @@ func (r *Recorder) open(i int, file File) error {
 	}
 	of.w = w
 	f.cur = of
-	r.Logger.Debug("file started", "format", f.cfg.Format, "seq", file.Seq)
+	r.Logger.Debug("file started", "format", f.cfg.Format, "seq", file.Seq, "continued", cont != nil)
+	if cont != nil {
+		return nil // its file_started was the other node's
+	}
 	r.Reporter.FileStarted(FileStarted{Format: f.cfg.Format, Seq: file.Seq, Start: file.StartWall, Tracks: file.Tracks,
 		Config: f.cfg, Storage: r.Rule.Storage, Vars: r.vars(f.cfg.Format, file.Seq, file.StartWall, time.Time{})})
 	return nil
@@ -129,7 +144,7 @@ func (r *Recorder) complete(i int, slot Slot) {
 	job.Seq = of.Seq
 	job.Start = of.StartWall
 	// The recording's epoch moved by the gap of any pause inside the file: the end is wall time.
-	job.End = r.seg.Epoch().Add(of.StartDTS + job.Stats.Duration)
+	job.End = r.seg.Epoch().Add(of.StartDTS + job.Stats.Duration - of.priorDur)
 	job.Config = f.cfg
 	job.Storage = r.Rule.Storage
 	job.Vars = r.vars(f.cfg.Format, of.Seq, job.Start, job.End)

@@ -101,6 +101,8 @@ type Config struct {
 	BitrateWindow time.Duration
 	Logger        *slog.Logger
 	Metrics       *Metrics
+	// Continue, when set, continues a recording another node started (§12).
+	Continue *Continuation
 
 	// wrapWriter, for tests, wraps every file writer the recorder opens.
 	wrapWriter func(fileWriter) fileWriter
@@ -196,7 +198,9 @@ func (r *Recorder) step(ctx context.Context, t *time.Timer) {
 		r.tick(now)
 		t.Reset(untilMultiple(time.Now(), r.FlushInterval))
 	case c := <-r.cmds:
-		if c.plan != nil {
+		if c.handOver {
+			c.reply <- r.handOver()
+		} else if c.plan != nil {
 			c.reply <- r.setPlan(c.project, *c.plan)
 		} else {
 			c.reply <- r.command(c.project, c.c)

@@ -34,7 +34,7 @@ type fileWriter interface {
 
 // openWriter creates the writer of a format for one file in dir.
 func openWriter(format recording.Format, dir, name string, tracks media.Tracks, cfg recording.FormatConfig,
-	onSlice func(hls.Slice),
+	onSlice func(hls.Slice), cont *ContinuedPlaylist,
 ) (fileWriter, error) {
 	switch format {
 	case recording.FormatFLV:
@@ -64,15 +64,17 @@ func openWriter(format recording.Format, dir, name string, tracks media.Tracks, 
 		if slice <= 0 {
 			slice = 10 * time.Second
 		}
-		w, err := hls.NewWriter(hls.Config{
-			Dir:           filepath.Join(dir, "hls", name),
-			SliceDuration: slice,
-			OnSlice:       onSlice,
-		}, tracks)
+		hc := hls.Config{Dir: filepath.Join(dir, "hls", name), SliceDuration: slice, OnSlice: onSlice}
+		var prior []hls.Slice
+		if cont != nil {
+			// Another node's slices come before: the timeline restarts.
+			hc.FirstSequence, hc.Continues, prior = cont.nextSlice(), true, cont.Slices
+		}
+		w, err := hls.NewWriter(hc, tracks)
 		if err != nil {
 			return nil, fmt.Errorf("start hls playlist: %w", err)
 		}
-		return &hlsFile{w: w, dir: filepath.Join(dir, "hls", name)}, nil
+		return &hlsFile{w: w, dir: filepath.Join(dir, "hls", name), prior: prior}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }
@@ -130,6 +132,8 @@ func (x *mp4File) Close() (*upload.Job, error) {
 type hlsFile struct {
 	w   *hls.Writer
 	dir string
+	// prior are the slices another node stored before this node continued the playlist.
+	prior []hls.Slice
 }
 
 func (x *hlsFile) WriteUnit(u *media.Unit) error { return x.w.WriteUnit(u) }
@@ -142,6 +146,7 @@ func (x *hlsFile) Close() (*upload.Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finish hls playlist: %w", err)
 	}
+	priorStats(x.prior, &st)
 	return &upload.Job{Kind: upload.JobPlaylist, SpoolPath: x.dir, Slices: st.Slices, Stats: upload.FileStats{
 		Duration: st.Duration, VideoFrames: st.VideoFrames, AudioFrames: st.AudioFrames, Bytes: st.Bytes,
 	}}, nil

@@ -42,14 +42,24 @@ type Cluster interface {
 	// LeaseRelease drops node's lease of key; nothing when node does not hold it.
 	LeaseRelease(ctx context.Context, key, node string) error
 	// RecordingsOrphaned returns up to limit live recordings (active or paused) whose node
-	// has not beaten since deadBefore (or never registered), oldest first: a live node ends
-	// them for the node that died.
-	RecordingsOrphaned(ctx context.Context, deadBefore time.Time, limit int) ([]recording.Recording, error)
-	// RecordingAdopt moves recording id from node `from` to node `to`; recording.ErrConflict
-	// when it is no longer from's (another node adopted it first), recording.ErrNotFound when
-	// there is no such recording.
+	// has not beaten since deadBefore (or never registered), oldest first, with their node's
+	// last heartbeat: a live node continues or ends them for the node that died.
+	RecordingsOrphaned(ctx context.Context, deadBefore time.Time, limit int) ([]NodeRecording, error)
+	// LiveRecordingOf returns the newest live recording (active or paused) of a stream key,
+	// with its node's last heartbeat; recording.ErrNotFound when there is none.
+	LiveRecordingOf(ctx context.Context, domain, app, stream string) (*NodeRecording, error)
+	// RecordingAdopt moves live recording id from node `from` to node `to`;
+	// recording.ErrConflict when it ended or is no longer from's (another node adopted it
+	// first), recording.ErrNotFound when there is no such recording.
 	RecordingAdopt(ctx context.Context, id, from, to string) error
 	// MetaEnsure stores value under name unless a value is stored there already, and returns
 	// the stored value: the first node's wins (the master key's check value, §12).
 	MetaEnsure(ctx context.Context, name, value string) (string, error)
+}
+
+// NodeRecording is a live recording with the last heartbeat of its node (zero when the node
+// never registered).
+type NodeRecording struct {
+	Recording recording.Recording
+	NodeBeat  time.Time
 }

@@ -12,8 +12,12 @@ import (
 type Change struct {
 	RecordingInsert *recording.Recording
 	RecordingUpdate *recording.Recording
-	FileInsert      *recording.File
-	FileUpdate      *recording.File
+	// RecordingOwner, when set, makes RecordingUpdate conditional: it applies only while the
+	// recording is this node's (or no node's), and otherwise the whole Change gives
+	// recording.ErrConflict: a node whose recording another node continued (§12) cannot end it.
+	RecordingOwner string
+	FileInsert     *recording.File
+	FileUpdate     *recording.File
 	// FileUpdateFrom, when set, makes FileUpdate conditional: it applies only while the stored
 	// file is in this state, and otherwise the whole Change gives recording.ErrConflict (so two
 	// deleters racing on one file write one file_deleted event). A FileUpdate to FileDeleted of

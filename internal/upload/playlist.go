@@ -172,3 +172,14 @@ func relativeURIs(key string, keys []string) ([]string, error) {
 	}
 	return uris, nil
 }
+
+// ContinuePlaylist seeds the playlist seq of a recording with the slices another node stored
+// (§12: a recording continued here), so this node's live and final playlists list them before
+// its own. keys are the slices' object keys, in order. Call it before the playlist's first
+// slice here is queued.
+func (u *Uploader) ContinuePlaylist(recordingID string, format recording.Format, seq int, keys []string, slices []hls.Slice) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.slices[playlistID(recordingID, format, seq)] = &livePlaylist{recordingID: recordingID, seq: seq,
+		keys: append([]string(nil), keys...), slices: append([]hls.Slice(nil), slices...)}
+}

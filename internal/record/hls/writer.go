@@ -33,6 +33,9 @@ type Config struct {
 	SliceDuration time.Duration
 	// FirstSequence is the sequence number of the first slice.
 	FirstSequence int
+	// Continues tells that the playlist goes on after slices written elsewhere (another node,
+	// §12): its first slice is marked a discontinuity.
+	Continues bool
 	// OnSlice is called (synchronously, from WriteUnit/Close) after a slice file is complete,
 	// synced and closed, and the live playlist lists it.
 	OnSlice func(Slice)
@@ -102,7 +105,7 @@ func NewWriter(cfg Config, tracks media.Tracks) (*Writer, error) {
 	if cfg.FirstSequence < 0 {
 		return nil, fmt.Errorf("hls: first sequence %d is negative", cfg.FirstSequence)
 	}
-	w := &Writer{cfg: cfg}
+	w := &Writer{cfg: cfg, pendingDisc: cfg.Continues}
 	if err := w.setTracks(tracks); err != nil {
 		return nil, err
 	}
@@ -299,7 +302,7 @@ func (w *Writer) startSlice(start time.Duration) error {
 	}
 	w.file = f
 	// A pause before the first slice needs no tag: nothing precedes it.
-	w.cur = Slice{Seq: seq, Path: path, Start: start, Discontinuity: w.pendingDisc && len(w.done) > 0}
+	w.cur = Slice{Seq: seq, Path: path, Start: start, Discontinuity: w.pendingDisc && (len(w.done) > 0 || w.cfg.Continues)}
 	w.pendingDisc = false
 	w.ts.writeTables()
 	return nil

@@ -386,3 +386,23 @@ func parseTarget(t *testing.T, pl []byte) int64 {
 	t.Fatal("no target duration")
 	return 0
 }
+
+// TestContinues: a playlist that goes on after slices written elsewhere (another node) starts
+// at the next sequence number with a discontinuity, and its later slices are not marked.
+func TestContinues(t *testing.T) {
+	tracks, units := loadRef(t, testutil.RefOptions{Seconds: 5})
+	dir := filepath.Join(t.TempDir(), "cycle")
+	w, err := NewWriter(Config{Dir: dir, SliceDuration: 2 * time.Second, FirstSequence: 7, Continues: true}, tracks)
+	require.NoError(t, err)
+	for i := range units {
+		require.NoError(t, w.WriteUnit(&units[i]))
+	}
+	st, err := w.Close()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(st.Slices), 2)
+	require.Equal(t, 7, st.Slices[0].Seq)
+	require.True(t, st.Slices[0].Discontinuity, "the first slice follows another node's")
+	for _, s := range st.Slices[1:] {
+		require.False(t, s.Discontinuity)
+	}
+}

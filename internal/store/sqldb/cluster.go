@@ -147,32 +147,60 @@ func (db *DB) LeaseRelease(ctx context.Context, key, node string) error {
 }
 
 // RecordingsOrphaned implements store.Cluster.
-func (db *DB) RecordingsOrphaned(ctx context.Context, deadBefore time.Time, limit int) ([]recording.Recording, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+qualify("r", recordingCols)+` FROM recordings r
-		WHERE r.ended_at IS NULL AND r.state IN ('recording', 'paused') AND NOT EXISTS (
-			SELECT 1 FROM nodes n WHERE n.id = r.node_id AND n.beat_at > $1)
-		ORDER BY r.started_at, r.seq LIMIT $2`, fmtTime(deadBefore), sqlLimit(limit))
+func (db *DB) RecordingsOrphaned(ctx context.Context, deadBefore time.Time, limit int) ([]store.NodeRecording, error) {
+	recs, err := db.nodeRecordings(ctx, `WHERE r.ended_at IS NULL AND r.state IN ('recording', 'paused')
+		AND (n.beat_at IS NULL OR n.beat_at <= $1) ORDER BY r.started_at, r.seq LIMIT $2`,
+		fmtTime(deadBefore), sqlLimit(limit))
 	if err != nil {
-		return nil, fmt.Errorf("orphaned recordings: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	recs := []recording.Recording{}
-	for rows.Next() {
-		rec, err := scanRecording(rows)
-		if err != nil {
-			return nil, fmt.Errorf("orphaned recordings: %w", err)
-		}
-		recs = append(recs, *rec)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("orphaned recordings: %w", err)
 	}
 	return recs, nil
 }
 
+// LiveRecordingOf implements store.Cluster.
+func (db *DB) LiveRecordingOf(ctx context.Context, domain, app, stream string) (*store.NodeRecording, error) {
+	recs, err := db.nodeRecordings(ctx, `WHERE r.domain = $1 AND r.app = $2 AND r.stream = $3
+		AND r.ended_at IS NULL AND r.state IN ('recording', 'paused') ORDER BY r.seq DESC LIMIT 1`,
+		domain, app, stream)
+	if err != nil {
+		return nil, fmt.Errorf("live recording of %s/%s/%s: %w", domain, app, stream, err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("live recording of %s/%s/%s: %w", domain, app, stream, recording.ErrNotFound)
+	}
+	return &recs[0], nil
+}
+
+// nodeRecordings reads recordings with their node's last beat; where filters r and n.
+func (db *DB) nodeRecordings(ctx context.Context, where string, args ...any) ([]store.NodeRecording, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+qualify("r", recordingCols)+`, n.beat_at
+		FROM recordings r LEFT JOIN nodes n ON n.id = r.node_id `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	recs := []store.NodeRecording{}
+	for rows.Next() {
+		var beat sql.NullString
+		rec, err := scanRecordingWith(rows, &beat)
+		if err != nil {
+			return nil, err
+		}
+		nr := store.NodeRecording{Recording: *rec}
+		if beat.Valid {
+			if nr.NodeBeat, err = parseTime(beat.String); err != nil {
+				return nil, err
+			}
+		}
+		recs = append(recs, nr)
+	}
+	return recs, rows.Err()
+}
+
 // RecordingAdopt implements store.Cluster.
 func (db *DB) RecordingAdopt(ctx context.Context, id, from, to string) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE recordings SET node_id = $3 WHERE id = $1 AND node_id = $2`,
+	res, err := db.write.ExecContext(ctx, `UPDATE recordings SET node_id = $3 WHERE id = $1 AND node_id = $2
+		AND ended_at IS NULL`,
 		id, from, to)
 	if err = affectedOne(res, err); err == nil {
 		return nil
@@ -187,7 +215,7 @@ func (db *DB) RecordingAdopt(ctx context.Context, id, from, to string) error {
 	if n == 0 {
 		return fmt.Errorf("adopt recording %s: %w", id, recording.ErrNotFound)
 	}
-	return fmt.Errorf("adopt recording %s: not node %s's any more: %w", id, from, recording.ErrConflict)
+	return fmt.Errorf("adopt recording %s: ended, or not node %s's any more: %w", id, from, recording.ErrConflict)
 }
 
 // MetaEnsure implements store.Cluster.

@@ -65,7 +65,7 @@ func (db *DB) Apply(ctx context.Context, c store.Change) error {
 			}
 		}
 		if c.RecordingUpdate != nil {
-			if err := updateRecording(ctx, tx, c.RecordingUpdate); err != nil {
+			if err := updateRecording(ctx, tx, c.RecordingUpdate, c.RecordingOwner); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,19 +49,31 @@ func insertRecording(ctx context.Context, q querier, rec *recording.Recording) e
 
 // RecordingUpdate implements store.Store.
 func (db *DB) RecordingUpdate(ctx context.Context, rec *recording.Recording) error {
-	return updateRecording(ctx, db.write, rec)
+	return updateRecording(ctx, db.write, rec, "")
 }
 
-func updateRecording(ctx context.Context, q querier, rec *recording.Recording) error {
+// updateRecording writes rec's mutable fields; with owner set, only while the recording is
+// owner's or no node's (store.Change.RecordingOwner).
+func updateRecording(ctx context.Context, q querier, rec *recording.Recording, owner string) error {
 	params, err := marshalParams(rec.Params)
 	if err != nil {
 		return fmt.Errorf("update recording %s: %w", rec.ID, err)
 	}
 	normTimePtr(&rec.EndedAt)
-	res, err := q.ExecContext(ctx, `UPDATE recordings SET state = $2, reason = $3,
-		ended_at = $4, params = $5 WHERE id = $1`,
-		rec.ID, rec.State, rec.Reason, fmtTimePtr(rec.EndedAt), params)
+	query := `UPDATE recordings SET state = $2, reason = $3, ended_at = $4, params = $5 WHERE id = $1`
+	args := []any{rec.ID, rec.State, rec.Reason, fmtTimePtr(rec.EndedAt), params}
+	if owner != "" {
+		query += ` AND (node_id = $6 OR node_id = '')`
+		args = append(args, owner)
+	}
+	res, err := q.ExecContext(ctx, query, args...)
 	if err = affectedOne(res, err); err != nil {
+		if owner != "" && errors.Is(err, recording.ErrNotFound) {
+			var n int
+			if qerr := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM recordings WHERE id = $1`, rec.ID).Scan(&n); qerr == nil && n > 0 {
+				err = fmt.Errorf("another node records it now: %w", recording.ErrConflict)
+			}
+		}
 		return fmt.Errorf("update recording %s: %w", rec.ID, err)
 	}
 	return nil
@@ -154,13 +167,18 @@ func boundStart(ctx context.Context, d *dialect, tx *sql.Tx, w *where, project s
 }
 
 func scanRecording(s scanner) (*recording.Recording, error) {
+	return scanRecordingWith(s)
+}
+
+// scanRecordingWith scans recordingCols followed by more columns into more.
+func scanRecordingWith(s scanner, more ...any) (*recording.Recording, error) {
 	var (
 		rec           recording.Recording
 		started       string
 		ended, params sql.NullString
 	)
-	err := s.Scan(&rec.ID, &rec.Project, &rec.RuleID, &rec.Domain, &rec.App, &rec.Stream,
-		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode, &rec.Locked, &rec.Label, &rec.Node)
+	err := s.Scan(append([]any{&rec.ID, &rec.Project, &rec.RuleID, &rec.Domain, &rec.App, &rec.Stream,
+		&rec.State, &rec.Reason, &started, &ended, &params, &rec.Mode, &rec.Locked, &rec.Label, &rec.Node}, more...)...)
 	if err != nil {
 		return nil, err
 	}

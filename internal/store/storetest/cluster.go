@@ -14,6 +14,7 @@ import (
 type ClusterDriver interface {
 	store.Store
 	store.Cluster
+	store.Outbox
 }
 
 func exerciseNodes(t *testing.T, newStore func(t *testing.T) ClusterDriver) {
@@ -124,14 +125,22 @@ func exerciseOrphans(t *testing.T, newStore func(t *testing.T) ClusterDriver) {
 
 	recs, err := s.RecordingsOrphaned(ctx, start.Add(30*time.Second), 0)
 	require.NoError(t, err)
-	require.Equal(t, []string{deadActive.ID, deadPaused.ID, unknown.ID}, ids(recs, recordingID))
-	require.Equal(t, "dead", recs[0].Node)
+	require.Equal(t, []string{deadActive.ID, deadPaused.ID, unknown.ID}, ids(recs, nodeRecordingID))
+	require.Equal(t, "dead", recs[0].Recording.Node)
+	require.Equal(t, normalised(start), recs[0].NodeBeat, "with the dead node's last beat")
 	recs, err = s.RecordingsOrphaned(ctx, start.Add(30*time.Second), 1)
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	recs, err = s.RecordingsOrphaned(ctx, start.Add(-time.Second), 0)
 	require.NoError(t, err)
-	require.Equal(t, []string{unknown.ID}, ids(recs, recordingID), "only a node that never registered is dead then")
+	require.Equal(t, []string{unknown.ID}, ids(recs, nodeRecordingID), "only a node that never registered is dead then")
+	require.True(t, recs[0].NodeBeat.IsZero())
+
+	live, err := s.LiveRecordingOf(ctx, "d.com", "live", "s")
+	require.NoError(t, err)
+	require.Equal(t, unknown.ID, live.Recording.ID, "the newest live recording of the key")
+	_, err = s.LiveRecordingOf(ctx, "d.com", "live", "none")
+	require.ErrorIs(t, err, recording.ErrNotFound)
 
 	require.NoError(t, s.RecordingAdopt(ctx, deadActive.ID, "dead", "live"))
 	require.ErrorIs(t, s.RecordingAdopt(ctx, deadActive.ID, "dead", "other"), recording.ErrConflict,
@@ -142,7 +151,23 @@ func exerciseOrphans(t *testing.T, newStore func(t *testing.T) ClusterDriver) {
 	require.Equal(t, "live", got.Node)
 	recs, err = s.RecordingsOrphaned(ctx, start.Add(30*time.Second), 0)
 	require.NoError(t, err)
-	require.Equal(t, []string{deadPaused.ID, unknown.ID}, ids(recs, recordingID))
+	require.Equal(t, []string{deadPaused.ID, unknown.ID}, ids(recs, nodeRecordingID))
+
+	// The node that lost it cannot end it; the node that has it can.
+	end := start.Add(time.Minute)
+	over := *deadActive
+	over.State, over.EndedAt = recording.RecordingOver, &end
+	require.ErrorIs(t, s.Apply(ctx, store.Change{RecordingUpdate: &over, RecordingOwner: "dead"}), recording.ErrConflict)
+	got, err = s.RecordingGet(ctx, "p", deadActive.ID)
+	require.NoError(t, err)
+	require.Equal(t, recording.RecordingActive, got.State, "nothing written")
+	require.NoError(t, s.Apply(ctx, store.Change{RecordingUpdate: &over, RecordingOwner: "live"}))
+	require.ErrorIs(t, s.RecordingAdopt(ctx, deadActive.ID, "live", "other"), recording.ErrConflict,
+		"an ended recording is not adopted")
+	legacy := mk("", recording.RecordingActive, 4*time.Second, false)
+	legacy.State = recording.RecordingPaused
+	require.NoError(t, s.Apply(ctx, store.Change{RecordingUpdate: legacy, RecordingOwner: "live"}),
+		"a recording of no node is anyone's")
 }
 
 func exerciseMeta(t *testing.T, newStore func(t *testing.T) ClusterDriver) {
@@ -158,3 +183,5 @@ func exerciseMeta(t *testing.T, newStore func(t *testing.T) ClusterDriver) {
 	require.NoError(t, err)
 	require.Equal(t, "x", got)
 }
+
+func nodeRecordingID(r store.NodeRecording) string { return r.Recording.ID }
