@@ -60,6 +60,9 @@ type dialect struct {
 	// skipLocked ends a claim's SELECT: rows another node is claiming are passed over, not
 	// waited for (empty in SQLite, whose single writer serialises claims anyway).
 	skipLocked string
+	// oneStatement: the database claims and records deliveries in one statement each
+	// (claimOneSQL, recordOneSQL) instead of a transaction of several.
+	oneStatement bool
 	// migrationLock, when set, makes the session lock that keeps nodes starting at once from
 	// migrating together.
 	migrationLock func() (lock.SessionLocker, error)
@@ -93,9 +96,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	var opts []goose.ProviderOption
 	if db.d.migrationLock != nil {
-		locker, err := db.d.migrationLock()
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
+		locker, lerr := db.d.migrationLock()
+		if lerr != nil {
+			return fmt.Errorf("migrate: %w", lerr)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}

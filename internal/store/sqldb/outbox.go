@@ -19,18 +19,26 @@ var _ store.Outbox = (*DB)(nil)
 // them through Tx.StmtContext, which reuses the connection's prepared statement.
 type outboxStmts struct {
 	insertEvent, insertDelivery, claim, lease, record, insertAttempt, lastSeq *sql.Stmt
+	// claimOne and recordOne replace a claim's and a record's transactions where the database
+	// runs them as one statement (dialect.oneStatement); nil elsewhere.
+	claimOne, recordOne *sql.Stmt
 }
 
 func prepareOutbox(ctx context.Context, write *sql.DB, d *dialect) (*outboxStmts, error) {
-	s := &outboxStmts{}
-	for _, p := range []struct {
+	type toPrepare struct {
 		stmt  **sql.Stmt
 		query string
-	}{
+	}
+	s := &outboxStmts{}
+	stmts := []toPrepare{
 		{&s.insertEvent, insertEventSQL}, {&s.insertDelivery, insertDeliverySQL},
 		{&s.claim, claimSQL + d.skipLocked}, {&s.lease, leaseSQL},
 		{&s.record, recordSQL}, {&s.insertAttempt, insertAttemptSQL}, {&s.lastSeq, lastSeqSQL},
-	} {
+	}
+	if d.oneStatement {
+		stmts = append(stmts, toPrepare{&s.claimOne, claimOneSQL}, toPrepare{&s.recordOne, recordOneSQL})
+	}
+	for _, p := range stmts {
 		st, err := write.PrepareContext(ctx, p.query)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("prepare outbox: %w", err), s.close())
@@ -42,7 +50,8 @@ func prepareOutbox(ctx context.Context, write *sql.DB, d *dialect) (*outboxStmts
 
 func (s *outboxStmts) close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.claim, s.lease, s.record, s.insertAttempt, s.lastSeq} {
+	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.claim, s.lease, s.record, s.insertAttempt, s.lastSeq,
+		s.claimOne, s.recordOne} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

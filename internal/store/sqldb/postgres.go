@@ -31,6 +31,7 @@ var postgresDialect = &dialect{
 	longestDays:   "EXTRACT(EPOCH FROM MAX(ended_at - started_at))::float8 / 86400",
 	skipLocked:    " FOR UPDATE OF d SKIP LOCKED",
 	lockRecording: "SELECT 1 FROM recordings WHERE id = $1 FOR UPDATE",
+	oneStatement:  true,
 	migrationLock: func() (lock.SessionLocker, error) { return lock.NewPostgresSessionLocker() },
 }
 
