@@ -134,7 +134,7 @@ func TestRecordingContinuesOnAnotherNodeAfterKill9(t *testing.T) {
 					return
 				}
 				if time.Now().After(deadline) {
-					errs <- fmt.Errorf("publisher c%d never got on node B: %v %s", i, err, out)
+					errs <- fmt.Errorf("publisher c%d never got on node B: %w %s", i, err, out)
 					return
 				}
 				time.Sleep(200 * time.Millisecond)
