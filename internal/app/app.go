@@ -60,6 +60,7 @@ type Store interface {
 	store.Outbox
 	store.Catalog
 	store.Cluster
+	store.AuthFailures
 }
 
 // App is a running liverec.
@@ -272,6 +273,8 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { _ = a.pubLog.Run(finCtx) })
 	wg.Go(func() { _ = a.disk.Run(finCtx) })
 	wg.Go(func() { _ = a.ret.Run(finCtx) })
+	// The failed-authentication throttles share their counts with the other nodes.
+	wg.Go(func() { _ = a.limits.Run(finCtx) })
 	// A member before it recovers or accepts anything: its recordings are not a dead node's.
 	if err := a.node.Join(ctx); err != nil {
 		a.log.Error("joining the cluster (first heartbeat)", "err", err)

@@ -77,7 +77,7 @@ func (a *App) continuation(key stream.Key, log *slog.Logger) *continued {
 	case !dead && rec.State != recording.RecordingPaused:
 		return nil
 	}
-	if err := a.store.RecordingAdopt(ctx, rec.ID, rec.Node, a.node.ID()); err != nil {
+	if err = a.store.RecordingAdopt(ctx, rec.ID, rec.Node, a.node.ID()); err != nil {
 		return nil // another node adopted it first
 	}
 	cont, hlsFile, err := a.continuationOf(ctx, rec.ID, dead)

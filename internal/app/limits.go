@@ -1,23 +1,29 @@
 package app
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/liverec/liverec/internal/limit"
+	"github.com/liverec/liverec/internal/store"
 )
 
 // limits are the HTTP side's protections against one client starving the others (the RTMP
 // side's live in rtmp.Server): a cap on connections, in all and per source address, and the
-// failed-authentication throttle every API dialect shares.
+// failed-authentication throttle every API dialect shares; and publish authentication's
+// throttle. Both throttles count across the nodes, through the database (Run).
 type limits struct {
 	gate     *limit.Gate
 	throttle *limit.Throttle
+	publish  *limit.Throttle
 }
 
 func (a *App) initLimits() {
@@ -30,8 +36,56 @@ func (a *App) initLimits() {
 	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "liverec_http_connections",
 		Help: "HTTP connections open."}, func() float64 { return float64(a.limits.gate.Open()) })
 	a.reg.MustRegister(refused, open)
-	a.limits.throttle = limit.NewThrottle(limit.ThrottleConfig{Limit: c.AuthFailureLimit,
-		Window: c.AuthFailureWindow.D(), Cooldown: c.AuthFailureCooldown.D(), Logger: a.log.With("component", "api")})
+	a.limits.throttle = a.newThrottle("api", a.log.With("component", "api"))
+	a.limits.publish = a.newThrottle("publish", a.log.With("component", "publish-auth"))
+}
+
+// newThrottle returns a failed-authentication throttle shared with the other nodes under
+// scope.
+func (a *App) newThrottle(scope string, log *slog.Logger) *limit.Throttle {
+	c := a.conf.API
+	cfg := limit.ThrottleConfig{Limit: c.AuthFailureLimit, Window: c.AuthFailureWindow.D(),
+		Cooldown: c.AuthFailureCooldown.D(), Logger: log}
+	cfg.Shared = &limit.SharedConfig{Store: sharedFailures{a.store}, Scope: scope, Timeout: dbTimeout}
+	return limit.NewThrottle(cfg)
+}
+
+// Run shares the throttles' counts with the other nodes until ctx ends.
+func (l *limits) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = l.throttle.Run(ctx) })
+	wg.Go(func() { _ = l.publish.Run(ctx) })
+	wg.Wait()
+	return nil
+}
+
+// sharedFailures is the store as the throttles count through it (internal/limit imports no
+// store: its types mirror the store's field for field).
+type sharedFailures struct{ db store.AuthFailures }
+
+func (s sharedFailures) PutFailures(ctx context.Context, scope, instance string, counts []limit.SharedCount) error {
+	rows := make([]store.AuthFailure, len(counts))
+	for i, c := range counts {
+		rows[i] = store.AuthFailure(c)
+	}
+	return s.db.AuthFailuresPut(ctx, scope, instance, rows)
+}
+
+func (s sharedFailures) HotFailures(ctx context.Context, scope string, now time.Time, atLeast, maxSubjects int,
+) ([]limit.SharedTotal, error) {
+	hot, err := s.db.AuthFailuresHot(ctx, scope, now, atLeast, maxSubjects)
+	if err != nil {
+		return nil, err
+	}
+	totals := make([]limit.SharedTotal, len(hot))
+	for i, h := range hot {
+		totals[i] = limit.SharedTotal(h)
+	}
+	return totals, nil
+}
+
+func (s sharedFailures) PruneFailures(ctx context.Context, scope string, now time.Time) error {
+	return s.db.AuthFailuresPrune(ctx, scope, now)
 }
 
 // httpServer is the server of the APIs, /metrics and downloads, with the configured timeouts:

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/netguard"
 	"github.com/liverec/liverec/internal/pubauth"
 	"github.com/liverec/liverec/internal/pubauth/authorize"
@@ -23,8 +22,8 @@ func (a *App) newPublishAuthorizer() *authorize.Authorizer {
 		// each request is bounded by its domain's timeout.
 		Webhook: &webhook.Client{HTTP: netguard.Client(pubauth.MaxWebhookTimeout, a.conf.Callbacks.RefusePrivateTargets)},
 		Options: opts,
-		Throttle: limit.NewThrottle(limit.ThrottleConfig{Limit: a.conf.API.AuthFailureLimit,
-			Window: a.conf.API.AuthFailureWindow.D(), Cooldown: a.conf.API.AuthFailureCooldown.D(), Logger: log}),
+		// Its own throttle (scope "publish"), shared with the other nodes like the APIs'.
+		Throttle:    a.limits.publish,
 		ReadTimeout: dbTimeout,
 		Registerer:  a.reg,
 		Logger:      log,

@@ -1,7 +1,8 @@
 // Package limit keeps one client from starving the others: caps on open connections, in all
 // and per source address (Gate, Listener), a byte budget shared by many holders (Budget), and
-// a throttle on failed authentication (Throttle). Each is a small type safe for concurrent
-// use, created and owned by the server that applies it: there is no package state.
+// a throttle on failed authentication (Throttle), which the nodes of a deployment may share
+// through their database. Each is a small type safe for concurrent use, created and owned by
+// the server that applies it: there is no package state.
 package limit
 
 import (

@@ -23,6 +23,8 @@ type ThrottleConfig struct {
 	Now func() time.Time
 	// Logger receives one line per address and per key id per cool-down; nil discards.
 	Logger *slog.Logger
+	// Shared, when set, counts the failures across the nodes of a deployment (see Run).
+	Shared *SharedConfig
 }
 
 // Throttle slows down guessing of credentials. An address that fails authentication Limit
@@ -32,7 +34,8 @@ type ThrottleConfig struct {
 // spreading guesses over many addresses gains one guess per address. A request is never
 // refused for the failures of other addresses: an attacker cannot lock a legitimate client out
 // by failing with its key id. Use one Throttle for every API, so failures add up across them.
-// A nil *Throttle refuses nothing.
+// A nil *Throttle refuses nothing. Shared, its counts and cool-downs are those of every node
+// (Run); Check never leaves memory.
 type Throttle struct {
 	cfg ThrottleConfig
 	log *slog.Logger
@@ -41,6 +44,8 @@ type Throttle struct {
 	addrs     map[netip.Addr]*failures
 	keys      map[string]*failures
 	lastSweep time.Time
+	// share is the sharing with the other nodes; nil when counting alone.
+	share *sharing
 }
 
 // failures is one address's or key's count within its window, and its cool-down.
@@ -59,7 +64,11 @@ func NewThrottle(cfg ThrottleConfig) *Throttle {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Throttle{cfg: cfg, log: log, addrs: map[netip.Addr]*failures{}, keys: map[string]*failures{}}
+	t := &Throttle{cfg: cfg, log: log, addrs: map[netip.Addr]*failures{}, keys: map[string]*failures{}}
+	if cfg.Shared != nil && cfg.Shared.Store != nil && cfg.Limit > 0 {
+		t.share = newSharing(*cfg.Shared)
+	}
+	return t
 }
 
 // Check tells whether a request from addr is refused, and how long its cool-down still lasts.
@@ -86,6 +95,7 @@ func (t *Throttle) Fail(addr netip.Addr, keyID, via string) {
 	}
 	now := t.cfg.Now()
 	src := SourceOf(addr)
+	defer t.share.poke()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sweep(now)
@@ -95,10 +105,13 @@ func (t *Throttle) Fail(addr netip.Addr, keyID, via string) {
 		if k := track(t.keys, keyID, now); k != nil {
 			if now.Before(k.until) {
 				keyHot = true
-			} else if k.count(now, t.cfg.Window) >= t.cfg.Limit {
-				k.until = now.Add(t.cfg.Cooldown)
-				t.log.Warn("authentication failures for one access key: addresses failing for it are throttled at once",
-					"key_id", keyID, "failures", k.n, "remote", src.String(), "via", via, "cooldown", t.cfg.Cooldown)
+			} else {
+				t.share.changedKey(keyID)
+				if k.count(now, t.cfg.Window) >= t.cfg.Limit {
+					k.until = now.Add(t.cfg.Cooldown)
+					t.log.Warn("authentication failures for one access key: addresses failing for it are throttled at once",
+						"key_id", keyID, "failures", k.n, "remote", src.String(), "via", via, "cooldown", t.cfg.Cooldown)
+				}
 			}
 		}
 	}
@@ -106,6 +119,7 @@ func (t *Throttle) Fail(addr netip.Addr, keyID, via string) {
 	if a == nil || now.Before(a.until) {
 		return
 	}
+	t.share.changedAddr(src)
 	if a.count(now, t.cfg.Window) >= t.cfg.Limit || keyHot {
 		a.until = now.Add(t.cfg.Cooldown)
 		t.log.Warn("authentication throttled: too many failures from one address",

@@ -24,6 +24,7 @@ type Driver interface {
 	store.Catalog
 	store.Retention
 	store.Cluster
+	store.AuthFailures
 }
 
 // Exercise runs the whole contract against the driver behind newStore. newStore must return a
@@ -71,6 +72,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) Driver) {
 	t.Run("Lease", func(t *testing.T) { exerciseLeases(t, cluster) })
 	t.Run("Orphan", func(t *testing.T) { exerciseOrphans(t, cluster) })
 	t.Run("Meta", func(t *testing.T) { exerciseMeta(t, cluster) })
+	t.Run("AuthFailures", func(t *testing.T) { exerciseAuthFailures(t, newStore) })
 }
 
 var idPattern = map[string]*regexp.Regexp{
