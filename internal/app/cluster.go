@@ -28,6 +28,7 @@ func (a *App) newNode(db cluster.Store, id string) (*cluster.Node, error) {
 		OnOrphan: a.endOrphan,
 		Grace:    a.recordingGrace,
 		OnBeat:   a.handOverMoved,
+		Idle:     func(k stream.Key) bool { return a.hub.Idle(k) },
 		Logger:   a.log.With("component", "cluster", "node", id),
 		Metrics:  cluster.NewMetrics(a.reg),
 	})

@@ -61,6 +61,10 @@ type Config struct {
 	Now    func() time.Time
 	// Metrics, when set, shows the live nodes and this node's leases.
 	Metrics *Metrics
+	// Idle, when set, tells whether a stream's publisher here went silent: its lease is not
+	// renewed, so once it expires a newcomer on another node may take the stream over, as a
+	// newcomer replaces a silent publisher on one node (§1). Nil: none is.
+	Idle func(key stream.Key) bool
 	// OnBeat, when set, runs after every heartbeat (on the node's goroutine; it must return
 	// soon).
 	OnBeat func(ctx context.Context)
@@ -174,39 +178,63 @@ func (n *Node) tick(ctx context.Context) {
 
 func (n *Node) renew(ctx context.Context, now time.Time) {
 	n.mu.Lock()
-	keys := make([]string, 0, len(n.held))
+	held := make([]stream.Key, 0, len(n.held))
 	for k := range n.held {
-		keys = append(keys, leaseKey(k))
+		held = append(held, k)
 	}
 	n.mu.Unlock()
-	if len(keys) == 0 {
+	if len(held) == 0 {
 		return
+	}
+	// A silent publisher's lease is renewed to now only: a newcomer on any node may take the
+	// stream over, as one replaces a silent publisher on one node (§1).
+	var live, idle []string
+	for _, k := range held {
+		if n.cfg.Idle != nil && n.cfg.Idle(k) {
+			idle = append(idle, leaseKey(k))
+		} else {
+			live = append(live, leaseKey(k))
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.DBTimeout)
 	defer cancel()
-	lost, err := n.cfg.Store.LeaseRenew(ctx, n.ID(), keys, now.Add(n.cfg.LeaseTTL))
+	lost, err := n.cfg.Store.LeaseRenew(ctx, n.ID(), live, now.Add(n.cfg.LeaseTTL))
 	if err != nil {
-		n.log.Warn("renewing stream leases failed", "streams", len(keys), "err", err)
+		n.log.Warn("renewing stream leases failed", "streams", len(live), "err", err)
+		return
+	}
+	lostIdle, err := n.cfg.Store.LeaseRenew(ctx, n.ID(), idle, now)
+	if err != nil {
+		n.log.Warn("renewing stream leases failed", "streams", len(idle), "err", err)
 		return
 	}
 	for _, s := range lost {
-		k, ok := parseLeaseKey(s)
-		if !ok {
-			continue
-		}
 		// A key admitted while the database was away has no lease yet: take it now if free.
 		if _, err := n.cfg.Store.LeaseAcquire(ctx, s, n.ID(), now, now.Add(n.cfg.LeaseTTL)); err == nil {
 			continue
 		}
-		n.mu.Lock()
-		still := n.held[k]
-		delete(n.held, k)
-		n.mu.Unlock()
-		if still {
-			n.log.Warn("another node took this stream's lease; dropping its publisher here",
-				"domain", k.Domain, "app", k.App, "stream", k.Stream)
-			n.cfg.OnLost(k)
-		}
+		n.lose(s)
+	}
+	for _, s := range lostIdle {
+		n.lose(s)
+	}
+}
+
+// lose drops key s from the held ones and tells the app when it was still held (another node
+// took it).
+func (n *Node) lose(s string) {
+	k, ok := parseLeaseKey(s)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	still := n.held[k]
+	delete(n.held, k)
+	n.mu.Unlock()
+	if still {
+		n.log.Warn("another node took this stream's lease; dropping its publisher here",
+			"domain", k.Domain, "app", k.App, "stream", k.Stream)
+		n.cfg.OnLost(k)
 	}
 }
 

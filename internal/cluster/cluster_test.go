@@ -102,3 +102,31 @@ func TestDeadNodesRecordingIsAdoptedOnce(t *testing.T) {
 	b.tick(t.Context())
 	require.Equal(t, []orphan{{rec.ID, "a", "dead"}}, got, "one node adopts it, naming the dead node")
 }
+
+// TestSilentPublisherYieldsItsLease: a publisher silent here keeps its stream only until a
+// newcomer on another node asks for it, as on one node (§1); the node here learns it lost it.
+func TestSilentPublisherYieldsItsLease(t *testing.T) {
+	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "i.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	key := stream.Key{Domain: "d.com", App: "live", Stream: "s"}
+	idle := false
+	var lost []stream.Key
+	a := newNode(t, db, "a", clk, Config{Idle: func(stream.Key) bool { return idle },
+		OnLost: func(k stream.Key) { lost = append(lost, k) }})
+	b := newNode(t, db, "b", clk, Config{})
+	require.NoError(t, a.Acquire(t.Context(), key))
+
+	clk.add(time.Second)
+	a.tick(t.Context())
+	require.ErrorIs(t, b.Acquire(t.Context(), key), stream.ErrBusy, "a live publisher keeps its stream")
+
+	idle = true
+	clk.add(time.Second)
+	a.tick(t.Context())
+	clk.add(time.Millisecond)
+	require.NoError(t, b.Acquire(t.Context(), key), "a silent publisher's stream goes to the newcomer")
+	a.tick(t.Context())
+	require.Equal(t, []stream.Key{key}, lost, "and its node drops it")
+}

@@ -153,6 +153,15 @@ func (h *Hub) Publish(ctx context.Context, req PublishRequest) (*Publication, er
 	return p, nil
 }
 
+// Idle tells whether key's publication sent no media for PublishIdleTimeout: a newcomer would
+// replace it (§1). False when the key is not published here.
+func (h *Hub) Idle(key Key) bool {
+	h.mu.Lock()
+	p := h.active[key]
+	h.mu.Unlock()
+	return p != nil && h.now().Sub(time.Unix(0, p.lastMedia.Load())) >= h.idleTimeout()
+}
+
 // Close stops accepting publishers and ends every active publication. It cancels them first
 // and waits (up to DrainTimeout) for each to end by itself: its connection reads what the
 // socket still holds and hands it on, so a stop right after a publisher's last frame keeps

@@ -57,6 +57,7 @@ func TestHubBusyAndIdleTakeover(t *testing.T) {
 	first.WriteBatch(unitBatch())
 
 	clk.now = clk.now.Add(4 * time.Second)
+	require.False(t, h.Idle(key))
 	_, err = h.Publish(context.Background(), PublishRequest{Key: key})
 	require.ErrorIs(t, err, ErrBusy, "a publisher that sent media 4 s ago is active")
 	require.NoError(t, first.Context().Err())
@@ -66,6 +67,8 @@ func TestHubBusyAndIdleTakeover(t *testing.T) {
 	other.Close(nil)
 
 	clk.now = clk.now.Add(2 * time.Second) // 6 s since the last media
+	require.True(t, h.Idle(key), "the cluster lets such a stream go to another node")
+	require.False(t, h.Idle(Key{"a.com", "live", "none"}))
 	second, err := h.Publish(context.Background(), PublishRequest{Key: key})
 	require.NoError(t, err)
 	require.Error(t, first.Context().Err(), "the idle publisher is kicked")
