@@ -279,3 +279,92 @@ func TestPausedRecordingMovesToAnotherNode(t *testing.T) {
 		require.NotNil(t, pr.Video(), f.ObjectKey)
 	}
 }
+
+// sharedSpoolConfig: one spool folder every node reaches, a merge window shorter than the test.
+const sharedSpoolConfig = `storage:
+  spool: %s
+  endpoints:
+    - name: store1
+      type: s3
+      url: %s
+      access_key: %s
+      secret_key: %s
+      path_style: true
+recording:
+  store_retry_min: 100ms
+  store_retry_max: 1s
+cluster:
+  lease_ttl: 2s
+  heartbeat: 300ms
+  shared_spool: true
+rules:
+  - domain: 127.0.0.1
+    app: live
+    stream: "*"
+    mode: auto
+    formats:
+      - {format: flv, cycle_s: 0, merge_window_s: 2}
+      - {format: mp4, cycle_s: 0, merge_window_s: 2}
+      - {format: hls, cycle_s: 0, slice_s: 2, merge_window_s: 2}
+    storage: {endpoint: store1, bucket: rec}
+`
+
+// TestDeadNodesSpoolStoredFromSharedSpool: with the spool on storage both nodes reach, node B
+// ends the recordings of node A, killed, and stores the files A left in its folder of the spool
+// without A coming back (§12).
+func TestDeadNodesSpoolStoredFromSharedSpool(t *testing.T) {
+	const streams = 2
+	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
+	long := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 30, Width: 640, Height: 360, FPS: 25,
+		GOP: 50, Bitrate: "500k"})
+	s3 := testutil.StartS3(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(s3.Dir, "rec"), 0o755))
+	spool := filepath.Join(t.TempDir(), "shared-spool")
+	config := filepath.Join(t.TempDir(), "liverec.yaml")
+	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, sharedSpoolConfig, spool, s3.URL, s3.AccessKey, s3.SecretKey), 0o644))
+	dsn := testutil.Postgres(t)
+	bin := buildBinary(t)
+	a, rtmpA := startNode(t, bin, dsn, config)
+	b, _ := startNode(t, bin, dsn, config)
+
+	var pubs []*exec.Cmd
+	for i := range streams {
+		pub := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", long, "-c", "copy",
+			"-f", "flv", "rtmp://"+rtmpA+"/live/sp"+strconv.Itoa(i))
+		require.NoError(t, pub.Start())
+		pubs = append(pubs, pub)
+	}
+	t.Cleanup(func() {
+		for _, p := range pubs {
+			_ = p.Process.Kill()
+			_ = p.Wait()
+		}
+	})
+	require.Eventually(t, func() bool { return countFiles(s3.Dir, ".ts") >= 2*streams }, 30*time.Second,
+		100*time.Millisecond, "node A never stored two slices of every stream")
+	require.NoError(t, a.cmd.Process.Signal(syscall.SIGKILL))
+	<-a.exited
+
+	for i := range streams {
+		name := "sp" + strconv.Itoa(i)
+		var rec continuedRecording
+		require.Eventually(t, func() bool {
+			rec = recordingOf(t, b.http, name)
+			return rec.State == "over"
+		}, 40*time.Second, 200*time.Millisecond, "%s: node B never ended the dead node's recording", name)
+		require.Contains(t, rec.Reason, "shared spool")
+		require.Len(t, rec.Files, 3, "%s: the dead node's FLV, MP4 and playlist, stored by B", name)
+		for _, f := range rec.Files {
+			require.Equal(t, "stored", f.State)
+			pr := testutil.Probe(t, filepath.Join(s3.Dir, "rec", f.ObjectKey))
+			require.Empty(t, pr.Stderr, f.ObjectKey)
+			require.NotNil(t, pr.Video(), f.ObjectKey)
+		}
+		left, err := filepath.Glob(filepath.Join(spool, "*", rec.ID))
+		require.NoError(t, err)
+		require.Empty(t, left, "%s: the recording's folder left the spool", name)
+	}
+	ents, err := os.ReadDir(spool)
+	require.NoError(t, err)
+	require.Len(t, ents, 2, "one spool folder per node")
+}

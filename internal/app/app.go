@@ -95,6 +95,9 @@ type App struct {
 	ret *retention.Retention
 	// node is this process's membership of the deployment: heartbeat and stream leases (§12).
 	node *cluster.Node
+	// spoolRoot is the shared spool (cluster.shared_spool) whose folders are the nodes' spools;
+	// empty when each node's spool is its own.
+	spoolRoot string
 
 	// recorders runs each recording's Recorder in its goroutine, until its recording ends or
 	// stopRecorders ends recCtx at shutdown.
@@ -115,6 +118,14 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	a.recCtx, a.stopRecorders = context.WithCancel(context.Background())
 	if err := os.MkdirAll(c.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	nodeID, err := cluster.LoadID(c.Cluster.NodeID, c.Data)
+	if err != nil {
+		return nil, fmt.Errorf("cluster node: %w", err)
+	}
+	if c.Cluster.SharedSpool {
+		// Each node spools into its own folder of the shared spool (§12).
+		a.spoolRoot, c.Storage.Spool = c.Storage.Spool, filepath.Join(c.Storage.Spool, nodeID)
 	}
 	var roots []string
 	for _, e := range c.Storage.Endpoints {
@@ -197,11 +208,6 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("notifier: %w", err)
-	}
-	nodeID, err := cluster.LoadID(c.Cluster.NodeID, c.Data)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("cluster node: %w", err)
 	}
 	a.events = events.New(events.Config{Store: db, Reserve: reserve, DataDir: c.Data, Node: nodeID,
 		RetryMin: c.Recording.StoreRetryMin.D(), RetryMax: c.Recording.StoreRetryMax.D(),

@@ -40,13 +40,21 @@ func (a *App) ownRecording(rec *recording.Recording) bool {
 }
 
 // endOrphan ends a recording whose node died, now adopted by this node: record_over, with the
-// reason. Its files stay in the dead node's spool until that node comes back and stores them.
+// reason. The files in the dead node's spool are stored here when the spool is shared, else
+// when that node comes back.
 func (a *App) endOrphan(rec recording.Recording, deadNode string) {
 	log := a.log.With("recording", rec.ID, "domain", rec.Domain, "app", rec.App, "stream", rec.Stream)
 	a.events.Adopt(&rec, log)
-	a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: rec.ID,
-		EndReason: fmt.Sprintf("node %s stopped (no heartbeat within the lease time); the recording was ended by node %s, "+
-			"and the files still in its spool are stored when it comes back", deadNode, a.node.ID())})
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	spool := a.recoverPeerSpool(ctx, &rec, deadNode, false, log)
+	files := "the files still in its spool are stored when it comes back"
+	if spool != "" {
+		files = "the files it left in the shared spool were stored by this node"
+	}
+	a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: rec.ID, SpoolPath: spool,
+		EndReason: fmt.Sprintf("node %s stopped (no heartbeat within the lease time); the recording was ended by node %s, and %s",
+			deadNode, a.node.ID(), files)})
 }
 
 // Nodes lists the live nodes of the deployment (the native API's GET /api/v1/nodes).

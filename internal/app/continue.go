@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/liverec/liverec/internal/record"
@@ -11,6 +13,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/stream"
+	"github.com/liverec/liverec/internal/upload"
 )
 
 // continued is a recording of a dead node this node continues (§12).
@@ -92,6 +95,9 @@ func (a *App) continuation(key stream.Key, log *slog.Logger) *continued {
 		files[p.Seq] = hlsFile
 	}
 	a.events.Continue(ctx, &rec, files, recording.FormatHLS, log.With("recording", rec.ID))
+	if dead {
+		a.recoverPeerSpool(ctx, &rec, from, true, log.With("recording", rec.ID))
+	}
 	log.Info("continuing the recording of another node", "recording", rec.ID, "from_node", from, "node_dead", dead)
 	return &continued{rec: rec, rule: rule, cont: cont}
 }
@@ -182,4 +188,37 @@ func (a *App) handOverMoved(ctx context.Context) {
 			}
 		}()
 	}
+}
+
+// recoverPeerSpool stores the files a dead node left in its folder of the shared spool
+// (cluster.shared_spool) for a recording this node took over (§12), and returns that folder
+// ("" when there is none). continued: this node goes on recording it, so the HLS playlist it
+// continues is left to it.
+func (a *App) recoverPeerSpool(ctx context.Context, rec *recording.Recording, deadNode string, continued bool,
+	log *slog.Logger,
+) string {
+	if a.spoolRoot == "" || deadNode == "" {
+		return ""
+	}
+	spool := filepath.Join(a.spoolRoot, deadNode)
+	m, err := upload.ReadManifest(spool, rec.ID)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("reading a dead node's spool failed; its files wait for that node", "dir", spool, "err", err)
+		}
+		return ""
+	}
+	jobs, err := upload.RecoveryJobs(spool, m)
+	if err != nil {
+		log.Warn("listing a dead node's spool files failed; they wait for that node", "dir", spool, "err", err)
+		return ""
+	}
+	if continued {
+		jobs = a.withoutContinuedPlaylists(ctx, rec.ID, true, jobs, log)
+	}
+	log.Info("storing the files a dead node left in the shared spool", "dead_node", deadNode, "files", len(jobs))
+	for _, j := range jobs {
+		a.up.Enqueue(j)
+	}
+	return filepath.Join(spool, rec.ID)
 }

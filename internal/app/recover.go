@@ -58,6 +58,10 @@ func (a *App) recoverSpool(ctx context.Context) error {
 		switch {
 		case err != nil:
 			log.Error("recovering a recording the store does not know; its files are stored without events", "err", err)
+		case elsewhere && a.spoolRoot != "":
+			// The node that took it over stores its files from the shared spool (§12).
+			log.Info("another node took this recording over and stores its files from the shared spool")
+			continue
 		case elsewhere:
 			// Another node continued it after this one stopped (§12): this node stores its own
 			// files, that node ends the recording.

@@ -16,6 +16,10 @@ type Cluster struct {
 	LeaseTTL Duration `yaml:"lease_ttl"`
 	// Heartbeat is how often a node beats and renews its leases; under lease_ttl. Default 3s.
 	Heartbeat Duration `yaml:"heartbeat"`
+	// SharedSpool tells that storage.spool is on storage every node reaches (NFS, a shared
+	// volume): each node spools into its own folder there (storage.spool/NODE-ID), and a live
+	// node stores the files a dead node left in its folder when it takes its recordings over.
+	SharedSpool bool `yaml:"shared_spool"`
 }
 
 func (c *Cluster) setDefaults() {

@@ -163,3 +163,15 @@ func spoolHasMedia(dir string) bool {
 	})
 	return found
 }
+
+// ReadManifest reads the manifest of recording id in spoolDir (another node's spool, §12).
+func ReadManifest(spoolDir, id string) (Manifest, error) {
+	m, err := readManifest(filepath.Join(spoolDir, id))
+	if err != nil {
+		return Manifest{}, err
+	}
+	if m.RecordingID != id {
+		return Manifest{}, fmt.Errorf("manifest of %s names recording %s", id, m.RecordingID)
+	}
+	return m, nil
+}
