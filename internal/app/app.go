@@ -133,10 +133,10 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 			roots = append(roots, e.Root)
 		}
 	}
-	if err := upload.CheckSpoolPlacement(c.Storage.Spool, c.Data, filepath.Join(c.Data, "liverec.db"), roots); err != nil {
+	if err = upload.CheckSpoolPlacement(c.Storage.Spool, c.Data, filepath.Join(c.Data, "liverec.db"), roots); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
+	if err = os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
 	db, err := sqldb.Open(ctx, c.DB, filepath.Join(c.Data, "liverec.db"))
