@@ -198,11 +198,12 @@ func (r *Recorder) step(ctx context.Context, t *time.Timer) {
 		r.tick(now)
 		t.Reset(untilMultiple(time.Now(), r.FlushInterval))
 	case c := <-r.cmds:
-		if c.handOver {
+		switch {
+		case c.handOver:
 			c.reply <- r.handOver()
-		} else if c.plan != nil {
+		case c.plan != nil:
 			c.reply <- r.setPlan(c.project, *c.plan)
-		} else {
+		default:
 			c.reply <- r.command(c.project, c.c)
 		}
 	case <-ctx.Done():
