@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,15 +88,56 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 	hold := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", src,
 		"-c", "copy", "-f", "flv", "rtmp://"+rtmpA+"/live/s0")
 	require.NoError(t, hold.Start())
-	t.Cleanup(func() { _ = hold.Process.Kill(); _ = hold.Wait() })
+	t.Cleanup(func() { _ = hold.Process.Kill() })
 	require.Eventually(t, func() bool { return a.metric(`liverec_recorded_units_total{kind="video"}`) > 0 },
 		20*time.Second, 50*time.Millisecond, "node A never recorded s0")
 	dup, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", src, "-c", "copy",
 		"-f", "flv", "rtmp://"+rtmpB+"/live/s0").CombinedOutput()
 	require.Error(t, err, "a duplicate publisher on the other node is refused: %s", dup)
 	require.Equal(t, float64(0), b.metric(`liverec_recorded_units_total{kind="video"}`), "node B recorded nothing of s0")
-	require.NoError(t, hold.Process.Kill())
-	_ = hold.Wait()
+
+	// B's API shows the stream live on A, and kicks it there.
+	var live struct {
+		Streams []struct {
+			Stream string `json:"stream"`
+			Node   string `json:"node"`
+		} `json:"streams"`
+	}
+	apiGet(t, b.http, "/api/v1/streams", &live)
+	require.Len(t, live.Streams, 1, "the live list of either node shows every node's streams")
+	require.Equal(t, "s0", live.Streams[0].Stream)
+	var nodeA struct {
+		Nodes []struct {
+			ID       string `json:"id"`
+			HTTPAddr string `json:"http_addr"`
+		} `json:"nodes"`
+	}
+	apiGet(t, a.http, "/api/v1/nodes", &nodeA)
+	for _, n := range nodeA.Nodes {
+		if n.HTTPAddr == a.http {
+			require.Equal(t, n.ID, live.Streams[0].Node, "with the node it publishes on")
+		}
+	}
+	kick, _ := http.NewRequest(http.MethodPost, "http://"+b.http+"/api/v1/streams/127.0.0.1/live/s0/kick", nil)
+	kick.SetBasicAuth("LRCRASHTESTKEY0000000000", "crashtestsecretcrashtestsecret")
+	resp, err := http.DefaultClient.Do(kick)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Less(t, resp.StatusCode, 300, "a kick through node B")
+	kicked := make(chan error, 1)
+	go func() { kicked <- hold.Wait() }()
+	select {
+	case werr := <-kicked:
+		require.Error(t, werr, "the publisher on node A was disconnected")
+	case <-time.After(15 * time.Second):
+		t.Fatal("the publisher on node A was not kicked through node B")
+	}
+	peer, _ := http.NewRequest(http.MethodGet, "http://"+a.http+"/internal/v1/streams", nil)
+	peer.Header.Set("Authorization", "Bearer not-the-key")
+	resp, err = http.DefaultClient.Do(peer)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the nodes' own API needs the cluster key")
 
 	// s1..s20, spread over both nodes, at once.
 	var wg sync.WaitGroup

@@ -95,6 +95,9 @@ type App struct {
 	ret *retention.Retention
 	// node is this process's membership of the deployment: heartbeat and stream leases (§12).
 	node *cluster.Node
+	// peerKey authenticates the nodes' calls to each other (peers.go); peerClient makes them.
+	peerKey    string
+	peerClient *http.Client
 	// spoolRoot is the shared spool (cluster.shared_spool) whose folders are the nodes' spools;
 	// empty when each node's spool is its own.
 	spoolRoot string
@@ -246,6 +249,9 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("listen http: %w", err)
+	}
+	if _, port, _ := net.SplitHostPort(advertisedHTTP(c.Cluster.AdvertiseHTTP, c.HTTP)); port == "0" {
+		a.node.SetHTTPAddr(a.httpLn.Addr().String()) // the port is known once bound
 	}
 	if a.rtmp, err = rtmp.NewServer(rtmpCfg); err != nil {
 		a.httpLn.Close()

@@ -17,7 +17,7 @@ import (
 func (a *App) newNode(db cluster.Store, id string) (*cluster.Node, error) {
 	c := a.conf
 	return cluster.New(cluster.Config{
-		Self:      store.Node{ID: id, HTTPAddr: c.HTTP, RTMPAddr: c.RTMP, Version: Version},
+		Self:      store.Node{ID: id, HTTPAddr: advertisedHTTP(c.Cluster.AdvertiseHTTP, c.HTTP), RTMPAddr: c.RTMP, Version: Version},
 		Store:     db,
 		LeaseTTL:  c.Cluster.LeaseTTL.D(),
 		Heartbeat: c.Cluster.Heartbeat.D(),

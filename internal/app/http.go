@@ -25,6 +25,7 @@ func (a *App) httpHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	mux.Handle(peerPrefix, a.peerHandler())
 	mux.Handle("/api/v1/", native.NewHandler(a.svc, native.Config{Logger: a.log.With("component", "api"),
 		Throttle: a.limits.throttle}))
 	mux.Handle("/v1/", huawei.NewHandler(a.svc, huawei.Config{Logger: a.log.With("component", "api-huawei"),

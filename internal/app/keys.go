@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 
 	"github.com/liverec/liverec/internal/secret"
@@ -26,6 +27,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 	if err = a.checkMasterKey(ctx, key); err != nil {
 		return err
 	}
+	a.peerKey, a.peerClient = derivePeerKey(key), &http.Client{Timeout: peerTimeout}
 	lk := sha256.Sum256(append([]byte("liverec download links\n"), key...))
 	a.linkKey = lk[:]
 	box, err := secret.New(key)

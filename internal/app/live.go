@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -19,9 +20,26 @@ type LiveStreams struct{ a *App }
 // Live returns the app's live streams, for service.Service.Live.
 func (a *App) Live() *LiveStreams { return &LiveStreams{a: a} }
 
-// LiveStreams returns every publication in progress, sorted by key, with the recording its
-// recorder keeps (empty while the rule is being resolved, or when it is not recorded).
+// LiveStreams returns every publication in progress, this node's and the other nodes' (§12),
+// with the recording its recorder keeps (empty while the rule is being resolved, or when it is
+// not recorded).
 func (l *LiveStreams) LiveStreams() []recording.LiveStream {
+	live := l.a.localLiveStreams()
+	here := map[stream.Key]bool{}
+	for _, s := range live {
+		here[stream.Key{Domain: s.Domain, App: s.App, Stream: s.Stream}] = true
+	}
+	for _, s := range l.a.peerStreams(context.Background()) {
+		if !here[stream.Key{Domain: s.Domain, App: s.App, Stream: s.Stream}] {
+			live = append(live, s)
+		}
+	}
+	return live
+}
+
+// localLiveStreams returns this node's publications in progress, sorted by key.
+func (a *App) localLiveStreams() []recording.LiveStream {
+	l := &LiveStreams{a: a}
 	live := l.a.hub.Live()
 	l.a.liveMu.Lock()
 	defer l.a.liveMu.Unlock()
@@ -38,17 +56,29 @@ func (l *LiveStreams) LiveStreams() []recording.LiveStream {
 			}
 		}
 	}
+	for i := range live {
+		live[i].Node = a.node.ID()
+	}
 	return live
 }
 
 // Kick ends the publication of a stream key at once (its connection closes, its recording
 // pauses or ends by its rule); false when the key is not being published.
+// A stream published on another node is kicked there (§12).
 func (l *LiveStreams) Kick(domain, app, streamName, reason string) bool {
+	if l.a.kickLocal(domain, app, streamName, reason) {
+		return true
+	}
+	return l.a.peerKickStream(context.Background(), peerKick{Domain: domain, App: app, Stream: streamName, Reason: reason})
+}
+
+// kickLocal kicks the stream's publisher on this node; false when it does not publish here.
+func (a *App) kickLocal(domain, app, streamName, reason string) bool {
 	key := stream.Key{Domain: strings.ToLower(domain), App: app, Stream: streamName}
-	if !l.a.hub.Kick(key, errors.New(reason)) {
+	if !a.hub.Kick(key, errors.New(reason)) {
 		return false
 	}
-	l.a.log.Info("publisher kicked", "domain", key.Domain, "app", key.App, "stream", key.Stream, "reason", reason)
+	a.log.Info("publisher kicked", "domain", key.Domain, "app", key.App, "stream", key.Stream, "reason", reason)
 	return true
 }
 

@@ -164,8 +164,17 @@ func (a *App) replaceRule(ctx context.Context, r *recording.Rule) error {
 }
 
 // RecordCommand implements service.Commander: it finds the recorder of a publishing stream of
-// the project and hands it the command.
+// the project and hands it the command, on this node or on the one the stream publishes on.
 func (a *App) RecordCommand(ctx context.Context, project, domain, app, streamName string, c recording.Command) error {
+	err := a.commandLocal(ctx, project, domain, app, streamName, c)
+	if !errors.Is(err, recording.ErrNotLive) {
+		return err
+	}
+	return a.peerCommandStream(ctx, peerCommand{Project: project, Domain: domain, App: app, Stream: streamName, Command: c})
+}
+
+// commandLocal hands a record command to the stream's recorder on this node.
+func (a *App) commandLocal(ctx context.Context, project, domain, app, streamName string, c recording.Command) error {
 	a.liveMu.Lock()
 	r := a.byKey[stream.Key{Domain: domain, App: app, Stream: streamName}]
 	a.liveMu.Unlock()

@@ -123,12 +123,16 @@ func (n *Node) ID() string { return n.cfg.Self.ID }
 // publishers and its own recordings are not taken for a dead node's.
 func (n *Node) Join(ctx context.Context) error {
 	now := n.cfg.Now()
+	n.mu.Lock()
 	n.cfg.Self.StartedAt = now
+	n.mu.Unlock()
 	return n.beat(ctx, now)
 }
 
 func (n *Node) beat(ctx context.Context, now time.Time) error {
+	n.mu.Lock()
 	self := n.cfg.Self
+	n.mu.Unlock()
 	self.BeatAt = now
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.DBTimeout)
 	defer cancel()
@@ -402,4 +406,12 @@ func (n *Node) ReleaseAll(ctx context.Context) {
 	if err := n.cfg.Store.NodeLeave(ctx, n.ID()); err != nil {
 		n.log.Warn("releasing the stream leases failed; they expire by themselves", "err", err)
 	}
+}
+
+// SetHTTPAddr changes the address the other nodes reach this node at, from the next heartbeat
+// (a node listening on port 0 knows its address only once bound).
+func (n *Node) SetHTTPAddr(addr string) {
+	n.mu.Lock()
+	n.cfg.Self.HTTPAddr = addr
+	n.mu.Unlock()
 }

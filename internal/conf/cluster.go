@@ -20,6 +20,10 @@ type Cluster struct {
 	// volume): each node spools into its own folder there (storage.spool/NODE-ID), and a live
 	// node stores the files a dead node left in its folder when it takes its recordings over.
 	SharedSpool bool `yaml:"shared_spool"`
+	// AdvertiseHTTP is the host:port the other nodes reach this node's HTTP listener at (live
+	// lists, kicks and record commands of streams published here). Default: the --http
+	// address, with the host name when it names no host.
+	AdvertiseHTTP string `yaml:"advertise_http"`
 }
 
 func (c *Cluster) setDefaults() {

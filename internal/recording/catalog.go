@@ -107,6 +107,8 @@ type LiveStream struct {
 	// RecordingID and RecordingState are the publication's recording, empty when none.
 	RecordingID    string `json:"recording_id,omitempty"`
 	RecordingState State  `json:"recording_state,omitempty"`
+	// Node is the node it publishes on (§12).
+	Node string `json:"node,omitempty"`
 }
 
 // PlanTask is a scheduled recording window of one stream (Huawei schedule/record/tasks): a
