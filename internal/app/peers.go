@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/liverec/liverec/internal/preroll"
 	"github.com/liverec/liverec/internal/recording"
 )
 
@@ -69,6 +70,19 @@ type peerKicked struct {
 	Kicked bool `json:"kicked"`
 }
 
+type peerEvent struct {
+	Project string        `json:"project"`
+	Domain  string        `json:"domain"`
+	App     string        `json:"app"`
+	Stream  string        `json:"stream"`
+	Event   preroll.Event `json:"event"`
+}
+
+type peerEventStarted struct {
+	Started preroll.Started `json:"started"`
+	Error   peerError       `json:"error"`
+}
+
 type peerCommand struct {
 	Project string            `json:"project"`
 	Domain  string            `json:"domain"`
@@ -81,12 +95,18 @@ type peerCommand struct {
 type peerError struct {
 	Kind    string `json:"kind,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Max is a pre-roll limit's (Kind "preroll_limit").
+	Max time.Duration `json:"max,omitempty"`
 }
 
 var peerErrors = map[string]error{"not_live": recording.ErrNotLive, "state": recording.ErrCommandState,
-	"too_soon": recording.ErrCommandTooSoon, "conflict": recording.ErrConflict, "forbidden": recording.ErrForbidden}
+	"too_soon": recording.ErrCommandTooSoon, "conflict": recording.ErrConflict, "forbidden": recording.ErrForbidden,
+	"preroll_ended": preroll.ErrEnded}
 
 func toPeerError(err error) peerError {
+	if le := (*preroll.LimitError)(nil); errors.As(err, &le) {
+		return peerError{Kind: "preroll_limit", Message: err.Error(), Max: le.Max}
+	}
 	for kind, sentinel := range peerErrors {
 		if errors.Is(err, sentinel) {
 			return peerError{Kind: kind, Message: err.Error()}
@@ -102,6 +122,8 @@ func (e peerError) err() error {
 	switch {
 	case e.Kind == "":
 		return nil
+	case e.Kind == "preroll_limit":
+		return &preroll.LimitError{Max: e.Max}
 	case peerErrors[e.Kind] != nil:
 		return fmt.Errorf("%w (on another node)", peerErrors[e.Kind])
 	}
@@ -127,6 +149,22 @@ func (a *App) peerHandler() http.Handler {
 			return
 		}
 		writePeer(w, toPeerError(a.commandLocal(r.Context(), c.Project, c.Domain, c.App, c.Stream, c.Command)))
+	})
+	mux.HandleFunc("POST "+peerPrefix+"event", func(w http.ResponseWriter, r *http.Request) {
+		var e peerEvent
+		if !readPeer(w, r, &e) {
+			return
+		}
+		st, err := a.startEventLocal(e.Project, e.Domain, e.App, e.Stream, e.Event)
+		writePeer(w, peerEventStarted{Started: st, Error: toPeerError(err)})
+	})
+	mux.HandleFunc("POST "+peerPrefix+"plan", func(w http.ResponseWriter, r *http.Request) {
+		var c peerCommand
+		if !readPeer(w, r, &c) {
+			return
+		}
+		a.planChangedLocal(r.Context(), c.Project, c.Domain, c.App, c.Stream)
+		writePeer(w, peerError{})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -258,4 +296,29 @@ func (a *App) peerCommandStream(ctx context.Context, c peerCommand) error {
 		}
 	})
 	return found
+}
+
+// peerStartEvent starts an event recording on the node the stream publishes on:
+// recording.ErrNotLive when none does.
+func (a *App) peerStartEvent(ctx context.Context, e peerEvent) (preroll.Started, error) {
+	var (
+		st    preroll.Started
+		found = recording.ErrNotLive
+	)
+	a.callPeers(ctx, "event", e, func(_ string, r io.Reader) {
+		var res peerEventStarted
+		if json.NewDecoder(r).Decode(&res) != nil {
+			return
+		}
+		if err := res.Error.err(); !errors.Is(err, recording.ErrNotLive) {
+			st, found = res.Started, err
+		}
+	})
+	return st, found
+}
+
+// peerPlanChanged tells the other nodes that a stream's plan tasks changed: the node it
+// publishes on hands them to its recording.
+func (a *App) peerPlanChanged(ctx context.Context, c peerCommand) {
+	a.callPeers(ctx, "plan", c, func(string, io.Reader) {})
 }

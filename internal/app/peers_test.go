@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/conf"
+	"github.com/liverec/liverec/internal/preroll"
 	"github.com/liverec/liverec/internal/recording"
 )
 
@@ -24,6 +26,10 @@ func TestPeerErrorsKeepTheirKind(t *testing.T) {
 		recording.ErrConflict, recording.ErrForbidden} {
 		require.ErrorIs(t, toPeerError(errors.Join(errors.New("ctx"), sentinel)).err(), sentinel)
 	}
+	require.ErrorIs(t, toPeerError(fmt.Errorf("x: %w", preroll.ErrEnded)).err(), preroll.ErrEnded)
+	var le *preroll.LimitError
+	require.ErrorAs(t, toPeerError(&preroll.LimitError{Max: 7 * time.Second}).err(), &le)
+	require.Equal(t, 7*time.Second, le.Max, "the limit crosses with its value")
 	require.NoError(t, toPeerError(nil).err())
 	require.ErrorContains(t, toPeerError(errors.New("disk on fire")).err(), "disk on fire")
 }
@@ -61,6 +67,8 @@ func TestPeersAnswerForTheirStreams(t *testing.T) {
 	err := nodes[1].RecordCommand(t.Context(), "default", "a.com", "live", "nowhere", recording.CommandStart)
 	require.ErrorIs(t, err, recording.ErrNotLive)
 	require.False(t, nodes[1].Live().Kick("a.com", "live", "nowhere", "test"))
+	_, err = nodes[1].StartEvent(t.Context(), "default", "a.com", "live", "nowhere", preroll.Event{Post: time.Second})
+	require.ErrorIs(t, err, recording.ErrNotLive)
 
 	req, err := http.NewRequest(http.MethodGet, nodes[0].base+peerPrefix+"streams", nil)
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -66,8 +67,18 @@ func (a *App) wrapPreroll(k stream.Key, sink stream.Sink) *prerollSink {
 	return s
 }
 
-// StartEvent implements service.EventRecorder.
-func (a *App) StartEvent(_ context.Context, project, domain, app, streamName string, e preroll.Event) (preroll.Started, error) {
+// StartEvent implements service.EventRecorder, on this node or on the one the stream
+// publishes on (§12).
+func (a *App) StartEvent(ctx context.Context, project, domain, app, streamName string, e preroll.Event) (preroll.Started, error) {
+	st, err := a.startEventLocal(project, domain, app, streamName, e)
+	if !errors.Is(err, recording.ErrNotLive) {
+		return st, err
+	}
+	return a.peerStartEvent(ctx, peerEvent{Project: project, Domain: domain, App: app, Stream: streamName, Event: e})
+}
+
+// startEventLocal starts an event recording on this node's pre-roll of the stream.
+func (a *App) startEventLocal(project, domain, app, streamName string, e preroll.Event) (preroll.Started, error) {
 	a.liveMu.Lock()
 	s := a.prerolls[stream.Key{Domain: domain, App: app, Stream: streamName}]
 	a.liveMu.Unlock()

@@ -187,19 +187,28 @@ func (a *App) commandLocal(ctx context.Context, project, domain, app, streamName
 // planChanged hands the plan tasks of a stream to its recording in progress, if any: a
 // plan-mode recording of the project records inside their windows from now on.
 func (a *App) planChanged(ctx context.Context, project, domain, app, streamName string) {
+	if !a.planChangedLocal(ctx, project, domain, app, streamName) {
+		a.peerPlanChanged(ctx, peerCommand{Project: project, Domain: domain, App: app, Stream: streamName})
+	}
+}
+
+// planChangedLocal is planChanged for this node's recording of the stream; false when the
+// stream does not publish here.
+func (a *App) planChangedLocal(ctx context.Context, project, domain, app, streamName string) bool {
 	a.liveMu.Lock()
 	r := a.byKey[stream.Key{Domain: domain, App: app, Stream: streamName}]
 	a.liveMu.Unlock()
 	if r == nil {
-		return
+		return false
 	}
 	tasks, err := a.store.TasksForStream(ctx, domain, app, streamName, time.Now())
 	if err != nil {
 		a.log.Warn("plan tasks changed but could not be read; the live recording keeps its windows",
 			"stream", domain+"/"+app+"/"+streamName, "err", err)
-		return
+		return true
 	}
 	if err := r.SetPlan(ctx, project, ondemand.Windows(tasks, project)); err != nil && !errors.Is(err, recording.ErrNotLive) {
 		a.log.Warn("updating the plan windows of a live recording", "stream", domain+"/"+app+"/"+streamName, "err", err)
 	}
+	return true
 }
