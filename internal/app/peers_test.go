@@ -135,13 +135,13 @@ func TestNoncesAndTokensAcrossNodes(t *testing.T) {
 	_ = resp.Body.Close()
 	require.NotEmpty(t, tok.Token)
 	whoami := func(ta *testApp) int {
-		req, err := http.NewRequest(http.MethodGet, ta.base+"/api/v1/whoami", nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		_ = resp.Body.Close()
-		return resp.StatusCode
+		r, rerr := http.NewRequest(http.MethodGet, ta.base+"/api/v1/whoami", nil)
+		require.NoError(t, rerr)
+		r.Header.Set("Authorization", "Bearer "+tok.Token)
+		res, rerr := http.DefaultClient.Do(r)
+		require.NoError(t, rerr)
+		_ = res.Body.Close()
+		return res.StatusCode
 	}
 	require.Equal(t, http.StatusOK, whoami(nodes[1]), "a token of one node is the other's")
 	del, err := http.NewRequest(http.MethodDelete, nodes[1].base+"/api/v1/tokens/"+tok.ID, nil)
