@@ -17,46 +17,6 @@ import (
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-// clusterConfig records app live of 127.0.0.1 into bucket rec on one S3 server shared by the
-// nodes, with leases short enough for a test.
-const clusterConfig = `storage:
-  endpoints:
-    - name: store1
-      type: s3
-      url: %s
-      access_key: %s
-      secret_key: %s
-      path_style: true
-recording:
-  store_retry_min: 100ms
-  store_retry_max: 1s
-cluster:
-  lease_ttl: 3s
-  heartbeat: 500ms
-rules:
-  - domain: 127.0.0.1
-    app: live
-    stream: "*"
-    mode: auto
-    formats:
-      - {format: flv, cycle_s: 0, merge_window_s: 0}
-      - {format: mp4, cycle_s: 0, merge_window_s: 0}
-      - {format: hls, cycle_s: 0, slice_s: 2, merge_window_s: 0}
-    storage: {endpoint: store1, bucket: rec}
-`
-
-// startNode runs a node of a cluster on the PostgreSQL database dsn, with its own data dir.
-func startNode(t *testing.T, bin, dsn, config string) (p *proc, rtmpAddr string) {
-	t.Helper()
-	rtmpAddr, httpAddr := freePort(t), freePort(t)
-	p = startProc(t, bin, httpAddr, []string{"LIVEREC_DATA=" + filepath.Join(t.TempDir(), "data"),
-		"LIVEREC_RTMP=" + rtmpAddr, "LIVEREC_HTTP=" + httpAddr, "LIVEREC_DB=" + dsn,
-		"LIVEREC_MASTER_KEY=" + strings.Repeat("6c", 32),
-		"LIVEREC_ACCESS_KEY_ID=LRCRASHTESTKEY0000000000",
-		"LIVEREC_ACCESS_KEY_SECRET=crashtestsecretcrashtestsecret"}, "--config", config)
-	return p, rtmpAddr
-}
-
 // TestTwoNodesShareOnePostgres: two nodes on one PostgreSQL and one S3 server (§12). Streams
 // published to either are recorded cleanly into the shared bucket; a stream live on one node is
 // refused on the other; the API of either node lists every recording and both nodes.
@@ -65,12 +25,7 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6, Width: 640, Height: 360, FPS: 25,
 		Bitrate: "500k"})
-	s3 := testutil.StartS3(t)
-	require.NoError(t, os.MkdirAll(filepath.Join(s3.Dir, "rec"), 0o755))
-	config := filepath.Join(t.TempDir(), "liverec.yaml")
-	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, clusterConfig, s3.URL, s3.AccessKey, s3.SecretKey), 0o644))
-	dsn := testutil.Postgres(t)
-	bin := buildBinary(t)
+	s3, dsn, config, bin := clusterSetup(t, clusterOpts{LeaseTTL: "3s", Heartbeat: "500ms"})
 	a, rtmpA := startNode(t, bin, dsn, config)
 	b, rtmpB := startNode(t, bin, dsn, config)
 

@@ -17,34 +17,6 @@ import (
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-// continueConfig: leases of 2 s and a merge window of 8 s, so a publisher that comes back to
-// the other node after its node died finds the recording waiting.
-const continueConfig = `storage:
-  endpoints:
-    - name: store1
-      type: s3
-      url: %s
-      access_key: %s
-      secret_key: %s
-      path_style: true
-recording:
-  store_retry_min: 100ms
-  store_retry_max: 1s
-cluster:
-  lease_ttl: 2s
-  heartbeat: 300ms
-rules:
-  - domain: 127.0.0.1
-    app: live
-    stream: "*"
-    mode: auto
-    formats:
-      - {format: flv, cycle_s: 0, merge_window_s: 8}
-      - {format: mp4, cycle_s: 0, merge_window_s: 8}
-      - {format: hls, cycle_s: 0, slice_s: 2, merge_window_s: 8}
-    storage: {endpoint: store1, bucket: rec}
-`
-
 type continuedRecording struct {
 	ID     string `json:"id"`
 	Stream string `json:"stream"`
@@ -78,33 +50,12 @@ func TestRecordingContinuesOnAnotherNodeAfterKill9(t *testing.T) {
 		GOP: 50, Bitrate: "500k"})
 	short := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6, Width: 640, Height: 360, FPS: 25,
 		GOP: 50, Bitrate: "500k"})
-	s3 := testutil.StartS3(t)
-	require.NoError(t, os.MkdirAll(filepath.Join(s3.Dir, "rec"), 0o755))
-	config := filepath.Join(t.TempDir(), "liverec.yaml")
-	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, continueConfig, s3.URL, s3.AccessKey, s3.SecretKey), 0o644))
-	dsn := testutil.Postgres(t)
-	bin := buildBinary(t)
-	dataA := filepath.Join(t.TempDir(), "a")
-	rtmpA, httpA := freePort(t), freePort(t)
-	envA := []string{"LIVEREC_DATA=" + dataA, "LIVEREC_RTMP=" + rtmpA, "LIVEREC_HTTP=" + httpA, "LIVEREC_DB=" + dsn,
-		"LIVEREC_MASTER_KEY=" + strings.Repeat("6c", 32), "LIVEREC_ACCESS_KEY_ID=LRCRASHTESTKEY0000000000",
-		"LIVEREC_ACCESS_KEY_SECRET=crashtestsecretcrashtestsecret"}
+	s3, dsn, config, bin := clusterSetup(t, clusterOpts{LeaseTTL: "2s", Heartbeat: "300ms", Window: 8})
+	envA, rtmpA, httpA := nodeEnv(t, dsn)
 	a := startProc(t, bin, httpA, envA, "--config", config)
 	b, rtmpB := startNode(t, bin, dsn, config)
 
-	var pubs []*exec.Cmd
-	for i := range streams {
-		pub := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", long, "-c", "copy",
-			"-f", "flv", "rtmp://"+rtmpA+"/live/c"+strconv.Itoa(i))
-		require.NoError(t, pub.Start())
-		pubs = append(pubs, pub)
-	}
-	t.Cleanup(func() {
-		for _, p := range pubs {
-			_ = p.Process.Kill()
-			_ = p.Wait()
-		}
-	})
+	pubs := publishAll(t, long, rtmpA, "c", streams)
 	// Two slices of every stream stored: the playlist B continues has something before it.
 	require.Eventually(t, func() bool { return countFiles(s3.Dir, ".ts") >= 2*streams }, 30*time.Second,
 		100*time.Millisecond, "node A never stored two slices of every stream")
@@ -115,10 +66,7 @@ func TestRecordingContinuesOnAnotherNodeAfterKill9(t *testing.T) {
 	}
 	require.NoError(t, a.cmd.Process.Signal(syscall.SIGKILL))
 	<-a.exited
-	for _, p := range pubs {
-		_ = p.Process.Kill()
-		_ = p.Wait()
-	}
+	stopAll(pubs)
 
 	// The publishers come back to B; until A's leases expire B refuses them, so each retries.
 	var wg sync.WaitGroup
@@ -235,12 +183,7 @@ func TestPausedRecordingMovesToAnotherNode(t *testing.T) {
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	short := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6, Width: 640, Height: 360, FPS: 25,
 		GOP: 50, Bitrate: "500k"})
-	s3 := testutil.StartS3(t)
-	require.NoError(t, os.MkdirAll(filepath.Join(s3.Dir, "rec"), 0o755))
-	config := filepath.Join(t.TempDir(), "liverec.yaml")
-	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, continueConfig, s3.URL, s3.AccessKey, s3.SecretKey), 0o644))
-	dsn := testutil.Postgres(t)
-	bin := buildBinary(t)
+	s3, dsn, config, bin := clusterSetup(t, clusterOpts{LeaseTTL: "2s", Heartbeat: "300ms", Window: 8})
 	a, rtmpA := startNode(t, bin, dsn, config)
 	b, rtmpB := startNode(t, bin, dsn, config)
 
@@ -280,35 +223,6 @@ func TestPausedRecordingMovesToAnotherNode(t *testing.T) {
 	}
 }
 
-// sharedSpoolConfig: one spool folder every node reaches, a merge window shorter than the test.
-const sharedSpoolConfig = `storage:
-  spool: %s
-  endpoints:
-    - name: store1
-      type: s3
-      url: %s
-      access_key: %s
-      secret_key: %s
-      path_style: true
-recording:
-  store_retry_min: 100ms
-  store_retry_max: 1s
-cluster:
-  lease_ttl: 2s
-  heartbeat: 300ms
-  shared_spool: true
-rules:
-  - domain: 127.0.0.1
-    app: live
-    stream: "*"
-    mode: auto
-    formats:
-      - {format: flv, cycle_s: 0, merge_window_s: 2}
-      - {format: mp4, cycle_s: 0, merge_window_s: 2}
-      - {format: hls, cycle_s: 0, slice_s: 2, merge_window_s: 2}
-    storage: {endpoint: store1, bucket: rec}
-`
-
 // TestDeadNodesSpoolStoredFromSharedSpool: with the spool on storage both nodes reach, node B
 // ends the recordings of node A, killed, and stores the files A left in its folder of the spool
 // without A coming back (§12).
@@ -317,29 +231,11 @@ func TestDeadNodesSpoolStoredFromSharedSpool(t *testing.T) {
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	long := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 30, Width: 640, Height: 360, FPS: 25,
 		GOP: 50, Bitrate: "500k"})
-	s3 := testutil.StartS3(t)
-	require.NoError(t, os.MkdirAll(filepath.Join(s3.Dir, "rec"), 0o755))
 	spool := filepath.Join(t.TempDir(), "shared-spool")
-	config := filepath.Join(t.TempDir(), "liverec.yaml")
-	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, sharedSpoolConfig, spool, s3.URL, s3.AccessKey, s3.SecretKey), 0o644))
-	dsn := testutil.Postgres(t)
-	bin := buildBinary(t)
+	s3, dsn, config, bin := clusterSetup(t, clusterOpts{LeaseTTL: "2s", Heartbeat: "300ms", Window: 2, SharedSpool: spool})
 	a, rtmpA := startNode(t, bin, dsn, config)
 	b, _ := startNode(t, bin, dsn, config)
-
-	var pubs []*exec.Cmd
-	for i := range streams {
-		pub := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", long, "-c", "copy",
-			"-f", "flv", "rtmp://"+rtmpA+"/live/sp"+strconv.Itoa(i))
-		require.NoError(t, pub.Start())
-		pubs = append(pubs, pub)
-	}
-	t.Cleanup(func() {
-		for _, p := range pubs {
-			_ = p.Process.Kill()
-			_ = p.Wait()
-		}
-	})
+	publishAll(t, long, rtmpA, "sp", streams)
 	require.Eventually(t, func() bool { return countFiles(s3.Dir, ".ts") >= 2*streams }, 30*time.Second,
 		100*time.Millisecond, "node A never stored two slices of every stream")
 	require.NoError(t, a.cmd.Process.Signal(syscall.SIGKILL))

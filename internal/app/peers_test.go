@@ -71,7 +71,8 @@ func TestPeersAnswerForTheirStreams(t *testing.T) {
 }
 
 // twoNodes starts two apps on one database with one master key: two nodes of a deployment.
-func twoNodes(t *testing.T) []*testApp {
+// tune, when set, changes each node's configuration before it starts.
+func twoNodes(t *testing.T, tune ...func(*conf.Config)) []*testApp {
 	t.Helper()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "shared.db")
 	nodes := make([]*testApp, 2)
@@ -80,6 +81,9 @@ func twoNodes(t *testing.T) []*testApp {
 			"--rtmp", "127.0.0.1:0"}, func(k string) string { return testEnv[k] })
 		require.NoError(t, err)
 		c.MasterKey = strings.Repeat("6c", 32)
+		for _, f := range tune {
+			f(c)
+		}
 		log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		a, err := New(t.Context(), c, log, io.Discard)
 		require.NoError(t, err)
