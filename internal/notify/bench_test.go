@@ -2,25 +2,21 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/notify/dialect"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/sqldb"
-	"github.com/liverec/liverec/internal/testutil"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 )
 
 // benchStreams is the §14 callback target's shape: 100 streams to one endpoint.
@@ -62,55 +58,6 @@ func (s sqliteCallbacks) Callback(ctx context.Context, id string) (*recording.Ca
 	return c, s.keys[id], nil
 }
 
-func openSQLite(tb testing.TB) *sqldb.DB {
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "liverec.db"))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
-// benchDatabase is a database the benchmarks run the store on.
-type benchDatabase struct {
-	name string
-	open func(testing.TB) *sqldb.DB
-}
-
-// benchDatabases are SQLite as liverec opens it (WAL, synchronous NORMAL) and PostgreSQL on a
-// server with its durability defaults, with commits waiting for the disk (its default) and
-// not (synchronous_commit off: a crash may lose the last commits, as SQLite's NORMAL may).
-func benchDatabases() []benchDatabase {
-	return []benchDatabase{
-		{"sqlite", openSQLite},
-		{"postgres", func(tb testing.TB) *sqldb.DB { return openPostgresDurable(tb, "on") }},
-		{"postgres-async-commit", func(tb testing.TB) *sqldb.DB { return openPostgresDurable(tb, "off") }},
-	}
-}
-
-// openPostgresDurable opens a fresh database on the test binary's durable PostgreSQL server,
-// its sessions with synchronous_commit set to syncCommit, and checks that the server does
-// wait on the disk: the benchmarks' numbers are quoted as a production server's.
-func openPostgresDurable(tb testing.TB, syncCommit string) *sqldb.DB {
-	ctx := context.Background()
-	u, err := url.Parse(testutil.PostgresDurable(tb))
-	require.NoError(tb, err)
-	q := u.Query()
-	q.Set("synchronous_commit", syncCommit) // pgx sends unknown parameters as session settings
-	u.RawQuery = q.Encode()
-	dsn := u.String()
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(tb, err, "connect to check the server's durability")
-	var fsync, fullPageWrites, commit string
-	err = conn.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('full_page_writes'),
-		current_setting('synchronous_commit')`).Scan(&fsync, &fullPageWrites, &commit)
-	require.NoError(tb, errors.Join(err, conn.Close(ctx)), "read the server's durability settings")
-	require.Equal(tb, []string{"on", "on", syncCommit}, []string{fsync, fullPageWrites, commit},
-		"fsync, full_page_writes, synchronous_commit")
-	db, err := sqldb.OpenPostgres(ctx, dsn)
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
 // seedOutbox writes n events of benchStreams streams, one delivery each to cb.
 func seedOutbox(tb testing.TB, db *sqldb.DB, cb string, n int) {
 	const batch = 500
@@ -144,10 +91,10 @@ func BenchmarkDeliver(b *testing.B) {
 			})
 		})
 	}
-	for _, database := range benchDatabases() {
+	for _, database := range sqldbtest.Databases() {
 		for _, workers := range []int{8, 32} {
-			b.Run(fmt.Sprintf("%s/workers=%d", database.name, workers), func(b *testing.B) {
-				benchDeliverSQL(b, database.open(b), workers)
+			b.Run(fmt.Sprintf("%s/workers=%d", database.Name, workers), func(b *testing.B) {
+				benchDeliverSQL(b, database.Open(b), workers)
 			})
 		}
 	}

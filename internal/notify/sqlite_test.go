@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -20,7 +21,7 @@ import (
 // and a claim whose worker died is delivered after its lease (§7).
 func TestSQLiteOutbox(t *testing.T) {
 	ctx := context.Background()
-	db := openSQLite(t)
+	db := sqldbtest.OpenSQLite(t)
 	var h hits
 	var first atomic.Bool
 	okSrv := receiver(t, func(w http.ResponseWriter, r *http.Request) {
