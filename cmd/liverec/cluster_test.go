@@ -21,6 +21,7 @@ import (
 // published to either are recorded cleanly into the shared bucket; a stream live on one node is
 // refused on the other; the API of either node lists every recording and both nodes.
 func TestTwoNodesShareOnePostgres(t *testing.T) {
+	t.Parallel() // real-time publishers: the cluster tests wait side by side
 	const streams = 20
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6, Width: 640, Height: 360, FPS: 25,

@@ -44,6 +44,7 @@ type continuedRecording struct {
 // id and events, B's files follow A's, the HLS playlist goes on across the switch with one
 // discontinuity, and when A comes back it stores the files its spool kept (§12).
 func TestRecordingContinuesOnAnotherNodeAfterKill9(t *testing.T) {
+	t.Parallel() // real-time publishers: the cluster tests wait side by side
 	const streams = 10
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	long := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 30, Width: 640, Height: 360, FPS: 25,
@@ -180,6 +181,7 @@ func recordingOf(t *testing.T, httpAddr, stream string) continuedRecording {
 // within the merge window while A runs. B continues the recording (same id, events in one
 // numbering); A completes and stores the files it had open, and does not end the recording.
 func TestPausedRecordingMovesToAnotherNode(t *testing.T) {
+	t.Parallel() // real-time publishers: the cluster tests wait side by side
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	short := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 6, Width: 640, Height: 360, FPS: 25,
 		GOP: 50, Bitrate: "500k"})
@@ -227,6 +229,7 @@ func TestPausedRecordingMovesToAnotherNode(t *testing.T) {
 // ends the recordings of node A, killed, and stores the files A left in its folder of the spool
 // without A coming back (§12).
 func TestDeadNodesSpoolStoredFromSharedSpool(t *testing.T) {
+	t.Parallel() // real-time publishers: the cluster tests wait side by side
 	const streams = 2
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	long := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 30, Width: 640, Height: 360, FPS: 25,

@@ -55,6 +55,7 @@ const (
 // least once: the events the killed node had sent but not recorded arrive again once their
 // leases run out, and no others.
 func TestTwoNodesDeliverQueuedEvents(t *testing.T) {
+	t.Parallel() // real-time publishers: the cluster tests wait side by side
 	bin := buildBinary(t)
 	t.Run("SIGTERM", func(t *testing.T) { testDeliveriesAcrossStop(t, bin, syscall.SIGTERM) })
 	t.Run("SIGKILL", func(t *testing.T) { testDeliveriesAcrossStop(t, bin, syscall.SIGKILL) })

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,15 +17,37 @@ import (
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-// TestMain stops the throw-away PostgreSQL server of the cluster tests, then checks for leaks.
-func TestMain(m *testing.M) { testutil.PostgresMain(m) }
+// TestMain stops the throw-away PostgreSQL server of the cluster tests and removes the shared
+// binary, then checks for leaks.
+func TestMain(m *testing.M) {
+	testutil.PostgresMainThen(m, func() {
+		if built.dir != "" {
+			_ = os.RemoveAll(built.dir)
+		}
+	})
+}
 
+// built is the binary the tests of this process share: one go build (a link of ~3 s) instead
+// of one per test.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+	out  []byte
+}
+
+// buildBinary returns the liverec binary built from this checkout, once per test process; the
+// tests' parallel nodes run the same file.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "liverec")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "liverec-bin-")
+		if built.err == nil {
+			built.out, built.err = exec.Command("go", "build", "-o", filepath.Join(built.dir, "liverec"), ".").CombinedOutput()
+		}
+	})
+	require.NoError(t, built.err, "go build: %s", built.out)
+	return filepath.Join(built.dir, "liverec")
 }
 
 func freePort(t *testing.T) string {

@@ -111,8 +111,17 @@ func StopPostgres() {
 // PostgresMain is TestMain for packages using Postgres: goleak.VerifyTestMain that stops the
 // server before looking for leaked goroutines.
 func PostgresMain(m *testing.M, opts ...goleak.Option) {
+	PostgresMainThen(m, nil, opts...)
+}
+
+// PostgresMainThen is PostgresMain that also runs cleanup (when set) once the tests are done,
+// before the leak check: for what a package's tests share beyond one test.
+func PostgresMainThen(m *testing.M, cleanup func(), opts ...goleak.Option) {
 	code := m.Run()
 	StopPostgres()
+	if cleanup != nil {
+		cleanup()
+	}
 	if code == 0 {
 		if err := goleak.Find(opts...); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: Errors on successful test run: %v\n", err)
