@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net/http"
@@ -22,10 +24,11 @@ import (
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-// testEnv gives the test app an admin key the tests can use (§2: LIVEREC_ACCESS_KEY_*).
+// testEnv gives the test app an admin key the tests can use (LIVEREC_ACCESS_KEY_*).
 var testEnv = map[string]string{
 	"LIVEREC_ACCESS_KEY_ID":     "LRTESTADMINKEY00000000AA",
 	"LIVEREC_ACCESS_KEY_SECRET": "testsecrettestsecrettestsecret",
@@ -74,6 +77,7 @@ func startAppIn(t *testing.T, data, yaml, shutdownTimeout string) *testApp {
 	}
 	c, err := conf.Load(args, func(k string) string { return testEnv[k] })
 	require.NoError(t, err)
+	seedDatabase(t, c)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := New(context.Background(), c, log, io.Discard)
 	require.NoError(t, err)
@@ -83,6 +87,20 @@ func startAppIn(t *testing.T, data, yaml, shutdownTimeout string) *testApp {
 	go func() { ta.done <- a.Run(ctx) }()
 	t.Cleanup(func() { ta.stop(t) })
 	return ta
+}
+
+// seedDatabase gives a first start on SQLite a migrated database (a copy, see sqldbtest), as a
+// second start finds it: the tests of first starts of real binaries are in cmd/liverec.
+func seedDatabase(t *testing.T, c *conf.Config) {
+	t.Helper()
+	if c.DB != "" {
+		return
+	}
+	path := filepath.Join(c.Data, "liverec.db")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		require.NoError(t, os.MkdirAll(c.Data, 0o755))
+		sqldbtest.SeedSQLite(t, path)
+	}
 }
 
 // stop shuts the app down gracefully (as SIGTERM does) and waits for Run to return.

@@ -12,6 +12,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 	"github.com/liverec/liverec/internal/stream"
 )
 
@@ -41,9 +42,7 @@ func newNode(t *testing.T, db *sqldb.DB, id string, clk *clock, cfg Config) *Nod
 }
 
 func TestLeasesAcrossNodes(t *testing.T) {
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "l.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "l.db"))
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	var lost []stream.Key
 	a := newNode(t, db, "a", clk, Config{OnLost: func(k stream.Key) { lost = append(lost, k) }})
@@ -80,9 +79,7 @@ func TestLeasesAcrossNodes(t *testing.T) {
 }
 
 func TestDeadNodesRecordingIsAdoptedOnce(t *testing.T) {
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "o.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "o.db"))
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	type orphan struct{ id, node, dead string }
 	var got []orphan
@@ -104,11 +101,9 @@ func TestDeadNodesRecordingIsAdoptedOnce(t *testing.T) {
 }
 
 // TestSilentPublisherYieldsItsLease: a publisher silent here keeps its stream only until a
-// newcomer on another node asks for it, as on one node (§1); the node here learns it lost it.
+// newcomer on another node asks for it, as on one node; the node here learns it lost it.
 func TestSilentPublisherYieldsItsLease(t *testing.T) {
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "i.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "i.db"))
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	key := stream.Key{Domain: "d.com", App: "live", Stream: "s"}
 	idle := false

@@ -20,6 +20,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/store"
 	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -75,9 +76,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "db.sqlite"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(dir, "db.sqlite"))
 	reserve := &diskspace.Reserve{Path: filepath.Join(dir, "reserve"), Size: 4096}
 	require.NoError(t, reserve.Hold())
 	em := events.New(events.Config{Store: db, Slices: db, Reserve: reserve, DataDir: dir,

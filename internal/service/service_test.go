@@ -14,7 +14,7 @@ import (
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
-	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 )
 
 // Two tenants and an operator. Every tenancy test has bob try what alice owns.
@@ -28,9 +28,7 @@ var (
 // checked against real claims) with a random master key. Endpoints "local" and "s3" exist.
 func newService(t testing.TB) *service.Service {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "liverec.db"))
 	key := make([]byte, secret.KeySize)
 	_, _ = rand.Read(key)
 	box, err := secret.New(key)

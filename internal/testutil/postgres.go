@@ -53,6 +53,14 @@ type pgServer struct {
 	done chan struct{} // closed when the server has exited
 	// databases numbers the test databases, so each name is unique and says its order.
 	databases int
+	// templates are the databases PostgresFrom copies, by name.
+	templates map[string]*pgTemplate
+}
+
+// pgTemplate is a database prepared once and copied for each test that asks for it.
+type pgTemplate struct {
+	once sync.Once
+	err  error
 }
 
 // sharedPostgres (Postgres's) and durablePostgres (PostgresDurable's) are the package's only
@@ -80,15 +88,64 @@ func PostgresDurable(t testing.TB) string {
 	return newPostgresDatabase(t, &durablePostgres)
 }
 
+// PostgresFrom is Postgres with a database that starts as a copy of the template database
+// named template, which prepare (given its DSN) fills once per test binary: a copy is cheaper
+// than running a schema's migrations for every test. prepare must close its connections.
+func PostgresFrom(t testing.TB, template string, prepare func(dsn string) error) string {
+	t.Helper()
+	port, _, err := sharedPostgres.ensure(template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := sharedPostgres.template(template)
+	tmpl.once.Do(func() {
+		ident := pgx.Identifier{template}.Sanitize()
+		if tmpl.err = postgresAdminExec(port, "CREATE DATABASE "+ident); tmpl.err != nil {
+			tmpl.err = fmt.Errorf("create template database %s: %w", template, tmpl.err)
+			return
+		}
+		if tmpl.err = prepare(postgresDSN(port, template)); tmpl.err != nil {
+			tmpl.err = fmt.Errorf("prepare template database %s: %w", template, tmpl.err)
+		}
+	})
+	if tmpl.err != nil {
+		t.Fatal(tmpl.err)
+	}
+	return newPostgresDatabaseFrom(t, &sharedPostgres, template)
+}
+
+// template returns the template named name, made on first use.
+func (s *pgServer) template(name string) *pgTemplate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.templates == nil {
+		s.templates = map[string]*pgTemplate{}
+	}
+	if s.templates[name] == nil {
+		s.templates[name] = &pgTemplate{}
+	}
+	return s.templates[name]
+}
+
 // newPostgresDatabase creates a database for t on s, dropped when t ends, and returns its DSN.
 func newPostgresDatabase(t testing.TB, s *pgServer) string {
+	t.Helper()
+	return newPostgresDatabaseFrom(t, s, "")
+}
+
+// newPostgresDatabaseFrom is newPostgresDatabase copying the database template, if not "".
+func newPostgresDatabaseFrom(t testing.TB, s *pgServer, template string) string {
 	t.Helper()
 	port, name, err := s.ensure(t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ident := pgx.Identifier{name}.Sanitize()
-	if err = postgresAdminExec(port, "CREATE DATABASE "+ident); err != nil {
+	create := "CREATE DATABASE " + ident
+	if template != "" {
+		create += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if err = postgresAdminExec(port, create); err != nil {
 		t.Fatalf("create test database %s: %v", name, err)
 	}
 	t.Cleanup(func() {

@@ -22,7 +22,7 @@ import (
 
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 )
 
 // Keys of the test projects. p1 and p2 are ordinary projects; admin may write domain "*".
@@ -51,9 +51,7 @@ func newEnv(t testing.TB) *env {
 // newEnvWith is newEnv with the handler serving wrap(svc): a fake that embeds the real service.
 func newEnvWith(t testing.TB, wrap func(*service.Service) Service) *env {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "liverec.db"))
 	master := make([]byte, secret.KeySize)
 	_, _ = rand.Read(master)
 	box, err := secret.New(master)

@@ -20,7 +20,7 @@ import (
 
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 )
 
 // *service.Service is the Service the app gives the handler.
@@ -52,9 +52,7 @@ type env struct {
 // B and an admin key of project "adm". The storage endpoint "nowhere" does not resolve.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "liverec.db"))
 	box, err := secret.New(bytes.Repeat([]byte{7}, secret.KeySize))
 	require.NoError(t, err)
 	svc := &service.Service{Store: db, Sealer: box, EndpointExists: func(name string) bool { return name != "nowhere" }}

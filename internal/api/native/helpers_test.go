@@ -18,7 +18,7 @@ import (
 
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 )
 
 // clock is a settable clock shared by the service (token expiry) and the handler.
@@ -56,9 +56,7 @@ type client struct {
 // newServer serves the API over a real service on a SQLite store, on 127.0.0.1:0.
 func newServer(t *testing.T) *client {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "liverec.db"))
 	key := make([]byte, secret.KeySize)
 	_, _ = rand.Read(key)
 	box, err := secret.New(key)

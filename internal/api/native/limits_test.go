@@ -18,7 +18,7 @@ import (
 	"github.com/liverec/liverec/internal/limit"
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 	"github.com/liverec/liverec/internal/testutil"
 )
 
@@ -46,9 +46,7 @@ func TestDuplicateKeysAreRefused(t *testing.T) {
 // throttledServer serves the API with a throttle on a settable clock, over a real service.
 func throttledServer(t *testing.T, th *limit.Throttle) (url, id, secretKey string) {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "liverec.db"))
 	key := make([]byte, secret.KeySize)
 	_, _ = rand.Read(key)
 	box, err := secret.New(key)

@@ -19,6 +19,7 @@ import (
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 	"github.com/liverec/liverec/internal/stream"
 )
 
@@ -52,9 +53,7 @@ func TestFailsClosed(t *testing.T) {
 // without its credentials being checked; another address with the same URL is admitted.
 func TestThrottlesGuessing(t *testing.T) {
 	t.Parallel()
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "liverec.db"))
 	box, err := secret.New(make([]byte, secret.KeySize))
 	require.NoError(t, err)
 	svc := &service.Service{Store: db, Sealer: box}

@@ -19,7 +19,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/secret"
 	"github.com/liverec/liverec/internal/service"
-	"github.com/liverec/liverec/internal/store/sqldb"
+	"github.com/liverec/liverec/internal/store/sqldb/sqldbtest"
 	"github.com/liverec/liverec/internal/stream"
 )
 
@@ -55,9 +55,7 @@ func (f *fakeBlocks) BlockGet(_ context.Context, domain, app, name string, now t
 // a block that cannot be read refuses.
 func TestBlockedStreamRefused(t *testing.T) {
 	t.Parallel()
-	db, err := sqldb.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "liverec.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	db := sqldbtest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "liverec.db"))
 	box, err := secret.New(make([]byte, secret.KeySize))
 	require.NoError(t, err)
 	clock := time.Unix(1_700_000_000, 0)

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
-	"github.com/liverec/liverec/internal/store/storetest"
 )
 
 // open returns a fresh database in a real file, so the test runs in WAL mode like production
@@ -22,13 +21,6 @@ func open(t *testing.T, path string) *DB {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	return db
-}
-
-func TestStore(t *testing.T) {
-	t.Parallel()
-	storetest.Exercise(t, func(t *testing.T) storetest.Driver {
-		return open(t, filepath.Join(t.TempDir(), "liverec.db"))
-	})
 }
 
 func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package sqldbtest opens the stores the benchmarks of other packages compare: SQLite as
-// liverec opens it and PostgreSQL on a server with its durability defaults (§12). It lives
+// liverec opens it and PostgreSQL on a server with its durability defaults, and seeds migrated
+// SQLite databases for the tests of other packages. It lives
 // apart from sqldb because it needs testutil, whose PostgreSQL harness sqldb's own tests use.
 package sqldbtest
 
@@ -36,10 +37,8 @@ func Databases() []Database {
 
 // OpenSQLite opens a fresh SQLite database in tb's temp dir, closed when tb ends.
 func OpenSQLite(tb testing.TB) *sqldb.DB {
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "liverec.db"))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = db.Close() })
-	return db
+	tb.Helper()
+	return OpenSQLiteAt(tb, filepath.Join(tb.TempDir(), "liverec.db"))
 }
 
 // OpenPostgresDurable opens a fresh database on the test binary's durable PostgreSQL server,
