@@ -10,71 +10,86 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/liverec/liverec/internal/app"
 	"github.com/liverec/liverec/internal/loadgen"
 )
 
-const benchUsage = `usage: liverec bench --url rtmp://HOST[:PORT]/APP --streams N --duration D --file FILE.flv
-                     [--prefix s] [--ramp 2s] [--json] [--tick 10ms] [--workers N] [--connect-timeout 10s]
+const benchIntro = `usage: liverec bench --url rtmp://HOST[:PORT]/APP --file FILE.flv [flags]
 
-Publishes N streams named <prefix>0 ... <prefix>N-1 to URL/<name>, replaying FILE.flv (H.264/AAC)
-in a loop paced in real time, for D each, and reports per-stream publish health. Each frame is
-sent within --tick of its time, one or two frames per write, as a live encoder sends them; a
-larger tick batches frames, which makes servers that wake up per read cheaper than they are
-with real publishers. The exit status
-is 1 when a stream failed, 2 for invalid flags.`
+Publishes --streams N streams named PREFIX0 ... PREFIX(N-1) to URL/NAME, replaying FILE.flv
+(H.264/AAC) in a loop paced in real time, for --duration each, and reports per-stream publish
+health. Each frame is sent within --tick of its time, one or two frames per write, as a live
+encoder sends them; a larger tick batches frames, which makes servers that wake up per read
+cheaper than they are with real publishers. The exit status is 1 when a stream failed, 2 for
+invalid flags.
+
+flags:
+`
+
+// benchArgs are what bench's flags set.
+type benchArgs struct {
+	cfg    loadgen.Config
+	file   string
+	asJSON bool
+}
+
+// benchFlags is the one definition of bench's flags: benchMain parses with it and its help
+// lists it.
+func benchFlags(a *benchArgs) *flag.FlagSet {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&a.cfg.URL, "url", "", "RTMP application `URL`, rtmp://host[:port]/app (required)")
+	fs.IntVar(&a.cfg.Streams, "streams", 1, "`N` concurrent streams")
+	fs.DurationVar(&a.cfg.Duration, "duration", 60*time.Second, "how long each stream publishes, a Go `DURATION`")
+	fs.StringVar(&a.file, "file", "", "FLV `FILE` to replay, read once and looped (required)")
+	fs.StringVar(&a.cfg.Prefix, "prefix", "s", "stream name `PREFIX`")
+	fs.DurationVar(&a.cfg.Ramp, "ramp", 2*time.Second, "`DURATION` over which the connections are opened")
+	fs.BoolVar(&a.asJSON, "json", false, "print a JSON report instead of a table")
+	fs.DurationVar(&a.cfg.Tick, "tick", loadgen.DefaultTick, "scheduler period, a `DURATION`: what is due is sent every tick")
+	fs.IntVar(&a.cfg.Workers, "workers", 0, "`N` scheduler goroutines (default: one per two cores)")
+	fs.DurationVar(&a.cfg.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on each stream's connect and publish, a `DURATION`")
+	return fs
+}
 
 // benchMain runs `liverec bench args...` and returns the exit code.
 func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var (
-		cfg      loadgen.Config
-		file     string
-		asJSON   bool
-		duration = fs.Duration("duration", 60*time.Second, "how long each stream publishes")
-	)
-	fs.StringVar(&cfg.URL, "url", "", "RTMP application URL, rtmp://host[:port]/app")
-	fs.IntVar(&cfg.Streams, "streams", 1, "number of concurrent streams")
-	fs.StringVar(&file, "file", "", "FLV file to replay (read once, looped)")
-	fs.StringVar(&cfg.Prefix, "prefix", "s", "stream name prefix")
-	fs.DurationVar(&cfg.Ramp, "ramp", 2*time.Second, "time over which the connections are opened")
-	fs.BoolVar(&asJSON, "json", false, "print a JSON report instead of a table")
-	fs.DurationVar(&cfg.Tick, "tick", loadgen.DefaultTick, "scheduler period: what is due is sent every tick")
-	fs.IntVar(&cfg.Workers, "workers", 0, "scheduler goroutines (default one per two cores)")
-	fs.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on each stream's connect and publish")
+	var a benchArgs
+	fs := benchFlags(&a)
+	// A mistake gets this hint rather than the whole help, which -h prints to stdout.
+	const hint = "(liverec bench -h lists the flags)"
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, benchUsage)
+			fmt.Fprint(stdout, benchIntro)
+			app.WriteFlags(stdout, fs, nil)
 			return 0
 		}
-		fmt.Fprintf(stderr, "liverec bench: %v\n%s\n", err, benchUsage)
+		fmt.Fprintf(stderr, "liverec bench: %v %s\n", err, hint)
 		return 2
 	}
-	cfg.Duration = *duration
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "liverec bench: unexpected argument %q\n%s\n", fs.Arg(0), benchUsage)
+		fmt.Fprintf(stderr, "liverec bench: unexpected argument %q %s\n", fs.Arg(0), hint)
 		return 2
 	}
-	if _, err := cfg.Validate(); err != nil {
+	if _, err := a.cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "liverec bench: %v\n", err)
 		return 2
 	}
-	if file == "" {
+	if a.file == "" {
 		fmt.Fprintln(stderr, "liverec bench: --file is required (an FLV file with H.264 and/or AAC)")
 		return 2
 	}
-	clip, err := loadgen.LoadFile(file)
+	clip, err := loadgen.LoadFile(a.file)
 	if err != nil {
 		fmt.Fprintf(stderr, "liverec bench: --file: %v\n", err)
 		return 2
 	}
-	rep, err := loadgen.Run(ctx, clip, cfg)
+	rep, err := loadgen.Run(ctx, clip, a.cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "liverec bench: %v\n", err)
 		return 2
 	}
 	rep.CPUSeconds = loadgen.CPUSeconds()
-	if asJSON {
+	if a.asJSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(rep); err != nil {
 			fmt.Fprintf(stderr, "liverec bench: %v\n", err)

@@ -43,7 +43,8 @@ func buildBinary(t *testing.T) string {
 	built.once.Do(func() {
 		built.dir, built.err = os.MkdirTemp("", "liverec-bin-")
 		if built.err == nil {
-			built.out, built.err = exec.Command("go", "build", "-o", filepath.Join(built.dir, "liverec"), ".").CombinedOutput()
+			// -buildvcs=true: stamp the commit even where GOFLAGS says otherwise, for `version`.
+			built.out, built.err = exec.Command("go", "build", "-buildvcs=true", "-o", filepath.Join(built.dir, "liverec"), ".").CombinedOutput()
 		}
 	})
 	require.NoError(t, built.err, "go build: %s", built.out)

@@ -1,11 +1,10 @@
 package conf
 
 import (
-	"fmt"
 	"time"
 )
 
-// Cluster configures this node's membership of a deployment on one PostgreSQL (§12). On
+// Cluster configures this node's membership of a deployment on one PostgreSQL. On
 // SQLite the deployment is one node, with the same settings.
 type Cluster struct {
 	// NodeID names this node; default: kept in DATA/node-id, made from the host name once.
@@ -38,19 +37,19 @@ func (c *Cluster) setDefaults() {
 func (c *Cluster) validate() []error {
 	var errs []error
 	if c.LeaseTTL.D() < 100*time.Millisecond {
-		errs = append(errs, fmt.Errorf("'cluster.lease_ttl' must be at least 100ms"))
+		errs = append(errs, keyErr("cluster.lease_ttl", "must be at least 100ms"))
 	}
 	if c.Heartbeat.D() <= 0 || c.Heartbeat.D()*2 > c.LeaseTTL.D() {
-		errs = append(errs, fmt.Errorf("'cluster.heartbeat' must be positive and at most half of 'cluster.lease_ttl'"))
+		errs = append(errs, keyErr("cluster.heartbeat", "must be positive and at most half of 'cluster.lease_ttl'"))
 	}
 	for _, r := range c.NodeID {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_') {
-			errs = append(errs, fmt.Errorf("'cluster.node_id' may hold letters, digits, '-', '.' and '_' only"))
+			errs = append(errs, keyErr("cluster.node_id", "may hold letters, digits, '-', '.' and '_' only"))
 			break
 		}
 	}
 	if len(c.NodeID) > 64 {
-		errs = append(errs, fmt.Errorf("'cluster.node_id' must be at most 64 characters"))
+		errs = append(errs, keyErr("cluster.node_id", "must be at most 64 characters"))
 	}
 	return errs
 }

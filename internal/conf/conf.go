@@ -1,10 +1,9 @@
 // Package conf is liverec's startup configuration: flags and LIVEREC_* environment variables
-// (§2) plus an optional YAML file for storage endpoints, limits, timeouts and rules. Every
+// (flags.go) plus an optional YAML file for storage endpoints, limits, timeouts and rules. Every
 // value has a documented default; Validate names the key of any bad value.
 package conf
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liverec/liverec/internal/filemode"
 	"github.com/liverec/liverec/internal/recording"
 )
 
@@ -37,7 +37,7 @@ type Config struct {
 	// with mode 0600 on first start).
 	MasterKey string `yaml:"-"`
 	// AccessKeyID, AccessKeySecret and ProjectID (LIVEREC_ACCESS_KEY_ID, _SECRET and
-	// LIVEREC_PROJECT_ID, default "default") create or update that key at start (§2).
+	// LIVEREC_PROJECT_ID, default "default") create or update that admin key at start.
 	AccessKeyID     string `yaml:"-"`
 	AccessKeySecret string `yaml:"-"`
 	ProjectID       string `yaml:"-"`
@@ -52,17 +52,17 @@ type Config struct {
 	Disk Disk `yaml:"disk"`
 	// Retention paces the deletion of expired files (rules' retention_s).
 	Retention Retention `yaml:"retention"`
-	// Cluster configures this node among several on one PostgreSQL (§12).
+	// Cluster configures this node among several on one PostgreSQL.
 	Cluster Cluster `yaml:"cluster"`
 	// Rules are written into the default project at start (create or replace by key), so a
 	// service can be configured without the API.
 	Rules []recording.Rule `yaml:"rules"`
 
-	// PublishAuth tunes publish authentication (§11).
+	// PublishAuth tunes publish authentication.
 	PublishAuth PublishAuth `yaml:"publish_auth"`
 }
 
-// Storage declares the spool and the storage endpoints (§8).
+// Storage declares the spool and the storage endpoints.
 type Storage struct {
 	// Spool is where files are written while recording. Default DATA/spool.
 	Spool     string     `yaml:"spool"`
@@ -73,7 +73,7 @@ type Storage struct {
 	// PartSize is the multipart part size of S3 uploads. Default 16 MiB, at least 5 MiB.
 	PartSize int64 `yaml:"part_size"`
 	// DownloadBaseURL is the public base of the signed links liverec serves for objects of local
-	// endpoints (download_url, §8). Default: http:// and the --http address.
+	// endpoints (download_url). Default: http:// and the --http address.
 	DownloadBaseURL string `yaml:"download_base_url"`
 	// LinkExpiry is how long a download_url stays valid. Default 24h.
 	LinkExpiry Duration `yaml:"link_expiry"`
@@ -84,6 +84,10 @@ type Storage struct {
 	// given back when the disk fills so that failures can still be recorded. Default 64 MiB;
 	// -1 disables it.
 	DiskReserve int64 `yaml:"disk_reserve"`
+	// FileMode is the mode of every file liverec writes into the spool and local buckets;
+	// the folders it creates there get it plus x where it has r. Default 0644; the owner must
+	// read and write.
+	FileMode FileMode `yaml:"file_mode"`
 }
 
 // Endpoint is a named storage endpoint: "local" (a directory) or "s3" (any S3-compatible
@@ -105,7 +109,7 @@ type Endpoint struct {
 	PublicURL string `yaml:"public_url"`
 }
 
-// Ingest holds RTMP limits and timeouts (§1, §11).
+// Ingest holds RTMP limits and timeouts.
 type Ingest struct {
 	// HandshakeTimeout bounds connect-to-publish. Default 10s.
 	HandshakeTimeout Duration `yaml:"handshake_timeout"`
@@ -129,7 +133,7 @@ type Ingest struct {
 	MaxPendingBytes int64 `yaml:"max_pending_bytes"`
 }
 
-// Recording holds recorder settings (§4).
+// Recording holds recorder settings.
 type Recording struct {
 	// FlushInterval is how often buffered media is handed to write(2). Default 1s.
 	FlushInterval Duration `yaml:"flush_interval"`
@@ -141,7 +145,7 @@ type Recording struct {
 	StoreRetryMin Duration `yaml:"store_retry_min"`
 	StoreRetryMax Duration `yaml:"store_retry_max"`
 	// UploadFailureAfter is how long storing a file may keep failing before its recording is
-	// reported failed (§6); storing is still retried. Default 10m.
+	// reported failed; storing is still retried. Default 10m.
 	UploadFailureAfter Duration `yaml:"upload_failure_after"`
 	// Workers is how many completed files are finished (MP4 finalization, storing) at once. Default 2.
 	Workers int `yaml:"workers"`
@@ -149,7 +153,7 @@ type Recording struct {
 	TimeZone string `yaml:"time_zone"`
 }
 
-// Callbacks holds event delivery and on-demand settings (§5, §7).
+// Callbacks holds event delivery and on-demand settings.
 type Callbacks struct {
 	// DeliveryTimeout bounds one delivery attempt. Default 5s.
 	DeliveryTimeout Duration `yaml:"delivery_timeout"`
@@ -165,12 +169,12 @@ type Callbacks struct {
 	// SignExpiry is how long a Huawei callback signature stays valid (auth_timestamp). Default 10m.
 	SignExpiry Duration `yaml:"sign_expiry"`
 	// RefusePrivateTargets refuses callback and on-demand requests to private and loopback
-	// addresses, checked at connect time (§11). Off by default: a self-hosted recorder usually
+	// addresses, checked at connect time. Off by default: a self-hosted recorder usually
 	// calls services on its own network.
 	RefusePrivateTargets bool `yaml:"refuse_private_targets"`
 }
 
-// API holds management API settings (§9, §11).
+// API holds management API settings.
 type API struct {
 	// ClaimsAdminOnly: only admin keys may claim a domain; by default the first project that
 	// configures a domain owns it.
@@ -205,19 +209,16 @@ type Log struct {
 }
 
 // Load parses args (without the program and subcommand names), applies LIVEREC_* variables
-// from getenv for flags that were not given, reads the config file and validates.
+// from getenv for flags that were not given, reads the config file and validates. -h and
+// --help return flag.ErrHelp.
 func Load(args []string, getenv func(string) string) (*Config, error) {
 	c := &Config{}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(new(bytes.Buffer))
-	fs.StringVar(&c.HTTP, "http", ":8080", "address of the APIs, /metrics, /healthz, /readyz")
-	fs.StringVar(&c.RTMP, "rtmp", ":1935", "RTMP listen address")
-	fs.StringVar(&c.Data, "data", "./data", "data directory")
-	fs.StringVar(&c.DB, "db", "", "database URL (default: SQLite in the data directory)")
-	fs.StringVar(&c.File, "config", "", "YAML config file")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "graceful shutdown limit")
+	fs := Flags(c)
 	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, Usage())
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err // -h or --help: the caller prints the help
+		}
+		return nil, fmt.Errorf("%w (liverec serve -h lists the flags)", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -229,7 +230,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		if given[f.Name] {
 			return
 		}
-		env := "LIVEREC_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := EnvName(f.Name)
 		if v := getenv(env); v != "" {
 			if err := f.Value.Set(v); err != nil {
 				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", env, err))
@@ -239,35 +240,26 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if envErr != nil {
 		return nil, envErr
 	}
-	c.MasterKey = getenv("LIVEREC_MASTER_KEY")
-	c.AccessKeyID = getenv("LIVEREC_ACCESS_KEY_ID")
-	c.AccessKeySecret = getenv("LIVEREC_ACCESS_KEY_SECRET")
-	c.ProjectID = getenv("LIVEREC_PROJECT_ID")
+	for _, v := range envOnly(c) {
+		if v.dst != nil {
+			*v.dst = getenv(v.Name)
+		}
+	}
+	var where keyPositions
 	if c.File != "" {
 		b, err := os.ReadFile(c.File)
 		if err != nil {
 			return nil, fmt.Errorf("read config file: %w", err)
 		}
-		if err := c.decodeFile(b); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", c.File, err)
+		if where, err = c.readFile(b); err != nil {
+			return nil, err // it names the file, line and key
 		}
 	}
 	c.setDefaults()
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return nil, where.locate(c.File, err)
 	}
 	return c, nil
-}
-
-// Usage describes the serve flags.
-func Usage() string {
-	return `usage: liverec serve [flags]
-  --http ADDR              APIs, /metrics, /healthz, /readyz (default :8080)     LIVEREC_HTTP
-  --rtmp ADDR              RTMP ingest (default :1935)                            LIVEREC_RTMP
-  --data DIR               data directory (default ./data)                        LIVEREC_DATA
-  --db URL                 database (default SQLite in DIR)                       LIVEREC_DB
-  --config FILE            YAML config file                                      LIVEREC_CONFIG
-  --shutdown-timeout DUR   graceful shutdown limit (default 30s)                 LIVEREC_SHUTDOWN_TIMEOUT`
 }
 
 func (c *Config) setDefaults() {
@@ -309,6 +301,9 @@ func (c *Config) setDefaults() {
 		c.Storage.DiskReserve = 0
 	}
 	def(&c.Storage.LinkExpiry, 24*time.Hour)
+	if c.Storage.FileMode == 0 {
+		c.Storage.FileMode = FileMode(filemode.Default)
+	}
 	if len(c.Storage.CORSOrigins) == 0 {
 		c.Storage.CORSOrigins = nil // "cors_origins: []" is the default, not another value
 	}
@@ -379,12 +374,11 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Validate checks every value and names the key of the first bad one.
+// Validate checks every value and names the key of each bad one; Load adds the config file's
+// line of the keys written there.
 func (c *Config) Validate() error {
 	var errs []error
-	bad := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("'%s' %s", key, fmt.Sprintf(format, a...)))
-	}
+	bad := func(key, format string, a ...any) { errs = append(errs, keyErr(key, format, a...)) }
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be greater than zero")
 	}
@@ -434,6 +428,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage.UploadBandwidth < 0 {
 		bad("storage.upload_bandwidth", "must not be negative")
+	}
+	if err := filemode.Check(c.Storage.FileMode.Perm()); err != nil {
+		bad("storage.file_mode", "%v", err)
 	}
 	for i, o := range c.Storage.CORSOrigins {
 		if !validOrigin(o) {
@@ -492,6 +489,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Disk.validate()...)
 	errs = append(errs, c.Retention.validate()...)
 	errs = append(errs, c.Cluster.validate()...)
+	errs = append(errs, c.validateRules()...)
 	return errors.Join(errs...)
 }
 

@@ -61,13 +61,13 @@ recording:
 func TestConfigErrors(t *testing.T) {
 	cases := []struct{ yaml, want string }{
 		{"ingest:\n  read_batch: 5s\n", "'ingest.read_batch' must be at most 1s"},
-		{"ingest:\n  idle_timeout: soon\n", `duration "soon"`},
+		{"ingest:\n  idle_timeout: soon\n", `ingest.idle_timeout: "soon" is not a duration`},
 		{"log:\n  level: loud\n", "'log.level' must be debug, info, warn or error"},
 		{"storage:\n  endpoints:\n    - name: s\n      type: ftp\n", `'storage.endpoints[0].type' "ftp" is not a storage type`},
 		{"storage:\n  endpoints:\n    - name: s\n      type: s3\n      url: ftp://x\n      access_key: a\n      secret_key: b\n", `'storage.endpoints[0].url' "ftp://x" is not an http(s) URL`},
 		{"storage:\n  endpoints:\n    - name: s\n      type: s3\n      url: http://127.0.0.1:9000\n", `'storage.endpoints[0].access_key' and secret_key are required`},
 		{"storage:\n  part_size: 1024\n", `'storage.part_size' must be at least 5 MiB`},
-		{"unknown_key: 1\n", "field unknown_key not found"},
+		{"unknown_key: 1\n", "unknown_key: unknown key"},
 		{"recording:\n  time_zone: Mars/Olympus\n", "'recording.time_zone'"},
 	}
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -41,22 +42,26 @@ func (f FreeSpace) String() string {
 
 // UnmarshalYAML implements yaml.Unmarshaler: 1073741824 or "10%".
 func (f *FreeSpace) UnmarshalYAML(n *yaml.Node) error {
+	const want = `a byte count or a percentage such as "10%"`
+	if n.Kind != yaml.ScalarNode {
+		return errors.New(mismatch(n, want))
+	}
 	var s string
 	if err := n.Decode(&s); err != nil {
-		return fmt.Errorf("free space: %w", err)
+		return fmt.Errorf("%s is not %s: %w", quoted(n.Value), want, err)
 	}
 	s = strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(v) || v < 0 || v > 100 {
-			return fmt.Errorf("free space %q: a percentage must be 0–100%%", s)
+			return fmt.Errorf("%s is not a percentage of 0–100%%", quoted(s))
 		}
 		*f = FreeSpace{Percent: v, set: true}
 		return nil
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v < 0 {
-		return fmt.Errorf("free space %q: must be a byte count or a percentage such as \"10%%\"", s)
+		return fmt.Errorf("%s is not %s", quoted(s), want)
 	}
 	*f = FreeSpace{Bytes: v, set: true}
 	return nil
@@ -86,13 +91,13 @@ func (d *Disk) setDefaults() {
 func (d *Disk) validate() []error {
 	var errs []error
 	if d.CheckInterval.D() < 10*time.Millisecond {
-		errs = append(errs, fmt.Errorf("'disk.check_interval' must be at least 10ms"))
+		errs = append(errs, keyErr("disk.check_interval", "must be at least 10ms"))
 	}
 	// Marks of one kind can be compared here; a byte count against a percentage only on a
 	// volume, where the monitor takes the higher one as the high mark.
 	h, l := d.HighFree, d.LowFree
 	if (h.Percent > 0) == (l.Percent > 0) && (l.Percent > h.Percent || l.Bytes > h.Bytes) {
-		errs = append(errs, fmt.Errorf("'disk.low_free' (%s) must not be above 'disk.high_free' (%s)", l, h))
+		errs = append(errs, keyErr("disk.low_free", "(%s) must not be above 'disk.high_free' (%s)", l, h))
 	}
 	return errs
 }

@@ -39,7 +39,7 @@ func TestLimitErrors(t *testing.T) {
 		"api:\n  auth_failure_limit: -1\n":     "'api.auth_failure_limit' must not be negative",
 		"api:\n  auth_failure_window: -1s\n":   "'api.auth_failure_window' must not be negative",
 		"api:\n  auth_failure_cooldown: -1s\n": "'api.auth_failure_cooldown' must not be negative",
-		"api:\n  read_timeout: soon\n":         `duration "soon"`,
+		"api:\n  read_timeout: soon\n":         `api.read_timeout: "soon" is not a duration`,
 	} {
 		p := filepath.Join(t.TempDir(), "c.yaml")
 		require.NoError(t, os.WriteFile(p, []byte(yaml), 0o644))

@@ -1,11 +1,10 @@
 package conf
 
 import (
-	"fmt"
 	"time"
 )
 
-// PublishAuth holds the publish authentication settings that are not per domain (§11); each
+// PublishAuth holds the publish authentication settings that are not per domain; each
 // domain's method and keys are configured through the APIs.
 type PublishAuth struct {
 	// AliyunExpiry is how an Alibaba auth_key timestamp is read, since Alibaba's documents
@@ -29,10 +28,10 @@ func (p *PublishAuth) setDefaults() {
 func (p *PublishAuth) validate() []error {
 	var errs []error
 	if p.AliyunExpiry != "delta" && p.AliyunExpiry != "strict" {
-		errs = append(errs, fmt.Errorf("'publish_auth.aliyun_expiry' must be delta or strict"))
+		errs = append(errs, keyErr("publish_auth.aliyun_expiry", "must be delta or strict"))
 	}
 	if p.StartSkew < 0 {
-		errs = append(errs, fmt.Errorf("'publish_auth.start_skew' must not be negative"))
+		errs = append(errs, keyErr("publish_auth.start_skew", "must not be negative"))
 	}
 	return errs
 }

@@ -1,7 +1,6 @@
 package conf
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -32,10 +31,10 @@ func (r *Retention) setDefaults() {
 func (r *Retention) validate() []error {
 	var errs []error
 	if r.Interval.D() < 10*time.Millisecond {
-		errs = append(errs, fmt.Errorf("'retention.interval' must be at least 10ms"))
+		errs = append(errs, keyErr("retention.interval", "must be at least 10ms"))
 	}
 	if r.BatchSize < 1 || r.BatchSize > 10_000 {
-		errs = append(errs, fmt.Errorf("'retention.batch_size' must be 1–10000"))
+		errs = append(errs, keyErr("retention.batch_size", "must be 1–10000"))
 	}
 	return errs
 }

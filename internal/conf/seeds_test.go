@@ -10,6 +10,7 @@ import (
 // LIVEREC_WRITE_FUZZ_SEEDS=1): config files as the README and docs/config.md show them.
 func TestFuzzSeeds(t *testing.T) {
 	fuzzcorpus.Check(t, fuzzcorpus.Seeds{
+		"FuzzFileReader": fileReaderSeeds,
 		"FuzzConfigFile": func(testing.TB) [][]any {
 			return fuzzcorpus.One(
 				[]byte(fuzzcorpus.Lines(
