@@ -37,6 +37,7 @@ import (
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/diskspace"
 	"github.com/liverec/liverec/internal/events"
+	"github.com/liverec/liverec/internal/filemode"
 	"github.com/liverec/liverec/internal/ingest/rtmp"
 	"github.com/liverec/liverec/internal/livelog"
 	"github.com/liverec/liverec/internal/netguard"
@@ -93,7 +94,7 @@ type App struct {
 	delMet *retention.Metrics
 	// ret deletes the files whose rule's retention_s has passed.
 	ret *retention.Retention
-	// node is this process's membership of the deployment: heartbeat and stream leases (§12).
+	// node is this process's membership of the deployment: heartbeat and stream leases.
 	node *cluster.Node
 	// peerKey authenticates the nodes' calls to each other (peers.go); peerClient makes them.
 	peerKey    string
@@ -127,7 +128,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		return nil, fmt.Errorf("cluster node: %w", err)
 	}
 	if c.Cluster.SharedSpool {
-		// Each node spools into its own folder of the shared spool (§12).
+		// Each node spools into its own folder of the shared spool.
 		a.spoolRoot, c.Storage.Spool = c.Storage.Spool, filepath.Join(c.Storage.Spool, nodeID)
 	}
 	var roots []string
@@ -139,7 +140,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 	if err = upload.CheckSpoolPlacement(c.Storage.Spool, c.Data, filepath.Join(c.Data, "liverec.db"), roots); err != nil {
 		return nil, err
 	}
-	if err = os.MkdirAll(c.Storage.Spool, 0o755); err != nil {
+	if err = filemode.MkdirAll(c.Storage.Spool, c.Storage.FileMode.Perm()); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
 	db, err := sqldb.Open(ctx, c.DB, filepath.Join(c.Data, "liverec.db"))
@@ -157,6 +158,10 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		return nil, err
 	}
 	if err = a.initStorage(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err = a.makeConfigBuckets(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -188,6 +193,7 @@ func New(ctx context.Context, c *conf.Config, log *slog.Logger, out io.Writer) (
 		FailAfter: c.Recording.UploadFailureAfter.D(),
 		OnFailed:  a.recordingFailed,
 		Location:  c.Location(),
+		FileMode:  c.Storage.FileMode.Perm(),
 		Logger:    log.With("component", "uploader"),
 		Metrics:   a.upMet,
 	})
@@ -270,7 +276,7 @@ func (a *App) RTMPAddr() net.Addr { return a.rtmp.BoundAddr() }
 // Store exposes the store (for tests and the API wiring).
 func (a *App) Store() Store { return a.store }
 
-// Run serves until ctx ends, then shuts down gracefully (§2): it stops accepting publishers,
+// Run serves until ctx ends, then shuts down gracefully: it stops accepting publishers,
 // completes every open file, stores what can be stored within the shutdown timeout, and
 // returns.
 func (a *App) Run(ctx context.Context) error {
@@ -315,7 +321,7 @@ func (a *App) Run(ctx context.Context) error {
 
 	a.hub.Close()               // ends every publication: recorders complete their files
 	a.node.ReleaseAll(deadline) // the streams may publish on another node at once
-	a.stopRecorders()           // ends every recording, paused ones too (§6: their files complete)
+	a.stopRecorders()           // ends every recording, paused ones too (their files complete)
 	rtmpStop()
 	waitGroup(deadline, &a.recorders)
 	if err := a.up.Drain(deadline); err != nil {

@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 
 	"github.com/liverec/liverec/internal/conf"
 	"github.com/liverec/liverec/internal/diskpolicy"
+	"github.com/liverec/liverec/internal/filemode"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/retention"
 	"github.com/liverec/liverec/internal/store"
@@ -56,7 +56,7 @@ func (a *App) newDiskPolicy(cands overwriteCandidates) (*diskPolicy, error) {
 		if e.Type != "local" {
 			continue
 		}
-		if err := os.MkdirAll(e.Root, 0o755); err != nil {
+		if err := filemode.MkdirAll(e.Root, c.Storage.FileMode.Perm()); err != nil {
 			return nil, fmt.Errorf("create the root of storage endpoint %s: %w", e.Name, err)
 		}
 		roots = append(roots, diskpolicy.EndpointRoot{Endpoint: e.Name, Root: e.Root})

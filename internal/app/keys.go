@@ -17,7 +17,7 @@ import (
 )
 
 // initService opens the master key and builds the service layer, then makes sure an access
-// key exists (§2): the one of LIVEREC_ACCESS_KEY_*, or on a data dir without keys a new admin
+// key exists: the one of LIVEREC_ACCESS_KEY_*, or on a data dir without keys a new admin
 // key, printed once.
 func (a *App) initService(ctx context.Context, out io.Writer) error {
 	key, err := secret.LoadMasterKey(a.conf.MasterKey, filepath.Join(a.conf.Data, "master.key"))
@@ -44,7 +44,7 @@ func (a *App) initService(ctx context.Context, out io.Writer) error {
 			_, ok := a.endpointName(name)
 			return ok
 		},
-		BucketExists:  a.bucketExists,
+		CheckBucket:   a.checkBucket,
 		Catalog:       a.store,
 		Objects:       objects{a},
 		LiveURL:       a.LiveURL,
@@ -91,7 +91,7 @@ func portOf(addr string) string {
 }
 
 // checkMasterKey refuses to start a node whose master key is not the one the database's
-// secrets were sealed with (§12: every node of a cluster opens the same secrets). The database
+// secrets were sealed with (every node of a cluster opens the same secrets). The database
 // keeps a check value of the first key, never the key.
 func (a *App) checkMasterKey(ctx context.Context, key []byte) error {
 	mac := hmac.New(sha256.New, key)

@@ -23,7 +23,7 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	a.liveMu.Lock()
 	paused := a.byKey[p.Req.Key]
 	a.liveMu.Unlock()
-	// The same stream back within a merge window resumes its recording (§6).
+	// The same stream back within a merge window resumes its recording.
 	if paused != nil && paused.Resume(p.Start) {
 		a.log.Info("publisher back, resuming recording", "recording", paused.RecordingID,
 			"domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream)
@@ -32,7 +32,7 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	}
 	id := store.NewID(store.RecordingPrefix)
 	log := a.log.With("domain", p.Req.Key.Domain, "app", p.Req.Key.App, "stream", p.Req.Key.Stream)
-	// A dead node's recording of this stream, within its merge window, goes on here (§12).
+	// A dead node's recording of this stream, within its merge window, goes on here.
 	cont := a.continuation(p.Req.Key, log)
 	var goOn *record.Continuation
 	if cont != nil {
@@ -48,6 +48,7 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 		Key:             p.Req.Key,
 		StartWall:       p.Start,
 		SpoolDir:        a.conf.Storage.Spool,
+		FileMode:        a.conf.Storage.FileMode.Perm(),
 		FlushInterval:   a.conf.Recording.FlushInterval.D(),
 		QueueLen:        a.conf.Recording.QueueLen,
 		DiscoveryWindow: a.conf.Recording.DiscoveryWindow.D(),
@@ -59,13 +60,13 @@ func (a *App) openRecorder(p *stream.Publication) stream.Sink {
 	a.liveMu.Lock()
 	a.byKey[p.Req.Key] = r
 	a.liveMu.Unlock()
-	// a.stopRecorders ends the recording at shutdown, paused or not (§6: a shutdown completes
+	// a.stopRecorders ends the recording at shutdown, paused or not (a shutdown completes
 	// the files a pause keeps open).
 	a.recorders.Go(func() { _ = r.Run(a.recCtx) })
 	return rep.pre
 }
 
-// resolve picks the rule of a publication (§3) and persists the recording it starts.
+// resolve picks the rule of a publication and persists the recording it starts.
 func (a *App) resolve(p *stream.Publication, id string, info record.StreamInfo, log *slog.Logger) (*recording.Rule, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
@@ -118,7 +119,7 @@ func (a *App) refuse(ctx context.Context, id string, why error, log *slog.Logger
 	log.Warn("recording refused", "reason", why.Error())
 }
 
-// seedRules writes the default rule on a fresh data dir (§2) and the config file's rules. The
+// seedRules writes the default rule on a fresh data dir and the config file's rules. The
 // store decides what is fresh, from its own state and in one transaction with the rule: a first
 // start that failed half-way (a database file without the rule) is still fresh.
 func (a *App) seedRules(ctx context.Context) error {

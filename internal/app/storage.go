@@ -1,11 +1,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/upload"
 )
@@ -13,7 +15,7 @@ import (
 // storageTimeout bounds the small storage calls made for the API (bucket checks, URLs).
 const storageTimeout = 10 * time.Second
 
-// initStorage builds the endpoints of the config and their alias table (§8). The S3 endpoints
+// initStorage builds the endpoints of the config and their alias table. The S3 endpoints
 // share one upload bandwidth limiter: storage.upload_bandwidth is a budget of the process.
 func (a *App) initStorage() error {
 	a.stores = map[string]blob.Store{}
@@ -30,10 +32,31 @@ func (a *App) initStorage() error {
 			}
 			a.stores[e.Name] = s3
 		default:
-			a.stores[e.Name] = &blob.Local{Root: e.Root}
+			a.stores[e.Name] = &blob.Local{Root: e.Root, FileMode: a.conf.Storage.FileMode.Perm()}
 		}
 		for _, al := range e.Aliases {
 			a.alias[al] = e.Name
+		}
+	}
+	return nil
+}
+
+// makeConfigBuckets creates the local buckets of the config file's rules, as writing a rule
+// through the API does: a folder that cannot be made or written stops the start with the
+// reason instead of failing the first recording. (Their S3 buckets are not asked: an endpoint
+// that is down must not stop liverec.)
+func (a *App) makeConfigBuckets() error {
+	for i, r := range a.conf.Rules {
+		endpoint, bucket := cmp.Or(r.Storage.Endpoint, recording.DefaultEndpoint), cmp.Or(r.Storage.Bucket, recording.DefaultBucket)
+		st, err := a.endpoint(endpoint)
+		if err != nil {
+			continue
+		}
+		if l, ok := st.(*blob.Local); ok {
+			if err := l.MakeBucket(bucket); err != nil {
+				return fmt.Errorf("config rule %d: bucket %q on local storage endpoint %q cannot be used: %w",
+					i, bucket, endpoint, err)
+			}
 		}
 	}
 	return nil
@@ -74,15 +97,28 @@ func (a *App) objectStore(endpoint string) (upload.ObjectStore, error) {
 	return a.endpoint(endpoint)
 }
 
-// bucketExists is the service's check of a rule's bucket (§8).
-func (a *App) bucketExists(ctx context.Context, endpoint, bucket string) (bool, error) {
+// checkBucket is the service's check of a rule's bucket (service.Service.CheckBucket): an S3
+// bucket must exist; a local bucket's folder is created now, so that one that cannot be made
+// or written is refused when the rule is written, not at its first recording.
+func (a *App) checkBucket(ctx context.Context, endpoint, bucket string) (string, error) {
 	st, err := a.endpoint(endpoint)
 	if err != nil {
-		return false, err
+		return "", err
+	}
+	if l, ok := st.(*blob.Local); ok {
+		if merr := l.MakeBucket(bucket); merr != nil {
+			return fmt.Sprintf("bucket %q on local storage endpoint %q cannot be used: %v", bucket, endpoint, merr), nil
+		}
+		return "", nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, storageTimeout)
 	defer cancel()
-	return st.BucketExists(ctx, bucket)
+	ok, err := st.BucketExists(ctx, bucket)
+	if err != nil || ok {
+		return "", err
+	}
+	return fmt.Sprintf("bucket %q does not exist on storage endpoint %q (liverec does not create S3 buckets: create it first)",
+		bucket, endpoint), nil
 }
 
 // storageReachable tells whether an endpoint answers (for /readyz): asking for a bucket's

@@ -29,7 +29,7 @@ type Store interface {
 	Delete(ctx context.Context, bucket, key string) error
 	// Exists tells whether bucket/key exists.
 	Exists(ctx context.Context, bucket, key string) (bool, error)
-	// BucketExists tells whether the bucket exists (§8: liverec never creates S3 buckets).
+	// BucketExists tells whether the bucket exists (liverec never creates S3 buckets).
 	BucketExists(ctx context.Context, bucket string) (bool, error)
 	// URL returns a URL a business server can GET bucket/key from, valid for at least
 	// expiry when it is signed. ErrNoURL when the endpoint cannot make one itself.
@@ -39,7 +39,7 @@ type Store interface {
 	Open(ctx context.Context, bucket, key string) (io.ReadCloser, int64, error)
 }
 
-// MaxSuffix bounds the _N suffixes tried when a key is taken (§8: never overwrite).
+// MaxSuffix bounds the _N suffixes tried when a key is taken (never overwrite).
 const MaxSuffix = 10000
 
 var (

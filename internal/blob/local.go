@@ -5,19 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/liverec/liverec/internal/filemode"
 )
 
 // Local is the built-in endpoint: objects are files at Root/<bucket>/<key>. Every object lands
 // atomically: it is complete and fsynced before its name appears, and Put and PutBytes never
-// replace an existing object (only Replace does).
+// replace an existing object (only Replace does). Every object has mode FileMode, and the
+// folders Local creates filemode.Dir(FileMode), whatever the umask.
 type Local struct {
 	Root string
+	// FileMode is the permissions of stored objects (storage.file_mode); zero is
+	// filemode.Default (0644).
+	FileMode fs.FileMode
 }
 
 var _ Store = (*Local)(nil)
@@ -36,7 +43,7 @@ func (l *Local) Put(_ context.Context, bucket, key, src string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	if err = os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err = filemode.MkdirAll(filepath.Dir(dst), l.FileMode); err != nil {
 		return "", fmt.Errorf("create bucket dir: %w", err)
 	}
 	// Same file system: a hard link is atomic and fails if the name exists, so a
@@ -48,6 +55,11 @@ func (l *Local) Put(_ context.Context, bucket, key, src string) (string, error) 
 			return "", err
 		}
 		defer os.Remove(staged)
+	}
+	// The mode is set before the name appears; on a hard link it is the spool file's too,
+	// which is removed below.
+	if err = os.Chmod(staged, filemode.Or(l.FileMode)); err != nil {
+		return "", fmt.Errorf("stage object: %w", err)
 	}
 	used, err := linkUnique(staged, dst, key)
 	if err != nil {
@@ -68,7 +80,7 @@ func (l *Local) PutBytes(_ context.Context, bucket, key string, data []byte) (st
 	if err != nil {
 		return "", err
 	}
-	if err = os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err = filemode.MkdirAll(filepath.Dir(dst), l.FileMode); err != nil {
 		return "", fmt.Errorf("create bucket dir: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".put-*")
@@ -80,7 +92,7 @@ func (l *Local) PutBytes(_ context.Context, bucket, key string, data []byte) (st
 		tmp.Close()
 		return "", fmt.Errorf("stage object: %w", err)
 	}
-	if err = errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+	if err = errors.Join(tmp.Chmod(filemode.Or(l.FileMode)), tmp.Sync(), tmp.Close()); err != nil {
 		return "", fmt.Errorf("stage object: %w", err)
 	}
 	used, err := linkUnique(tmp.Name(), dst, key)
@@ -97,7 +109,7 @@ func (l *Local) Replace(_ context.Context, bucket, key string, data []byte) erro
 	if err != nil {
 		return err
 	}
-	if err = os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err = filemode.MkdirAll(filepath.Dir(dst), l.FileMode); err != nil {
 		return fmt.Errorf("create bucket dir: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".replace-*")
@@ -109,7 +121,7 @@ func (l *Local) Replace(_ context.Context, bucket, key string, data []byte) erro
 		tmp.Close()
 		return fmt.Errorf("stage object: %w", err)
 	}
-	if err := errors.Join(tmp.Chmod(0o644), tmp.Sync(), tmp.Close()); err != nil {
+	if err := errors.Join(tmp.Chmod(filemode.Or(l.FileMode)), tmp.Sync(), tmp.Close()); err != nil {
 		return fmt.Errorf("stage object: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
@@ -147,7 +159,8 @@ func (l *Local) Exists(_ context.Context, bucket, key string) (bool, error) {
 	}
 }
 
-// BucketExists is true for every valid bucket name: local buckets are created on demand.
+// BucketExists is true for every valid bucket name: a local bucket is a folder that liverec
+// creates (MakeBucket when a rule names it, and Put again should it be gone).
 func (l *Local) BucketExists(_ context.Context, bucket string) (bool, error) {
 	if err := checkKey(bucket, "x"); err != nil {
 		return false, err
@@ -155,7 +168,25 @@ func (l *Local) BucketExists(_ context.Context, bucket string) (bool, error) {
 	return true, nil
 }
 
-// URL returns ErrNoURL: the app serves local objects itself as expiring signed links (§8).
+// MakeBucket creates bucket's folder under Root when it is missing and checks that objects
+// can be written into it, so that a rule naming a bucket that cannot take files is refused
+// when it is written rather than at its first recording.
+func (l *Local) MakeBucket(bucket string) error {
+	if err := checkKey(bucket, "x"); err != nil {
+		return err
+	}
+	dir := filepath.Join(l.Root, bucket)
+	if err := filemode.MkdirAll(dir, l.FileMode); err != nil {
+		return fmt.Errorf("create the bucket folder: %w", err)
+	}
+	probe, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		return fmt.Errorf("the bucket folder %s cannot be written to: %w", dir, err)
+	}
+	return errors.Join(probe.Close(), os.Remove(probe.Name()))
+}
+
+// URL returns ErrNoURL: the app serves local objects itself as expiring signed links.
 func (l *Local) URL(_ context.Context, bucket, key string, _ time.Duration) (string, error) {
 	if _, err := l.target(bucket, key); err != nil {
 		return "", err

@@ -32,7 +32,7 @@ const (
 // S3Config.Timeout is 0.
 const DefaultTimeout = 30 * time.Second
 
-// S3Config describes an S3-compatible endpoint (§8).
+// S3Config describes an S3-compatible endpoint.
 type S3Config struct {
 	Name      string
 	URL       string // http://host:port or https://host; the scheme decides TLS

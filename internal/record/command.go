@@ -17,7 +17,7 @@ type command struct {
 	handOver bool
 }
 
-// Command applies a manual-mode record command (§5) on the recorder's goroutine, with
+// Command applies a manual-mode record command on the recorder's goroutine, with
 // Alibaba's RealTimeRecordCommand semantics: start records from the next keyframe (into the
 // paused files, when a stop left them open); stop pauses, keeping the files open for their
 // merge windows; cancel_delay, after a stop, completes them at once; restart completes the
@@ -74,7 +74,7 @@ func (r *Recorder) command(project string, c recording.Command) error {
 	return nil
 }
 
-// HandOver ends a paused recording here because another node continues it (§12): its open
+// HandOver ends a paused recording here because another node continues it: its open
 // files complete now and are stored, whatever their merge windows, and it takes no resume.
 // recording.ErrConflict when a publisher is attached here (the recording is not paused).
 func (r *Recorder) HandOver(ctx context.Context) error {

@@ -8,7 +8,7 @@ import (
 )
 
 // Continuation is what a node carries on from when it continues a recording another node
-// started (§12): the recording keeps its id and events, and this node's files follow the
+// started: the recording keeps its id and events, and this node's files follow the
 // other node's.
 type Continuation struct {
 	// NextSeq is the number of each format's first file here: after the files the other node

@@ -46,7 +46,7 @@ func (r *Recorder) decide() {
 	}
 	r.Metrics.recordingStarted()
 	if err := upload.WriteManifest(r.SpoolDir, upload.Manifest{RecordingID: r.RecordingID, Key: r.Key,
-		Rule: r.Rule, Start: r.StartWall}); err != nil {
+		Rule: r.Rule, Start: r.StartWall}, r.FileMode); err != nil {
 		r.fail(err)
 	}
 	r.replayPending()

@@ -30,7 +30,7 @@ type openFile struct {
 	// time they apply from: a resume moves the epoch by the pause's gap, and a slice keeps the
 	// one in force when its first unit was written although it completes after the resume.
 	epochs []epochMark
-	// priorDur is how much of a continued playlist another node recorded (§12).
+	// priorDur is how much of a continued playlist another node recorded.
 	priorDur time.Duration
 }
 
@@ -78,7 +78,8 @@ func (r *Recorder) open(i int, file File) error {
 			of.priorDur += sl.Duration
 		}
 	}
-	w, err := openWriter(f.cfg.Format, r.dir(), upload.SpoolName(file.Seq, file.StartWall), file.Tracks, f.cfg, onSlice, cont)
+	w, err := openWriter(f.cfg.Format, r.dir(), upload.SpoolName(file.Seq, file.StartWall), r.FileMode, file.Tracks,
+		f.cfg, onSlice, cont)
 	if err != nil {
 		return fmt.Errorf("open %s file %d: %w", f.cfg.Format, file.Seq, err)
 	}
@@ -153,7 +154,7 @@ func (r *Recorder) complete(i int, slot Slot) {
 }
 
 // abandon closes format i's open files after a failure without completing them, and hands
-// them as they are on disk to Jobs, which recovers what was written (§6: nothing written is
+// them as they are on disk to Jobs, which recovers what was written (nothing written is
 // deleted).
 func (r *Recorder) abandon(i int) {
 	f := &r.files[i]

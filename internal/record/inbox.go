@@ -136,7 +136,7 @@ func (r *Recorder) WriteBatch(b *stream.Batch) {
 func (r *Recorder) SetMetadata(videoKbps float64) { r.metaKbps.Store(int64(videoKbps)) }
 
 // End implements stream.Sink: the publication ended. The recording pauses, keeping the files
-// of formats with a merge window open (§6), or ends; stream.ErrClosed (shutdown) ends it.
+// of formats with a merge window open, or ends; stream.ErrClosed (shutdown) ends it.
 func (r *Recorder) End(reason error) {
 	in := &r.in
 	in.mu.Lock()
@@ -149,7 +149,7 @@ func (r *Recorder) End(reason error) {
 	in.enqueue(item{mark: markEnd, reason: reason})
 }
 
-// Resume attaches a new publication of the stream to the paused recording (§6). It reports
+// Resume attaches a new publication of the stream to the paused recording. It reports
 // false when the recording is ending, or still has a publication: the caller then starts a new
 // recording.
 func (r *Recorder) Resume(start time.Time) bool {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime/debug"
 	"sync/atomic"
@@ -27,12 +28,12 @@ var errNotRecorded = errors.New("not recorded")
 // methods are called on the recorder's goroutine and must not block for long.
 type Reporter interface {
 	// Resolve decides whether and how to record (rule lookup, on-demand decision) once the
-	// stream's tracks are known; media is held back from the first keyframe meanwhile (§5).
+	// stream's tracks are known; media is held back from the first keyframe meanwhile.
 	// It returns the rule to record with, or nil to record nothing.
 	Resolve(StreamInfo) (*recording.Rule, error)
 	// FileStarted: a file (HLS: a playlist) started.
 	FileStarted(FileStarted)
-	// Paused: the recording paused with files kept open (publisher gone, manual stop) (§6).
+	// Paused: the recording paused with files kept open (publisher gone, manual stop).
 	Paused()
 	// Resumed: the paused recording resumed into its open files.
 	Resumed()
@@ -75,7 +76,7 @@ type Config struct {
 	// RecordingID names the recording; its spool files live in SpoolDir/RecordingID.
 	RecordingID string
 	// Rule is the rule to record with when there is no Reporter; otherwise Resolve's answer
-	// replaces it. It is a snapshot: later changes of the rule don't apply (§3).
+	// replaces it. It is a snapshot: later changes of the rule don't apply.
 	Rule recording.Rule
 	// Reporter decides how to record and hears what happens. Nil: record with Rule, report
 	// nothing.
@@ -87,6 +88,9 @@ type Config struct {
 	StartWall time.Time
 	// SpoolDir is the root of the spool.
 	SpoolDir string
+	// FileMode is the mode of the recording's spool files, and with x where it has r, of its
+	// folders (storage.file_mode; zero: filemode.Default).
+	FileMode fs.FileMode
 	// FlushInterval is how often buffered media is handed to write(2), and how often merge
 	// windows are checked. Default 1 s.
 	FlushInterval time.Duration
@@ -97,18 +101,18 @@ type Config struct {
 	// tracks before the first files are opened. Default 1 s.
 	DiscoveryWindow time.Duration
 	// BitrateWindow is how much video is held back to measure the bitrate when the publisher's
-	// metadata gives none (§5: vbitrate). Default 2 s.
+	// metadata gives none (vbitrate). Default 2 s.
 	BitrateWindow time.Duration
 	Logger        *slog.Logger
 	Metrics       *Metrics
-	// Continue, when set, continues a recording another node started (§12).
+	// Continue, when set, continues a recording another node started.
 	Continue *Continuation
 
 	// wrapWriter, for tests, wraps every file writer the recorder opens.
 	wrapWriter func(fileWriter) fileWriter
 }
 
-// Recorder records one stream according to a rule: one recording (§6), from the first
+// Recorder records one stream according to a rule: one recording, from the first
 // publication through pauses and resumes until every format's merge window has expired. It
 // implements stream.Sink for the publication it is attached to: ingest hands it batches without
 // ever blocking, and Run, a single goroutine, owns the recording's files and state.

@@ -23,7 +23,7 @@ const (
 	defaultAudioStep = 23 * time.Millisecond
 )
 
-// mergeWindow is how long a format keeps its file open after a pause (§6).
+// mergeWindow is how long a format keeps its file open after a pause.
 func mergeWindow(fc recording.FormatConfig) time.Duration {
 	if fc.MergeWindowS < 0 {
 		return MinusOneWindow
@@ -32,10 +32,10 @@ func mergeWindow(fc recording.FormatConfig) time.Duration {
 }
 
 // Segmenter decides where a recording's files start and end: units in, cut decisions out. It
-// cuts every format on keyframes by its cycle (§4), starts new files when the stream's
+// cuts every format on keyframes by its cycle, starts new files when the stream's
 // parameters change, keeps files open through pauses for their merge windows and continues
-// their timeline on a resume (§6), and keeps plan and manual recordings idle outside their
-// windows and between commands (§5). It does no I/O, starts no goroutine and reads no clock:
+// their timeline on a resume, and keeps plan and manual recordings idle outside their
+// windows and between commands. It does no I/O, starts no goroutine and reads no clock:
 // whoever owns the files passes the time in and applies the decisions, in order.
 //
 // Each call returns the decisions it made in a slice that is valid until the next call.
@@ -55,7 +55,7 @@ type Segmenter struct {
 	lastV, lastA    time.Duration
 	stepV, stepA    time.Duration
 	haveV, haveA    bool
-	// idle: a manual-mode recording waits for a start command (§5), or a plan recording is
+	// idle: a manual-mode recording waits for a start command, or a plan recording is
 	// outside its window; media is dropped.
 	idle      bool
 	commanded bool // a start command came (manual mode)
@@ -66,7 +66,7 @@ type Segmenter struct {
 	drainPause bool
 	stopAt     time.Duration
 	stoppedAt  time.Time
-	// paused: files are held open waiting for the publisher or a start command (§6).
+	// paused: files are held open waiting for the publisher or a start command.
 	paused bool
 	// resuming: the next cut point (keyframe) continues the paused files' timeline.
 	resuming bool
@@ -242,7 +242,7 @@ func (s *Segmenter) Tick(now time.Time) []Op {
 }
 
 // PublisherLeft pauses the recording at now: formats with a merge window keep their files
-// open (§6), a stop under way takes effect.
+// open, a stop under way takes effect.
 func (s *Segmenter) PublisherLeft(now time.Time) []Op {
 	s.ops = s.ops[:0]
 	switch {
@@ -331,7 +331,7 @@ func (s *Segmenter) Halt(i int) { s.formats[i].halted = true }
 
 func (s *Segmenter) emit(op Op) { s.ops = append(s.ops, op) }
 
-// planTick keeps a plan-mode recording inside its windows (§5): idle outside them, with its
+// planTick keeps a plan-mode recording inside its windows: idle outside them, with its
 // files completed at the end of each. Cuts land on keyframes, so files start at the first
 // keyframe in a window.
 func (s *Segmenter) planTick(now time.Time) {
@@ -392,7 +392,7 @@ func (s *Segmenter) unpause() {
 	}
 }
 
-// pauseFiles pauses the recording at now (§6): formats with a merge window keep their open
+// pauseFiles pauses the recording at now: formats with a merge window keep their open
 // file until it expires, the others (W = 0) complete theirs at once.
 func (s *Segmenter) pauseFiles(now time.Time) {
 	for i := range s.formats {
@@ -437,7 +437,7 @@ func (s *Segmenter) resumePoint(u *media.Unit) bool {
 	return !u.Track.IsVideo()
 }
 
-// resumeAt continues the timeline at u (§6: FLV and MP4 continue without the gap): u lands one
+// resumeAt continues the timeline at u (FLV and MP4 continue without the gap): u lands one
 // frame step after the last frame written, and HLS marks the seam with a discontinuity.
 func (s *Segmenter) resumeAt(u *media.Unit) {
 	s.resuming = false

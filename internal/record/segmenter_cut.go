@@ -17,12 +17,12 @@ const lateAudioWindow = time.Second
 // more than that would play over no picture and unbalance the file's audio and video.
 const maxLeadIn = 50 * time.Millisecond
 
-// cutter is the Segmenter's state of one format (§4): a file ends at the first video keyframe
+// cutter is the Segmenter's state of one format: a file ends at the first video keyframe
 // at or after the cycle (audio-only: the first audio frame), and the next file starts with that
 // keyframe, so no frame is lost or duplicated.
 type cutter struct {
 	cycle  time.Duration
-	window time.Duration // merge window (§6)
+	window time.Duration // merge window
 	seq    int
 	cur    *File
 	// prev is the file the last cut ended; it takes late audio older than the cut.

@@ -130,7 +130,7 @@ func (r *Recorder) publisherBack(start time.Time) {
 }
 
 // maybeEnd ends the recording when no publisher is attached, none is about to resume it, and
-// no format holds an open file (§6).
+// no format holds an open file.
 func (r *Recorder) maybeEnd() {
 	if r.done || r.live || r.hasOpenFiles() {
 		return
@@ -140,7 +140,7 @@ func (r *Recorder) maybeEnd() {
 	}
 }
 
-// fail ends the recording after a write error (§6): Failed reports it at once, and the open
+// fail ends the recording after a write error: Failed reports it at once, and the open
 // files are handed over as they are on disk, to be recovered and stored: nothing written is
 // deleted.
 func (r *Recorder) fail(err error) {
@@ -188,7 +188,7 @@ func (r *Recorder) finish() {
 	r.Metrics.recordingEnded()
 	err := errors.Join(errs...)
 	// The end job follows every file job of the recording through the uploader, so its
-	// handler runs after each file was stored (§6: "over" only after every file event).
+	// handler runs after each file was stored ("over" only after every file event).
 	r.endSent = true
 	r.Jobs.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: r.RecordingID, SpoolPath: r.dir(), Err: err})
 	r.Reporter.Ended(err)

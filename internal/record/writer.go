@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -20,7 +21,7 @@ type fileWriter interface {
 	// Flush hands buffered bytes to write(2).
 	Flush() error
 	// Close finishes the content and hands its last bytes to write(2), so that a crash, or a
-	// shutdown that times out, while the job waits for the uploader loses none (§4). The
+	// shutdown that times out, while the job waits for the uploader loses none. The
 	// returned job is queued for upload.
 	Close() (*upload.Job, error)
 	// Abort closes the file as it is on disk, for recovery (after a write error).
@@ -28,17 +29,17 @@ type fileWriter interface {
 	// Path is the spool file (HLS: the playlist's directory).
 	Path() string
 	// Discontinuity marks where the file continues after a pause, with tracks. Only HLS marks
-	// it (§4); FLV and MP4 continue their timeline without a mark.
+	// it; FLV and MP4 continue their timeline without a mark.
 	Discontinuity(tracks media.Tracks)
 }
 
-// openWriter creates the writer of a format for one file in dir.
-func openWriter(format recording.Format, dir, name string, tracks media.Tracks, cfg recording.FormatConfig,
-	onSlice func(hls.Slice), cont *ContinuedPlaylist,
+// openWriter creates the writer of a format for one file in dir, its files with mode.
+func openWriter(format recording.Format, dir, name string, mode fs.FileMode, tracks media.Tracks,
+	cfg recording.FormatConfig, onSlice func(hls.Slice), cont *ContinuedPlaylist,
 ) (fileWriter, error) {
 	switch format {
 	case recording.FormatFLV:
-		f, err := sink.Create(filepath.Join(dir, "flv", name+".flv"))
+		f, err := sink.CreateMode(filepath.Join(dir, "flv", name+".flv"), mode)
 		if err != nil {
 			return nil, err
 		}
@@ -49,7 +50,7 @@ func openWriter(format recording.Format, dir, name string, tracks media.Tracks, 
 		}
 		return &flvFile{f: f, w: w}, nil
 	case recording.FormatMP4:
-		f, err := sink.Create(filepath.Join(dir, "mp4", name+".fmp4"))
+		f, err := sink.CreateMode(filepath.Join(dir, "mp4", name+".fmp4"), mode)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +65,7 @@ func openWriter(format recording.Format, dir, name string, tracks media.Tracks, 
 		if slice <= 0 {
 			slice = 10 * time.Second
 		}
-		hc := hls.Config{Dir: filepath.Join(dir, "hls", name), SliceDuration: slice, OnSlice: onSlice}
+		hc := hls.Config{Dir: filepath.Join(dir, "hls", name), SliceDuration: slice, OnSlice: onSlice, FileMode: mode}
 		var prior []hls.Slice
 		if cont != nil {
 			// Another node's slices come before: the timeline restarts.

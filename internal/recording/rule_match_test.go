@@ -44,6 +44,9 @@ func TestMatchRule(t *testing.T) {
 		{"EmptyStreamIsWildcard", []Rule{key("a.com", "live", "")}, "a.com", "live", "s", "a.com,live,"},
 		{"NoRules", nil, "a.com", "live", "test", ""},
 		{"NoMatch", []Rule{key("a.com", "live", "*"), key("*", "vod", "*")}, "b.com", "live", "test", ""},
+		{"WildcardDomainOneAppOnAnyDomain", []Rule{key("*", "live", "*")}, "any.example", "live", "x", "*,live,*"},
+		{"WildcardDomainOneAppNotOtherApps", []Rule{key("*", "live", "*")}, "any.example", "other", "x", ""},
+		{"WildcardDomainOneAppBelowTheDomainsRule", []Rule{key("*", "live", "*"), key("a.com", "*", "*")}, "a.com", "live", "x", "a.com,*,*"},
 		{"FirstOfEqualKeysWins", []Rule{{ID: "first", Domain: "a.com", App: "*", Stream: "*"}, {ID: "second", Domain: "a.com", App: "*", Stream: "*"}}, "a.com", "x", "y", "first"},
 	}
 	for _, tc := range cases {

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Name limits (§1).
+// Name limits.
 const (
 	// MaxNameLen is the longest app or stream name (and project id).
 	MaxNameLen = 128
@@ -17,7 +17,7 @@ const (
 	MaxEndpointLen = 255
 )
 
-// limits are the ranges of a dialect (§3). A dialect's API converts its own units before
+// limits are the ranges of a dialect. A dialect's API converts its own units before
 // validating, so the limits are in the native model's seconds.
 type limits struct {
 	cycleMin, cycleMax int
@@ -29,7 +29,7 @@ type limits struct {
 	windowMinusOne bool
 }
 
-// limitsFor returns the ranges of dialect d (§3).
+// limitsFor returns the ranges of dialect d.
 func limitsFor(d Dialect) limits {
 	switch d {
 	case DialectAliyun:
@@ -233,7 +233,7 @@ func rangeReason(lo, hi int, zero, minusOne bool) string {
 
 const nameReason = "1–128 characters of A–Z a–z 0–9 . _ ~ - and not \".\" or \"..\""
 
-// validName reports whether s is a valid app or stream name (§1): names end up in object keys
+// validName reports whether s is a valid app or stream name: names end up in object keys
 // and paths.
 func validName(s string) bool {
 	if s == "" || len(s) > MaxNameLen || s == "." || s == ".." {
@@ -252,8 +252,10 @@ func isNameChar(c byte) bool {
 		c == '.' || c == '_' || c == '~' || c == '-'
 }
 
-// checkDomain accepts "*" (the default rule) or a host name as it appears in a tcUrl or the
-// vhost parameter, lower-cased: DNS names, IPv4 and bracket-less IPv6 addresses.
+// checkDomain accepts "*" (every domain without a rule of its own; the service lets only
+// admins write it) or a host name as it appears in a tcUrl or the vhost parameter,
+// lower-cased: DNS names, IPv4 and bracket-less IPv6 addresses. "*" is the whole domain or
+// nothing: no "*.a.com".
 func checkDomain(d string) error {
 	if d == Wildcard {
 		return nil

@@ -15,23 +15,26 @@ func (s *Service) prepareRule(ctx context.Context, p Principal, r *recording.Rul
 	if err := r.Validate(); err != nil {
 		return err
 	}
+	// Domain "*" catches the streams of every domain that has no rule of its own, in any
+	// project: like the default rule and the catch-all callback configuration, an admin's.
+	if r.Domain == recording.Wildcard && !p.Admin {
+		return &recording.ValidationError{Field: "domain", Reason: `the catch-all domain "*" is for admin keys`}
+	}
 	if s.EndpointExists != nil && !s.EndpointExists(r.Storage.Endpoint) {
 		return &recording.ValidationError{Field: "storage.endpoint",
 			Reason: fmt.Sprintf("no storage endpoint is named %q", r.Storage.Endpoint)}
 	}
-	if s.BucketExists != nil {
-		// Only a definite "no such bucket" refuses the rule: an endpoint that cannot be asked
-		// right now (down, refusing the keys) must not block writing rules.
-		if ok, err := s.BucketExists(ctx, r.Storage.Endpoint, r.Storage.Bucket); err == nil && !ok {
-			return &recording.ValidationError{Field: "storage.bucket",
-				Reason: fmt.Sprintf("bucket %q does not exist on storage endpoint %q (liverec does not create buckets)",
-					r.Storage.Bucket, r.Storage.Endpoint)}
+	if s.CheckBucket != nil {
+		// Only a definite refusal refuses the rule: an endpoint that cannot be asked right now
+		// (down, refusing the keys) must not block writing rules.
+		if refusal, err := s.CheckBucket(ctx, r.Storage.Endpoint, r.Storage.Bucket); err == nil && refusal != "" {
+			return &recording.ValidationError{Field: "storage.bucket", Reason: refusal}
 		}
 	}
 	return nil
 }
 
-// CreateRule writes a new rule in p's project (claiming its domain, §9).
+// CreateRule writes a new rule in p's project (claiming its domain).
 func (s *Service) CreateRule(ctx context.Context, p Principal, r *recording.Rule) error {
 	if err := s.prepareRule(ctx, p, r); err != nil {
 		return err
@@ -64,6 +67,16 @@ func (s *Service) UpdateRule(ctx context.Context, p Principal, r *recording.Rule
 
 // DeleteRule deletes rule id of p's project.
 func (s *Service) DeleteRule(ctx context.Context, p Principal, id string) error {
+	// Like writing one, deleting a catch-all rule (the default rule among them) is an admin's.
+	if !p.Admin {
+		r, err := s.Store.RuleGet(ctx, p.Project, id)
+		if err != nil {
+			return fmt.Errorf("delete rule: %w", err)
+		}
+		if r.Domain == recording.Wildcard {
+			return fmt.Errorf(`delete rule: the catch-all domain "*" is for admin keys: %w`, recording.ErrForbidden)
+		}
+	}
 	if err := s.Store.RuleDelete(ctx, p.Project, id); err != nil {
 		return fmt.Errorf("delete rule: %w", err)
 	}

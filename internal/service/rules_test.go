@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/recording"
+	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/store"
 )
 
@@ -128,22 +129,45 @@ func TestClaimsAdminOnly(t *testing.T) {
 	require.Equal(t, admin.Project, owner)
 }
 
+// TestWildcardDomainIsForAdmins: a rule on domain "*" (any app and stream, or a given one) is
+// refused to other keys as an invalid domain, on create and on update; "*" is never claimed.
 func TestWildcardDomainIsForAdmins(t *testing.T) {
 	t.Parallel()
 	ctx, s := t.Context(), newService(t)
-	require.ErrorIs(t, s.CreateRule(ctx, alice, newRule("*", "live", "")), recording.ErrForbidden)
+	for _, r := range []*recording.Rule{newRule("*", "live", ""), newRule("*", "*", "*"), newRule("*", "live", "s")} {
+		err := s.CreateRule(ctx, alice, r)
+		requireValidation(t, err, "domain")
+		require.ErrorContains(t, err, `the catch-all domain "*" is for admin keys`)
+	}
 
 	r := newRule("a.com", "live", "")
 	require.NoError(t, s.CreateRule(ctx, alice, r))
 	r.Domain = "*"
-	require.ErrorIs(t, s.UpdateRule(ctx, alice, r), recording.ErrForbidden)
+	requireValidation(t, s.UpdateRule(ctx, alice, r), "domain")
 
 	def := newRule("*", "*", "*")
 	require.NoError(t, s.CreateRule(ctx, admin, def))
 	def.Formats = def.Formats[:1]
 	require.NoError(t, s.UpdateRule(ctx, admin, def))
+	live := newRule("*", "live", "")
+	require.NoError(t, s.CreateRule(ctx, admin, live), "an admin's catch-all rule of one app")
 	_, err := s.Store.DomainOwner(ctx, "*")
 	require.ErrorIs(t, err, recording.ErrNotFound, "\"*\" is never claimed")
+
+	// It records that app on every domain, below the domain's own rules.
+	require.NoError(t, s.CreateRule(ctx, alice, newRule("b.com", "vod", "")))
+	rules, err := s.Store.RulesForStream(ctx, "b.com")
+	require.NoError(t, err)
+	require.Equal(t, live.ID, recording.MatchRule(rules, "b.com", "live", "x").ID)
+	require.Equal(t, def.ID, recording.MatchRule(rules, "b.com", "other", "x").ID)
+	require.Equal(t, "b.com", recording.MatchRule(rules, "b.com", "vod", "x").Domain)
+
+	// A non-admin key of the project may not delete a catch-all rule either; an admin may.
+	opsUser := service.Principal{Project: admin.Project, KeyID: "LROPS", AccessKeyID: "LROPS"}
+	require.ErrorIs(t, s.DeleteRule(ctx, opsUser, live.ID), recording.ErrForbidden)
+	_, err = s.GetRule(ctx, admin, live.ID)
+	require.NoError(t, err, "still there")
+	require.NoError(t, s.DeleteRule(ctx, admin, live.ID))
 }
 
 func TestRuleEndpointMustExist(t *testing.T) {
@@ -164,29 +188,35 @@ func TestRuleEndpointMustExist(t *testing.T) {
 	require.NoError(t, s.UpdateRule(ctx, alice, r))
 }
 
-// TestRuleBucketMustExist: a bucket the endpoint says does not exist is refused (§8); one
-// that cannot be checked right now is taken.
-func TestRuleBucketMustExist(t *testing.T) {
+// TestRuleBucketMustBeUsable: a bucket the check refuses is refused with its reason, on
+// create and on update; one that cannot be checked right now is taken. (What the app's check
+// refuses, S3 and local, is in internal/app's TestRuleBuckets.)
+func TestRuleBucketMustBeUsable(t *testing.T) {
 	t.Parallel()
 	ctx, s := t.Context(), newService(t)
-	s.BucketExists = func(_ context.Context, _, bucket string) (bool, error) {
+	var asked []string
+	s.CheckBucket = func(_ context.Context, endpoint, bucket string) (string, error) {
+		asked = append(asked, endpoint+"/"+bucket)
 		switch bucket {
 		case "missing":
-			return false, nil
+			return "bucket \"missing\" does not exist on storage endpoint \"" + endpoint + "\"", nil
 		case "unreachable":
-			return false, errors.New("connection refused")
+			return "", errors.New("connection refused")
 		}
-		return true, nil
+		return "", nil
 	}
 	r := newRule("a.com", "live", "")
-	r.Storage.Bucket = "missing"
-	requireValidation(t, s.CreateRule(ctx, alice, r), "storage.bucket")
+	r.Storage.Endpoint, r.Storage.Bucket = "s3", "missing"
+	err := s.CreateRule(ctx, alice, r)
+	requireValidation(t, err, "storage.bucket")
+	require.ErrorContains(t, err, `bucket "missing" does not exist on storage endpoint "s3"`)
 	r.Storage.Bucket = "unreachable"
 	require.NoError(t, s.CreateRule(ctx, alice, r))
 	r.Storage.Bucket = "missing"
 	requireValidation(t, s.UpdateRule(ctx, alice, r), "storage.bucket")
 	r.Storage.Bucket = "there"
 	require.NoError(t, s.UpdateRule(ctx, alice, r))
+	require.Equal(t, []string{"s3/missing", "s3/unreachable", "s3/missing", "s3/there"}, asked)
 }
 
 func TestRuleValidationFollowsTheDialect(t *testing.T) {

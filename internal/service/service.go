@@ -1,5 +1,5 @@
 // Package service is the one service layer behind every management API façade (Huawei REST,
-// Alibaba RPC, native JSON, §9): rules, callback configurations, access keys, tokens and
+// Alibaba RPC, native JSON): rules, callback configurations, access keys, tokens and
 // domain tenancy, with project isolation enforced here rather than in each façade.
 package service
 
@@ -18,7 +18,7 @@ import (
 // Principal is who makes a request: the project of the key or token that authenticated it.
 type Principal struct {
 	Project string
-	// Admin keys may write the default rule's domain "*" and assign domains (§9).
+	// Admin keys may write the default rule's domain "*" and assign domains.
 	Admin bool
 	// KeyID is the access key or token id, for logs.
 	KeyID string
@@ -50,16 +50,18 @@ type Store interface {
 type Service struct {
 	Store  Store
 	Sealer Sealer
-	// EndpointExists tells whether a storage endpoint name or alias resolves (§8).
+	// EndpointExists tells whether a storage endpoint name or alias resolves.
 	EndpointExists func(name string) bool
-	// BucketExists tells whether a rule's bucket exists on its endpoint (§8: liverec does not
-	// create buckets); an error means it could not be told.
-	BucketExists func(ctx context.Context, endpoint, bucket string) (bool, error)
-	// Commander reaches the recorders of publishing streams (manual mode, §5); nil: none live.
+	// CheckBucket makes a rule's bucket ready and tells why it cannot take the rule's files
+	// ("" when it can): an S3 bucket must exist (liverec never creates one); a local bucket
+	// is a folder that is created now and must be writable. An error means the endpoint could
+	// not be asked, and the rule is taken.
+	CheckBucket func(ctx context.Context, endpoint, bucket string) (refusal string, err error)
+	// Commander reaches the recorders of publishing streams (manual mode); nil: none live.
 	Commander Commander
 	// ClaimsAdminOnly makes domain claims an admin's act (§9 config switch).
 	ClaimsAdminOnly bool
-	// PublishAuthOptions are the publish authentication settings that are not per domain (§11).
+	// PublishAuthOptions are the publish authentication settings that are not per domain.
 	PublishAuthOptions pubauth.Options
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -79,7 +81,7 @@ type Service struct {
 	LiveURL func(ctx context.Context, recordingID string) string
 	// Live reaches the publications in progress; nil: none is live.
 	Live Live
-	// Nodes lists the deployment's live nodes (§12); nil: none listed.
+	// Nodes lists the deployment's live nodes; nil: none listed.
 	Nodes Nodes
 	// ClipStored reports a stored clip (its recording, file and event in one write); nil: no
 	// clips.
@@ -108,7 +110,7 @@ func (s *Service) now() time.Time {
 }
 
 // useDomain checks that p may act on domain: a domain owned by another project is not found
-// (§9: other projects cannot learn that it exists). When claim is set, an unclaimed domain is
+// (other projects cannot learn that it exists). When claim is set, an unclaimed domain is
 // claimed for p's project.
 func (s *Service) useDomain(ctx context.Context, p Principal, domain string, claim bool) error {
 	if domain == recording.Wildcard {

@@ -28,7 +28,7 @@ type JobKind uint8
 const (
 	// JobFile is a completed FLV or MP4 file.
 	JobFile JobKind = iota + 1
-	// JobSlice is a completed HLS slice; it is stored as soon as it is complete (§8).
+	// JobSlice is a completed HLS slice; it is stored as soon as it is complete.
 	JobSlice
 	// JobPlaylist is a completed HLS playlist; its slices were queued before it.
 	JobPlaylist

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,12 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liverec/liverec/internal/filemode"
 	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/stream"
 )
 
 // ManifestName is the file in a recording's spool directory that describes the recording, so
-// that a restart after a crash can recover, name and store its files (§6).
+// that a restart after a crash can recover, name and store its files.
 const ManifestName = "recording.json"
 
 // maxManifestSize bounds what is read back from a manifest.
@@ -31,18 +33,19 @@ type Manifest struct {
 }
 
 // WriteManifest writes a recording's manifest into its spool directory, spoolDir/RecordingID,
-// creating it (temp file and rename, so a crash leaves the old one or the new one).
-func WriteManifest(spoolDir string, m Manifest) error {
+// creating it (temp file and rename, so a crash leaves the old one or the new one). The file
+// has mode, the directory filemode.Dir(mode) (storage.file_mode; zero: the default).
+func WriteManifest(spoolDir string, m Manifest, mode fs.FileMode) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode recording manifest: %w", err)
 	}
 	dir := filepath.Join(spoolDir, m.RecordingID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := filemode.MkdirAll(dir, mode); err != nil {
 		return fmt.Errorf("create recording spool dir: %w", err)
 	}
 	tmp := filepath.Join(dir, ManifestName+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := filemode.WriteFile(tmp, b, mode); err != nil {
 		return fmt.Errorf("write recording manifest: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, ManifestName)); err != nil {
@@ -164,7 +167,7 @@ func spoolHasMedia(dir string) bool {
 	return found
 }
 
-// ReadManifest reads the manifest of recording id in spoolDir (another node's spool, §12).
+// ReadManifest reads the manifest of recording id in spoolDir (another node's spool).
 func ReadManifest(spoolDir, id string) (Manifest, error) {
 	m, err := readManifest(filepath.Join(spoolDir, id))
 	if err != nil {

@@ -24,7 +24,7 @@ type livePlaylist struct {
 }
 
 // LivePlaylist is where a playlist being recorded can be played: its provisional object, an
-// EVENT playlist rewritten after each stored slice (§8).
+// EVENT playlist rewritten after each stored slice.
 type LivePlaylist struct {
 	Format recording.Format
 	// Endpoint is the rule's name of the storage endpoint (it may be an alias).
@@ -61,14 +61,14 @@ func playlistID(recordingID string, format any, seq int) string {
 }
 
 // liveVars are the naming variables of a playlist's provisional key: every end-time variable
-// renders as "live" (§8).
+// renders as "live".
 func liveVars(v NameVars) NameVars {
 	v.End = time.Time{}
 	return v
 }
 
 // sliceStored notes a stored slice and rewrites the live playlist at its provisional key, so
-// the bucket always holds a playable playlist referencing only stored slices (§8). A failed
+// the bucket always holds a playable playlist referencing only stored slices. A failed
 // rewrite is logged: the next slice rewrites it again. A slice whose playlist's next job is
 // already queued leaves the rewrite to that job.
 func (u *Uploader) sliceStored(ctx context.Context, st ObjectStore, j *Job, key string) {
@@ -174,7 +174,7 @@ func relativeURIs(key string, keys []string) ([]string, error) {
 }
 
 // ContinuePlaylist seeds the playlist seq of a recording with the slices another node stored
-// (§12: a recording continued here), so this node's live and final playlists list them before
+// (a recording continued here), so this node's live and final playlists list them before
 // its own. keys are the slices' object keys, in order. Call it before the playlist's first
 // slice here is queued.
 func (u *Uploader) ContinuePlaylist(recordingID string, format recording.Format, seq int, keys []string, slices []hls.Slice) {

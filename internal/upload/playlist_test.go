@@ -19,7 +19,7 @@ import (
 
 // TestLivePlaylistFollowsStoredSlices: after each stored slice the bucket holds a live playlist
 // at the provisional key (end-time variables as "live") that lists exactly the stored slices;
-// the final playlist lands at its templated key and the live one goes (§8).
+// the final playlist lands at its templated key and the live one goes.
 func TestLivePlaylistFollowsStoredSlices(t *testing.T) {
 	root, spool := t.TempDir(), t.TempDir()
 	local := &blob.Local{Root: root}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liverec/liverec/internal/filemode"
 	"github.com/liverec/liverec/internal/record/flv"
 	"github.com/liverec/liverec/internal/record/hls"
 )
@@ -32,7 +33,8 @@ func (u *Uploader) putSlice(ctx context.Context, st ObjectStore, j *Job) (string
 		return "", err
 	}
 	line := journalLine(j.Seq, key, j.Stats)
-	jf, err := os.OpenFile(filepath.Join(filepath.Dir(j.SpoolPath), sliceJournal), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	jf, err := filemode.OpenFile(filepath.Join(filepath.Dir(j.SpoolPath), sliceJournal),
+		os.O_CREATE|os.O_APPEND|os.O_WRONLY, u.FileMode)
 	if err == nil {
 		_, err = jf.WriteString(line)
 		err = errors.Join(err, jf.Close())
@@ -110,7 +112,7 @@ func parseJournalLine(line string) (int, journalEntry, bool) {
 }
 
 // recover returns the attempt that recovers a file a crash or failure left in the spool, then
-// stores it and reports it like any completed file (§6).
+// stores it and reports it like any completed file.
 func (u *Uploader) recover(ctx context.Context, j *Job) func() error {
 	j.recovered = true
 	switch filepath.Ext(j.SpoolPath) {

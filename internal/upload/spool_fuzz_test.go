@@ -82,7 +82,7 @@ func FuzzReadManifest(f *testing.F) {
 	})
 }
 
-// validName is ingest's name rule (§1): 1–128 of A–Z a–z 0–9 . _ ~ -, not ".", no "..".
+// validName is ingest's name rule: 1–128 of A–Z a–z 0–9 . _ ~ -, not ".", no "..".
 func validName(s string) bool {
 	if s == "" || len(s) > 128 || s == "." || strings.Contains(s, "..") {
 		return false

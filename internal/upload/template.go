@@ -8,7 +8,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 )
 
-// NameVars are the values object-name templates draw from (§8). Both the Alibaba and the
+// NameVars are the values object-name templates draw from. Both the Alibaba and the
 // Huawei variable sets work in any template.
 type NameVars struct {
 	Domain, App, Stream string
@@ -20,7 +20,7 @@ type NameVars struct {
 	// sequence number when naming an HLS slice.
 	Sequence int
 	// Start and End bound the file (or slice). A zero End renders every end-time variable as
-	// "live", which names the provisional live playlist (§8).
+	// "live", which names the provisional live playlist.
 	Start, End time.Time
 	// Location is the time zone of rendered times; nil means UTC.
 	Location *time.Location

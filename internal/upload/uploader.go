@@ -1,7 +1,7 @@
 // Package upload moves a recording's completed files from the spool into their buckets: the
 // Uploader syncs, finalizes, names and stores each job the recorder hands it, keeps HLS live
 // playlists current while slices are stored, retries what a bucket refuses, and recovers
-// what a crash or a failure left in the spool (§6, §8). The recorder produces jobs; this
+// what a crash or a failure left in the spool. The recorder produces jobs; this
 // package knows nothing of it beyond the spool's layout and manifest, which both share.
 package upload
 
@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -61,13 +62,16 @@ type Config struct {
 	// OnStored is called after each object is durable in its bucket.
 	OnStored func(Stored)
 	// FailAfter is how long a job may keep failing before its recording is reported failed
-	// through OnFailed (§6); the job is still retried. Default 10 min.
+	// through OnFailed; the job is still retried. Default 10 min.
 	FailAfter time.Duration
 	// OnFailed is called once per recording whose job kept failing for FailAfter, or panicked.
 	OnFailed func(recordingID string, err error)
 	// Location is the time zone object names render times in (recording.time_zone) when a
 	// job's NameVars name none. Default UTC.
 	Location *time.Location
+	// FileMode is the mode of the files the uploader writes in the spool (the journal of an
+	// HLS playlist's stored slices; storage.file_mode; zero: filemode.Default).
+	FileMode fs.FileMode
 	Logger   *slog.Logger
 	Metrics  *Metrics
 }

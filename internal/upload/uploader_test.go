@@ -59,7 +59,7 @@ func (s flakyStore) Delete(ctx context.Context, bucket, key string) error {
 
 // TestUploaderReportsFailureAndStoresLater: a store error that lasts FailAfter reports the
 // recording failed once; the file stays in the spool, the attempts go on, and it is stored
-// when the bucket recovers (§6).
+// when the bucket recovers.
 func TestUploaderReportsFailureAndStoresLater(t *testing.T) {
 	var down atomic.Bool
 	var refused atomic.Int64

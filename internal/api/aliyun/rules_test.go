@@ -273,7 +273,7 @@ func TestDescribePagesAndFilters(t *testing.T) {
 	e.do(call(keyP1, "DescribeLiveRecordConfig")).fails(t, http.StatusBadRequest, "MissingDomainName")
 }
 
-// TestRulesOfOtherDialectsAreVisible: one model read through every dialect (§3).
+// TestRulesOfOtherDialectsAreVisible: one model read through every dialect.
 func TestRulesOfOtherDialectsAreVisible(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -315,5 +315,5 @@ func TestOtherProjectsDomainsDoNotExist(t *testing.T) {
 	// The default rule's domain "*" is an admin's.
 	add := seedRecordConfig(keyP1)
 	add.params.Set("DomainName", "*")
-	e.do(add).fails(t, http.StatusUnauthorized, "Forbidden")
+	e.do(add).fails(t, http.StatusBadRequest, "InvalidParameter", `"DomainName"`, `the catch-all domain "*" is for admin keys`)
 }

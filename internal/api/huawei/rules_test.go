@@ -267,7 +267,7 @@ func TestRuleTenancy(t *testing.T) {
 	e.do(q).requireError(t, http.StatusForbidden, codeDenied, "")
 	// The default rule's domain "*" is an admin's.
 	e.do(req{method: http.MethodPost, path: rulesPath(projectA), body: minimalRule("*", "live", "*")}).
-		requireError(t, http.StatusForbidden, codeDenied, "")
+		requireError(t, http.StatusBadRequest, codeBadParameter, `publish_domain: the catch-all domain "*" is for admin keys`)
 	r = e.do(req{method: http.MethodPost, path: rulesPath(projectA), body: minimalRule("*", "live", "*"), key: keyAdmin, secret: secAdmin})
 	require.Equal(t, http.StatusCreated, r.status, string(r.body))
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liverec/liverec/internal/blob"
+	"github.com/liverec/liverec/internal/filemode"
 )
 
 // Target is one fresh store to exercise.
@@ -31,6 +33,12 @@ type Target struct {
 	// Read returns bucket/key's bytes, read back without the Store; ok is false when the
 	// object does not exist.
 	Read func(t *testing.T, bucket, key string) (data []byte, ok bool)
+	// Perm reads back the permissions of bucket/key, or of the folder a key prefix names;
+	// nil for endpoints whose objects have none (S3).
+	Perm func(t *testing.T, bucket, key string) fs.FileMode
+	// FileMode is the mode Perm must find on every object (zero: filemode.Default), and
+	// filemode.Dir of it on the folders the store made, whatever the source file's mode.
+	FileMode fs.FileMode
 }
 
 // Exercise runs the contract against the store newTarget makes. Subtests run in parallel,
@@ -62,19 +70,32 @@ func Exercise(t *testing.T, newTarget func(t *testing.T) Target) {
 	}
 }
 
-// spool writes data to a new file in a temp folder and returns its path.
+// spool writes data to a new file in a temp folder and returns its path. The file is private
+// (0600, as os.CreateTemp makes them), so a stored object's mode must be the store's doing.
 func spool(t *testing.T, data []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "f.spool")
-	require.NoError(t, os.WriteFile(p, data, 0o644))
+	require.NoError(t, os.WriteFile(p, data, 0o600))
 	return p
 }
 
+// requireObject checks an object's bytes and, where objects have modes, its mode.
 func requireObject(t *testing.T, tg Target, key string, want []byte) {
 	t.Helper()
 	got, ok := tg.Read(t, tg.Bucket, key)
 	require.True(t, ok, "object %s exists", key)
 	require.True(t, bytes.Equal(want, got), "object %s: %d bytes, want %d", key, len(got), len(want))
+	if tg.Perm != nil {
+		require.Equal(t, filemode.Or(tg.FileMode), tg.Perm(t, tg.Bucket, key), "mode of object %s", key)
+	}
+}
+
+// requireFolder checks the mode of the folder a key prefix names, where objects have modes.
+func requireFolder(t *testing.T, tg Target, prefix string) {
+	t.Helper()
+	if tg.Perm != nil {
+		require.Equal(t, filemode.Dir(tg.FileMode), tg.Perm(t, tg.Bucket, prefix), "mode of folder %s", prefix)
+	}
 }
 
 func putNeverOverwrites(t *testing.T, tg Target) {
@@ -110,6 +131,9 @@ func putNeverOverwrites(t *testing.T, tg Target) {
 	require.Equal(t, "live/b_2.m3u8", k)
 	requireObject(t, tg, "live/b.m3u8", []byte("1"))
 	requireObject(t, tg, "live/b_1.m3u8", []byte("2"))
+	requireObject(t, tg, "live/b_2.m3u8", []byte("3"))
+	requireFolder(t, tg, "live")
+	requireFolder(t, tg, "live/test")
 }
 
 func suffixPlacement(t *testing.T, tg Target) {

@@ -1,4 +1,4 @@
-// Package hls records one cycle of a stream as an HLS media playlist with MPEG-TS slices (§4):
+// Package hls records one cycle of a stream as an HLS media playlist with MPEG-TS slices:
 // slices of about Config.SliceDuration cut at keyframes, parameter sets before every keyframe,
 // a live playlist rewritten after each slice and a VOD playlist when the cycle ends.
 package hls
@@ -7,12 +7,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/liverec/liverec/internal/bufpool"
+	"github.com/liverec/liverec/internal/filemode"
 	"github.com/liverec/liverec/internal/media"
 	"github.com/liverec/liverec/internal/record/sink"
 )
@@ -39,6 +41,9 @@ type Config struct {
 	// OnSlice is called (synchronously, from WriteUnit/Close) after a slice file is complete,
 	// synced and closed, and the live playlist lists it.
 	OnSlice func(Slice)
+	// FileMode is the mode of the slices and the playlist (storage.file_mode; zero: the
+	// default), and with x where it has r, of Dir when it is created.
+	FileMode fs.FileMode
 }
 
 // Slice describes a completed slice.
@@ -109,7 +114,7 @@ func NewWriter(cfg Config, tracks media.Tracks) (*Writer, error) {
 	if err := w.setTracks(tracks); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+	if err := filemode.MkdirAll(cfg.Dir, cfg.FileMode); err != nil {
 		return nil, fmt.Errorf("hls: create spool dir: %w", err)
 	}
 	return w, nil
@@ -296,7 +301,7 @@ func (w *Writer) fail(err error) error {
 func (w *Writer) startSlice(start time.Duration) error {
 	seq := w.cfg.FirstSequence + len(w.done)
 	path := filepath.Join(w.cfg.Dir, strconv.Itoa(seq)+".ts")
-	f, err := sink.Create(path)
+	f, err := sink.CreateMode(path, w.cfg.FileMode)
 	if err != nil {
 		return fmt.Errorf("hls: %w", err)
 	}
@@ -351,7 +356,7 @@ func (w *Writer) writeIndex(ended bool) error {
 	w.playlist = appendPlaylist(w.playlist[:0], w.done, w.uris, ended)
 	path := filepath.Join(w.cfg.Dir, IndexName)
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := filemode.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, w.cfg.FileMode)
 	if err != nil {
 		return fmt.Errorf("hls: write playlist: %w", err)
 	}

@@ -406,3 +406,28 @@ func TestContinues(t *testing.T) {
 		require.False(t, s.Discontinuity)
 	}
 }
+
+// TestFileModeOfSlicesAndPlaylist: the cycle's folder, its slices and its playlist get the
+// configured mode (0660: the usual umask, 022, would narrow it).
+func TestFileModeOfSlicesAndPlaylist(t *testing.T) {
+	tracks, units := loadRef(t, testutil.RefOptions{Seconds: 3})
+	dir := filepath.Join(t.TempDir(), "c")
+	w, err := NewWriter(Config{Dir: dir, SliceDuration: time.Second, FileMode: 0o660}, tracks)
+	require.NoError(t, err)
+	for i := range units {
+		require.NoError(t, w.WriteUnit(&units[i]))
+	}
+	st, err := w.Close()
+	require.NoError(t, err)
+	require.Greater(t, len(st.Slices), 1)
+	perm := func(p string) os.FileMode {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		return fi.Mode().Perm()
+	}
+	require.Equal(t, os.FileMode(0o770), perm(dir))
+	require.Equal(t, os.FileMode(0o660), perm(filepath.Join(dir, IndexName)))
+	for _, s := range st.Slices {
+		require.Equal(t, os.FileMode(0o660), perm(s.Path), s.Path)
+	}
+}

@@ -1,5 +1,5 @@
 // Package mp4 writes recordings as fragmented MP4 while a stream runs and turns a finished (or
-// crash-truncated) fragmented file into a regular MP4 with the moov box first (§4).
+// crash-truncated) fragmented file into a regular MP4 with the moov box first.
 //
 // The init segment is built with mediacommon's fmp4 package (it already builds the avcC, hvcC
 // and esds decoder configuration records correctly); moof/mdat and the whole final file are

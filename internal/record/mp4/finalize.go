@@ -21,7 +21,8 @@ const copyBufSize = 1 << 20
 
 // Finalize reads a fragmented MP4 written by Writer (or cut short by a crash: only its
 // complete fragments are used) and writes a regular MP4 (ftyp, moov, mdat; moov first) to dst
-// through a temporary file in the same directory, fsynced and renamed into place.
+// through a temporary file in the same directory, fsynced and renamed into place. dst gets the
+// fragmented file's permissions: the spool's file mode carries over.
 func Finalize(fragmentedPath, dstPath string) (Stats, error) {
 	st, err := finalize(fragmentedPath, dstPath)
 	if err != nil {
@@ -60,7 +61,7 @@ func finalize(fragmentedPath, dstPath string) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	if err = tmp.Chmod(0o644); err != nil { // CreateTemp makes it private; recordings are not
+	if err = tmp.Chmod(fi.Mode().Perm()); err != nil { // CreateTemp makes it private
 		return Stats{}, err
 	}
 	if err = tmp.Sync(); err != nil {

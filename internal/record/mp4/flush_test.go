@@ -121,3 +121,21 @@ func TestFlushKeepsOnlyHeldBack(t *testing.T) {
 	require.Equal(t, st.AudioFrames, fs.AudioFrames)
 	compareSamples(t, final, units)
 }
+
+// TestFinalizeKeepsTheSpoolFilesMode: the regular MP4 has the fragmented file's mode (the
+// spool's storage.file_mode), not os.CreateTemp's private one or a fixed one.
+func TestFinalizeKeepsTheSpoolFilesMode(t *testing.T) {
+	dir := t.TempDir()
+	tracks := synthTracks(t)
+	src := filepath.Join(dir, "a.fmp4")
+	writeFragmented(t, src, tracks, synthUnits(tracks, 2*time.Second, 2000, 300))
+	for _, mode := range []os.FileMode{0o660, 0o600, 0o644} {
+		require.NoError(t, os.Chmod(src, mode))
+		dst := filepath.Join(dir, "out.mp4")
+		_, err := Finalize(src, dst)
+		require.NoError(t, err)
+		fi, err := os.Stat(dst)
+		require.NoError(t, err)
+		require.Equal(t, mode, fi.Mode().Perm())
+	}
+}

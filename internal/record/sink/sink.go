@@ -7,9 +7,12 @@ package sink
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/liverec/liverec/internal/filemode"
 )
 
 // DefaultMaxBatch is the batch size past which Write flushes on its own. At the reference
@@ -36,12 +39,17 @@ type File struct {
 	err      error // sticky write error: once a write failed the file is broken
 }
 
-// Create creates (truncating) a spool file and its parent directories.
-func Create(path string) (*File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+// Create creates (truncating) a spool file and its parent directories with the default mode
+// (filemode.Default).
+func Create(path string) (*File, error) { return CreateMode(path, 0) }
+
+// CreateMode creates (truncating) a spool file with mode (storage.file_mode; zero: the
+// default), and its missing parent directories with filemode.Dir(mode).
+func CreateMode(path string, mode fs.FileMode) (*File, error) {
+	if err := filemode.MkdirAll(filepath.Dir(path), mode); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
+	f, err := filemode.Create(path, mode)
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}

@@ -56,3 +56,27 @@ func TestWriteErrorIsSticky(t *testing.T) {
 	_, err = f.Write([]byte("y"))
 	require.Error(t, err, "a broken file stays broken")
 }
+
+// TestCreateModeSetsTheModes: the file and the folders it creates get the configured mode
+// (0660 is what the usual umask, 022, would narrow), the default is 0644.
+func TestCreateModeSetsTheModes(t *testing.T) {
+	root := t.TempDir()
+	for _, c := range []struct {
+		dir        string
+		mode, want os.FileMode
+		wantDir    os.FileMode
+	}{{"default", 0, 0o644, 0o755}, {"group", 0o660, 0o660, 0o770}} {
+		p := filepath.Join(root, c.dir, "sub", "f.flv")
+		f, err := CreateMode(p, c.mode)
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		require.Equal(t, c.want, fi.Mode().Perm(), c.dir)
+		for _, d := range []string{filepath.Join(root, c.dir), filepath.Join(root, c.dir, "sub")} {
+			fi, err = os.Stat(d)
+			require.NoError(t, err)
+			require.Equal(t, c.wantDir, fi.Mode().Perm(), d)
+		}
+	}
+}
