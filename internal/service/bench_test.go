@@ -13,7 +13,7 @@ import (
 
 // BenchmarkCreateIndex12h builds the index of a 12 h range of one stream recorded in 2 s
 // slices (21,600 of them, in 12 one-hour recordings) on SQLite: the slice query, the playlist
-// and its write (to memory here). The target is 1 s per index (§14).
+// and its write (to memory here). The target is 1 s per index.
 func BenchmarkCreateIndex12h(b *testing.B) {
 	s, _, c := newCatalogService(b)
 	ctx := b.Context()

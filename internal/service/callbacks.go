@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,16 +12,25 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// Callback key rules (§7: Huawei keys are 32–64 letters and digits).
+// Callback key rules. Every dialect takes 32–64 letters and digits (Huawei's rule, which
+// suits Alibaba's MD5 signature as well); the standard dialect also takes a Standard Webhooks
+// secret: "whsec_" and the base64 of 24–64 bytes, which it decodes to sign.
 const (
 	MinCallbackKey = 32
 	MaxCallbackKey = 64
+	// WhsecPrefix marks a Standard Webhooks secret.
+	WhsecPrefix   = "whsec_"
+	MinWhsecBytes = 24
+	MaxWhsecBytes = 64
 	// MaxURLLen bounds callback URLs.
 	MaxURLLen = 2048
 )
 
-// ValidateCallbackURL applies §11's rules: http or https, a host, no credentials. Field names
-// the field for the error.
+// generatedWhsecBytes is the size of the secrets NewCallbackKey makes for the standard dialect.
+const generatedWhsecBytes = 32
+
+// ValidateCallbackURL applies the callback URL rules: http or https, a host, no credentials.
+// Field names the field for the error.
 func ValidateCallbackURL(field, raw string) error {
 	if raw == "" {
 		return nil
@@ -51,8 +62,8 @@ func (s *Service) prepareCallback(p Principal, c *recording.CallbackConfig) erro
 	if c.Domain == "" {
 		return &recording.ValidationError{Field: "domain", Reason: "a domain is required"}
 	}
-	// "*" catches the streams of every domain without a configuration of their own (the
-	// default rule's, §7): like the default rule, an admin's.
+	// "*" catches the streams of every domain without a configuration of their own (as the
+	// default rule catches their streams): like the default rule, an admin's.
 	if c.Domain == recording.Wildcard && !p.Admin {
 		return &recording.ValidationError{Field: "domain", Reason: `the catch-all domain "*" is for admin keys`}
 	}
@@ -71,9 +82,8 @@ func (s *Service) prepareCallback(p Principal, c *recording.CallbackConfig) erro
 		return &recording.ValidationError{Field: "sign_type", Reason: "must be MD5 or HMACSHA256"}
 	}
 	if c.Key != "" {
-		if len(c.Key) < MinCallbackKey || len(c.Key) > MaxCallbackKey || !alnum(c.Key) {
-			return &recording.ValidationError{Field: "key",
-				Reason: fmt.Sprintf("must be %d–%d letters and digits", MinCallbackKey, MaxCallbackKey)}
+		if err := ValidateCallbackKey(c.Dialect, c.Key); err != nil {
+			return err
 		}
 		sealed, err := s.Sealer.Seal([]byte(c.Key))
 		if err != nil {
@@ -83,6 +93,74 @@ func (s *Service) prepareCallback(p Principal, c *recording.CallbackConfig) erro
 	}
 	c.HasKey = len(c.KeySealed) > 0
 	return nil
+}
+
+// ValidateCallbackKey checks key against the rules of dialect (see MinCallbackKey); the error
+// says which form the dialect expects.
+func ValidateCallbackKey(dialect recording.Dialect, key string) error {
+	plain := fmt.Sprintf("%d–%d letters and digits", MinCallbackKey, MaxCallbackKey)
+	if dialect != recording.DialectStandard {
+		if len(key) < MinCallbackKey || len(key) > MaxCallbackKey || !alnum(key) {
+			return &recording.ValidationError{Field: "key",
+				Reason: fmt.Sprintf("must be %s for the %s dialect", plain, dialect)}
+		}
+		return nil
+	}
+	whsec := fmt.Sprintf(`%q followed by the base64 of %d–%d bytes (a Standard Webhooks secret)`,
+		WhsecPrefix, MinWhsecBytes, MaxWhsecBytes)
+	enc, isWhsec := strings.CutPrefix(key, WhsecPrefix)
+	if !isWhsec {
+		if len(key) < MinCallbackKey || len(key) > MaxCallbackKey || !alnum(key) {
+			return &recording.ValidationError{Field: "key",
+				Reason: fmt.Sprintf("must be %s, or %s, for the standard dialect", whsec, plain)}
+		}
+		return nil
+	}
+	// Decoded as the standard signer decodes it; it would skip line breaks, a key may not have them.
+	secret, err := base64.StdEncoding.Strict().DecodeString(enc)
+	if err != nil || strings.ContainsAny(enc, "\r\n") {
+		return &recording.ValidationError{Field: "key",
+			Reason: fmt.Sprintf("must be %s: what follows %q is not standard base64 (A–Z a–z 0–9 + /, padded with =)",
+				whsec, WhsecPrefix)}
+	}
+	if len(secret) < MinWhsecBytes || len(secret) > MaxWhsecBytes {
+		return &recording.ValidationError{Field: "key",
+			Reason: fmt.Sprintf("must be %s: it decodes to %d bytes", whsec, len(secret))}
+	}
+	return nil
+}
+
+// NewCallbackKey makes a random key in the form dialect's signer expects: a Standard Webhooks
+// secret of 32 bytes for the standard dialect, 32 letters and digits for the others. Nothing
+// is stored; the key passes ValidateCallbackKey.
+func NewCallbackKey(dialect recording.Dialect) (string, error) {
+	switch dialect {
+	case recording.DialectStandard:
+		b := make([]byte, generatedWhsecBytes)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails; it crashes the program instead
+		return WhsecPrefix + base64.StdEncoding.EncodeToString(b), nil
+	case recording.DialectAliyun, recording.DialectHuawei:
+		return randomAlnum(MinCallbackKey), nil
+	}
+	return "", &recording.ValidationError{Field: "dialect", Reason: "must be aliyun, huawei or standard"}
+}
+
+// randomAlnum is n uniformly random letters and digits.
+func randomAlnum(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	// Bytes at or above the largest multiple of 62 are dropped, so every character is equally likely.
+	const limit = 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n)
+	for len(out) < n {
+		_, _ = rand.Read(buf)
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out)
 }
 
 func alnum(s string) bool {
@@ -135,6 +213,16 @@ func (s *Service) UpdateCallback(ctx context.Context, p Principal, c *recording.
 
 // DeleteCallback deletes configuration id of p's project.
 func (s *Service) DeleteCallback(ctx context.Context, p Principal, id string) error {
+	// Like writing one, deleting a catch-all configuration is an admin's.
+	if !p.Admin {
+		c, err := s.Store.CallbackGet(ctx, p.Project, id)
+		if err != nil {
+			return fmt.Errorf("delete callback: %w", err)
+		}
+		if c.Domain == recording.Wildcard {
+			return fmt.Errorf(`delete callback: the catch-all domain "*" is for admin keys: %w`, recording.ErrForbidden)
+		}
+	}
 	if err := s.Store.CallbackDelete(ctx, p.Project, id); err != nil {
 		return fmt.Errorf("delete callback: %w", err)
 	}

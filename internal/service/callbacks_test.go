@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -111,6 +112,11 @@ func TestCatchAllCallbackIsAnAdmins(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cs, 1, "the catch-all is a candidate for every domain")
 	require.Equal(t, c.ID, cs[0].ID)
+
+	// A non-admin key of the project may not delete it either; an admin may.
+	opsUser := service.Principal{Project: admin.Project, KeyID: "LROPS", AccessKeyID: "LROPS"}
+	require.ErrorIs(t, s.DeleteCallback(ctx, opsUser, c.ID), recording.ErrForbidden)
+	require.NoError(t, s.DeleteCallback(ctx, admin, c.ID))
 }
 
 func TestCallbackValidation(t *testing.T) {
@@ -165,7 +171,7 @@ func TestValidateCallbackURL(t *testing.T) {
 	}{
 		{"", true}, // absent: the caller decides whether it is required
 		{"https://hooks.example.com/rec?x=1", true},
-		{"http://10.0.0.1:8080/", true}, // private targets are a later config switch (§11)
+		{"http://10.0.0.1:8080/", true}, // private addresses pass: netguard refuses them when dialing, if configured to
 		{"HTTPS://hooks.example.com", true},
 		{"ftp://hooks.example.com", false},
 		{"javascript:alert(1)", false},
@@ -192,7 +198,7 @@ func TestUpdateCallbackCanReEnable(t *testing.T) {
 	ctx, s := t.Context(), newService(t)
 	c := newCallback("a.com")
 	require.NoError(t, s.CreateCallback(ctx, alice, c))
-	// The notifier disables a configuration whose receiver answered 410 (§7).
+	// The notifier disables a configuration whose receiver answered 410.
 	c.Enabled, c.DisabledReason = false, "410 Gone"
 	require.NoError(t, s.Store.CallbackUpdate(ctx, c))
 
@@ -274,4 +280,87 @@ func TestCallbackTenancy(t *testing.T) {
 	got, err := s.GetCallback(ctx, alice, ca.ID)
 	require.NoError(t, err)
 	require.Equal(t, ca, got)
+}
+
+// TestCallbackKeyForms: the standard dialect takes a Standard Webhooks secret ("whsec_" and
+// the base64 of 24–64 bytes) besides 32–64 letters and digits; aliyun and huawei take only the
+// latter. Each refusal says which form the dialect expects.
+func TestCallbackKeyForms(t *testing.T) {
+	t.Parallel()
+	whsec := func(n int) string { return service.WhsecPrefix + base64.StdEncoding.EncodeToString(make([]byte, n)) }
+	const (
+		standardForm = `must be "whsec_" followed by the base64 of 24–64 bytes (a Standard Webhooks secret), ` +
+			`or 32–64 letters and digits, for the standard dialect`
+		whsecForm = `must be "whsec_" followed by the base64 of 24–64 bytes (a Standard Webhooks secret): `
+	)
+	cases := []struct {
+		dialect recording.Dialect
+		key     string
+		reason  string // "" = valid
+	}{
+		{recording.DialectStandard, cbKey, ""},
+		{recording.DialectStandard, whsec(24), ""},
+		{recording.DialectStandard, whsec(32), ""},
+		{recording.DialectStandard, whsec(64), ""},
+		{recording.DialectStandard, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", ""}, // the spec's example
+		{recording.DialectStandard, whsec(23), whsecForm + "it decodes to 23 bytes"},
+		{recording.DialectStandard, whsec(65), whsecForm + "it decodes to 65 bytes"},
+		{recording.DialectStandard, "whsec_", whsecForm + "it decodes to 0 bytes"},
+		{recording.DialectStandard, "whsec_" + strings.Repeat("a", 31) + "!", whsecForm + `what follows "whsec_" is not standard base64`},
+		{recording.DialectStandard, strings.TrimRight(whsec(32), "="), whsecForm + "what follows"}, // unpadded
+		{recording.DialectStandard, whsec(16) + "\n" + base64.StdEncoding.EncodeToString(make([]byte, 15)), whsecForm + "what follows"},
+		{recording.DialectStandard, "WHSEC_" + strings.Repeat("a", 40), standardForm},
+		{recording.DialectStandard, strings.Repeat("a", 31), standardForm},
+		{recording.DialectAliyun, cbKey, ""},
+		{recording.DialectAliyun, whsec(32), "must be 32–64 letters and digits for the aliyun dialect"},
+		{recording.DialectHuawei, strings.Repeat("Z9", 32), ""},
+		{recording.DialectHuawei, whsec(32), "must be 32–64 letters and digits for the huawei dialect"},
+		{recording.DialectHuawei, strings.Repeat("a", 65), "must be 32–64 letters and digits for the huawei dialect"},
+	}
+	for _, tc := range cases {
+		err := service.ValidateCallbackKey(tc.dialect, tc.key)
+		if tc.reason == "" {
+			require.NoError(t, err, "%s %q", tc.dialect, tc.key)
+			continue
+		}
+		requireValidation(t, err, "key")
+		require.Contains(t, err.Error(), tc.reason, "%s %q", tc.dialect, tc.key)
+	}
+
+	// Through CreateCallback, a whsec_ key is sealed and opened as given.
+	ctx, s := t.Context(), newService(t)
+	c := newCallback("a.com")
+	c.Dialect, c.Key = recording.DialectStandard, whsec(32)
+	require.NoError(t, s.CreateCallback(ctx, alice, c))
+	key, err := s.CallbackKey(c)
+	require.NoError(t, err)
+	require.Equal(t, whsec(32), key)
+	c = newCallback("b.com")
+	c.Key = whsec(32)
+	requireValidation(t, s.CreateCallback(ctx, alice, c), "key")
+}
+
+// TestNewCallbackKey: a generated key has its dialect's form, passes its rules, and is new
+// each time.
+func TestNewCallbackKey(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, d := range []recording.Dialect{recording.DialectStandard, recording.DialectAliyun, recording.DialectHuawei} {
+		for range 20 {
+			key, err := service.NewCallbackKey(d)
+			require.NoError(t, err)
+			require.NoError(t, service.ValidateCallbackKey(d, key))
+			require.False(t, seen[key], "a key is never generated twice")
+			seen[key] = true
+			if d == recording.DialectStandard {
+				secret, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(key, service.WhsecPrefix))
+				require.NoError(t, err)
+				require.Len(t, secret, 32)
+				continue
+			}
+			require.Regexp(t, `^[A-Za-z0-9]{32}$`, key)
+		}
+	}
+	_, err := service.NewCallbackKey(recording.DialectNative)
+	requireValidation(t, err, "dialect")
 }

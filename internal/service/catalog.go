@@ -13,7 +13,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// Catalogue: recordings, their files and events, and the stored media of a stream (§9).
+// Catalogue: recordings, their files and events, and the stored media of a stream.
 
 // Objects reaches the objects of the storage endpoints (the app implements it over blob).
 type Objects interface {

@@ -14,7 +14,7 @@ type Commander interface {
 	RecordCommand(ctx context.Context, project, domain, app, stream string, c recording.Command) error
 }
 
-// RecordCommand sends a manual-mode command (§5) to a stream of p's domain.
+// RecordCommand sends a manual-mode command to a stream of p's domain.
 // recording.ErrNotLive when it is not publishing, ErrCommandState when the command does not
 // fit, ErrNotFound for another project's domain.
 func (s *Service) RecordCommand(ctx context.Context, p Principal, domain, app, stream string, c recording.Command) error {

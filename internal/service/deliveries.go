@@ -9,7 +9,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// ListDeliveries pages the deliveries of p's project, with their events (§7).
+// ListDeliveries pages the deliveries of p's project, with their events.
 func (s *Service) ListDeliveries(ctx context.Context, p Principal, f store.DeliveryFilter) ([]recording.Delivery, int, error) {
 	f.Project = p.Project
 	f.Domain = strings.ToLower(f.Domain)

@@ -118,7 +118,7 @@ func (s *Service) streamSlices(ctx context.Context, p Principal, domain, app, st
 		Limit: maxIndexSlices + 2}
 	if endIncluded {
 		// The slice after To may start up to a slice duration later: look one minute further
-		// (the longest slice, §4) and let Select keep only the first one.
+		// (the longest slice) and let Select keep only the first one.
 		f.To = to.Add(time.Minute)
 	}
 	all, err := cat.SliceList(ctx, f)

@@ -51,7 +51,8 @@ func (s *Service) CreateAccessKey(ctx context.Context, p Principal, project stri
 }
 
 // EnsureAccessKey creates or updates a key with a given id and secret (LIVEREC_ACCESS_KEY_ID
-// and LIVEREC_ACCESS_KEY_SECRET at start, §2).
+// and LIVEREC_ACCESS_KEY_SECRET at start), so that it works: a revoked or disabled key is
+// brought back. A non-admin key is not made an admin: that is an error.
 func (s *Service) EnsureAccessKey(ctx context.Context, id, secret, project string, admin bool) error {
 	sealed, err := s.Sealer.Seal([]byte(secret))
 	if err != nil {
@@ -61,8 +62,15 @@ func (s *Service) EnsureAccessKey(ctx context.Context, id, secret, project strin
 	switch {
 	case err == nil && k.Project != project:
 		return fmt.Errorf("access key %s belongs to project %s", id, k.Project)
+	case err == nil && admin && !k.Admin:
+		return fmt.Errorf("access key %s exists and is not an admin key: choose another id for the admin key", id)
 	case err == nil:
-		return s.Store.AccessKeyUpdateSecret(ctx, id, sealed)
+		// The key given at start must work: a revoked key comes back (AccessKeyUpdateSecret)
+		// and a disabled one is enabled, so it also recovers a locked-out admin.
+		if err = s.Store.AccessKeyUpdateSecret(ctx, id, sealed); err != nil || !k.Disabled {
+			return err
+		}
+		return s.Store.AccessKeySetDisabled(ctx, k.Project, id, false)
 	case !errors.Is(err, recording.ErrNotFound):
 		return fmt.Errorf("look up access key: %w", err)
 	}
@@ -83,7 +91,7 @@ func (s *Service) putAccessKey(ctx context.Context, id, secret, project string, 
 	return k, secret, nil
 }
 
-// HasAccessKeys tells whether any key exists (a fresh data dir gets an admin key, §2).
+// HasAccessKeys tells whether any key exists (a fresh data dir gets an admin key).
 func (s *Service) HasAccessKeys(ctx context.Context) (bool, error) {
 	ks, err := s.Store.AccessKeyList(ctx, "")
 	return len(ks) > 0, err
@@ -124,10 +132,14 @@ func keyProject(p Principal, project, doing string) (string, error) {
 }
 
 // RevokeAccessKey revokes a key of p's project (of project, for an admin), and with it every
-// token it minted.
+// token it minted. Only an admin may revoke an admin key, and not the last enabled one.
 func (s *Service) RevokeAccessKey(ctx context.Context, p Principal, project, id string) error {
-	project, err := keyProject(p, project, "revoke access key")
+	const doing = "revoke access key"
+	project, err := keyProject(p, project, doing)
 	if err != nil {
+		return err
+	}
+	if err := s.checkKeyChange(ctx, p, project, id, doing, true); err != nil {
 		return err
 	}
 	return s.Store.AccessKeyRevoke(ctx, project, id, s.now())
@@ -135,16 +147,60 @@ func (s *Service) RevokeAccessKey(ctx context.Context, p Principal, project, id 
 
 // SetAccessKeyDisabled disables (ending its tokens) or enables a key of p's project (of
 // project, for an admin). A caller cannot disable the key it is using: that would lock it out
-// mid-request.
+// mid-request. Only an admin may disable or enable an admin key, and not disable the last
+// enabled one.
 func (s *Service) SetAccessKeyDisabled(ctx context.Context, p Principal, project, id string, disabled bool) error {
-	project, err := keyProject(p, project, "update access key")
+	const doing = "update access key"
+	project, err := keyProject(p, project, doing)
 	if err != nil {
 		return err
 	}
 	if disabled && id == p.AccessKeyID {
 		return &recording.ValidationError{Field: "enabled", Reason: "a key cannot disable itself or the key of the token in use"}
 	}
+	if err := s.checkKeyChange(ctx, p, project, id, doing, disabled); err != nil {
+		return err
+	}
 	return s.Store.AccessKeySetDisabled(ctx, project, id, disabled)
+}
+
+// checkKeyChange refuses a change to key id of project that p may not make: a non-admin
+// acting on an admin key (it could otherwise lock the admins out), or, when the change ends
+// the key (ends true), leaving no enabled admin key at all. A key that is not in project is
+// let through: the store answers it with ErrNotFound, as for any other project's object.
+func (s *Service) checkKeyChange(ctx context.Context, p Principal, project, id, doing string, ends bool) error {
+	k, err := s.Store.AccessKeyGet(ctx, id)
+	switch {
+	case errors.Is(err, recording.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: look up access key: %w", doing, err)
+	case k.Project != project || !k.Admin:
+		return nil
+	case !p.Admin:
+		return fmt.Errorf("%s: only an admin key may change an admin key: %w", doing, recording.ErrForbidden)
+	case !ends || k.Disabled || k.RevokedAt != nil:
+		return nil // the number of enabled admin keys does not change
+	}
+	return s.requireAnotherAdminKey(ctx, k.ID, doing)
+}
+
+// requireAnotherAdminKey refuses to end the last enabled admin key (of any project: an admin
+// key acts on every project). Without one nobody could make admin keys or reach other
+// projects again, short of restarting liverec with LIVEREC_ACCESS_KEY_ID and
+// LIVEREC_ACCESS_KEY_SECRET. Two concurrent requests ending the last two admin keys can both
+// pass; the check is for the operator's slip, not a race.
+func (s *Service) requireAnotherAdminKey(ctx context.Context, id, doing string) error {
+	ks, err := s.Store.AccessKeyList(ctx, "")
+	if err != nil {
+		return fmt.Errorf("%s: list access keys: %w", doing, err)
+	}
+	for _, k := range ks {
+		if k.ID != id && k.Admin && !k.Disabled && k.RevokedAt == nil {
+			return nil
+		}
+	}
+	return &StateError{Reason: fmt.Sprintf("%s %s: it is the last enabled admin key; create another admin key first", doing, id)}
 }
 
 // ErrUnknownKey is returned by KeySecret for an unknown, revoked or disabled access key.
@@ -245,13 +301,27 @@ func (s *Service) ListTokens(ctx context.Context, p Principal, project string) (
 	return s.Store.TokenList(ctx, project, s.now())
 }
 
-// DeleteToken revokes a token of p's project (of project, for an admin).
+// DeleteToken revokes a token of p's project (of project, for an admin). Only an admin may
+// revoke an admin's token: a non-admin could otherwise sign the admins out.
 func (s *Service) DeleteToken(ctx context.Context, p Principal, project, id string) error {
 	if project == "" {
 		project = p.Project
 	}
 	if project != p.Project && !p.Admin {
 		return fmt.Errorf("delete token: %w", recording.ErrForbidden)
+	}
+	if !p.Admin {
+		// The store has no lookup by id; a project's live tokens are few. An expired admin
+		// token is not listed, and deleting it takes nothing from anyone.
+		ts, err := s.Store.TokenList(ctx, project, s.now())
+		if err != nil {
+			return fmt.Errorf("delete token: list tokens: %w", err)
+		}
+		for _, t := range ts {
+			if t.ID == id && t.Admin {
+				return fmt.Errorf("delete token: only an admin key may revoke an admin's token: %w", recording.ErrForbidden)
+			}
+		}
 	}
 	return s.Store.TokenDelete(ctx, project, id)
 }

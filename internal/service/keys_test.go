@@ -113,12 +113,26 @@ func TestEnsureAccessKey(t *testing.T) {
 	require.True(t, k.Admin)
 	require.Equal(t, "default", k.Project)
 
-	// A restart with a new secret replaces it and brings a revoked key back.
+	// A restart with a new secret replaces it and brings a revoked key back. (Another admin key
+	// first: the last enabled one cannot be revoked.)
+	second, _, err := s.CreateAccessKey(ctx, service.PrincipalOf(k), "", true, "second admin")
+	require.NoError(t, err)
 	require.NoError(t, s.RevokeAccessKey(ctx, service.PrincipalOf(k), "", "LRENV"))
 	require.NoError(t, s.EnsureAccessKey(ctx, "LRENV", "second-secret", "default", true))
 	_, sec, err = s.KeySecret(ctx, "LRENV")
 	require.NoError(t, err)
 	require.Equal(t, "second-secret", sec)
+
+	// A disabled key is enabled again: the environment's key recovers a locked-out admin.
+	require.NoError(t, s.SetAccessKeyDisabled(ctx, service.PrincipalOf(second), "", "LRENV", true))
+	require.NoError(t, s.EnsureAccessKey(ctx, "LRENV", "second-secret", "default", true))
+	k, _, err = s.KeySecret(ctx, "LRENV")
+	require.NoError(t, err)
+	require.False(t, k.Disabled)
+	// A non-admin key is not turned into an admin one.
+	plain, _, err := s.CreateAccessKey(ctx, service.PrincipalOf(k), "", false, "plain")
+	require.NoError(t, err)
+	require.ErrorContains(t, s.EnsureAccessKey(ctx, plain.ID, "x", "default", true), "not an admin key")
 
 	require.Error(t, s.EnsureAccessKey(ctx, "LRENV", "x", "other", true), "a key id cannot move project")
 	_, sec, err = s.KeySecret(ctx, "LRENV")

@@ -10,7 +10,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// Live streams: what is published now, the publish history, and the block list (§9).
+// Live streams: what is published now, the publish history, and the block list.
 
 // Live reaches the stream hub (the app implements it).
 type Live interface {
@@ -231,7 +231,7 @@ func checkStreamKey(domain, app, stream string) error {
 	return nil
 }
 
-// Nodes lists the live nodes of the deployment (§12).
+// Nodes lists the live nodes of the deployment.
 type Nodes interface {
 	Nodes(ctx context.Context) ([]store.Node, error)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// PublishAuth is a domain's publish authentication (§11) as the façades see it. Its keys are in
+// PublishAuth is a domain's publish authentication as the façades see it. Its keys are in
 // plain form: each façade decides what it shows (never in logs).
 type PublishAuth struct {
 	// Domain is lower-case; "*" is the default of domains without their own.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/liverec/liverec/internal/notify/dialect"
@@ -12,10 +13,11 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// realTimeRecordCommand validates the command and hands it to the stream's recorder (§5 manual
-// mode): a stream without a matching rule is InvalidConfig.NotFound, one that is not
-// publishing (or whose rule is not manual) InvalidStream.NotFound, and a command that does not
-// fit the recording's state (start twice, stop before start) IllegalOperation.
+// realTimeRecordCommand validates the command and hands it to the stream's recorder (manual
+// mode, OnDemand=7): a stream without a matching rule is InvalidConfig.NotFound, one that is
+// not publishing, or whose recording does not take commands (its rule is not manual),
+// InvalidStream.NotFound with a message that tells which, and a command that does not fit the
+// recording's state (start twice, stop before start) IllegalOperation.
 func (h *handler) realTimeRecordCommand(ctx context.Context, p service.Principal, q params) (response, error) {
 	var v [4]string
 	for i, name := range []string{"DomainName", "AppName", "StreamName", "Command"} {
@@ -43,19 +45,47 @@ func (h *handler) realTimeRecordCommand(ctx context.Context, p service.Principal
 	if err != nil {
 		return nil, err
 	}
-	if recording.MatchRule(rules, domain, app, stream) == nil {
+	rule := recording.MatchRule(rules, domain, app, stream)
+	if rule == nil {
 		return nil, errConfigMissing
 	}
 	switch err := h.svc.RecordCommand(ctx, p, domain, app, stream, recording.Command(cmd)); {
 	case err == nil:
 		return &base{}, nil
 	case errors.Is(err, recording.ErrNotLive):
-		return nil, errStreamMissing
+		return nil, h.whyNoCommand(ctx, p, rule, domain, app, stream)
 	case errors.Is(err, recording.ErrCommandState):
 		return nil, errCommandState
 	default:
 		return nil, err
 	}
+}
+
+// whyNoCommand tells a caller whose command found no recording to take it why: the stream is
+// not publishing, or it is but its rule is not manual. The code stays InvalidStream.NotFound,
+// the cloud's answer to both.
+func (h *handler) whyNoCommand(ctx context.Context, p service.Principal, rule *recording.Rule,
+	domain, app, stream string,
+) error {
+	name := domain + "/" + app + "/" + stream
+	_, err := h.svc.StreamState(ctx, p, domain, app, stream)
+	switch {
+	case errors.Is(err, recording.ErrNotLive):
+		return newError(http.StatusNotFound, errStreamMissing.code,
+			"Stream does not exist: %s is not being published; RealTimeRecordCommand applies to a live stream.", name)
+	case err != nil:
+		return err
+	case rule.Mode != recording.ModeManual:
+		return newError(http.StatusNotFound, errStreamMissing.code,
+			"The stream %s is live but its record config is not manual (OnDemand=%d, mode %s); "+
+				"RealTimeRecordCommand applies to streams of manual record configs (OnDemand=7).",
+			name, onDemondOf(rule.Mode), rule.Mode)
+	}
+	// Live under a manual config, yet no recorder takes the command: the recording started
+	// under an earlier config, is still deciding, or has failed.
+	return newError(http.StatusNotFound, errStreamMissing.code,
+		"The stream %s is live but its recording takes no command: it started before its record config "+
+			"was added or made manual (OnDemand=7), has only just started, or has failed.", name)
 }
 
 type callbackRecord struct {

@@ -136,7 +136,8 @@ func TestRealTimeRecordCommand(t *testing.T) {
 	// A configured stream that is not being published (nothing is, to this API, yet).
 	e.do(seedRecordConfig(keyP1)).ok(t)
 	for _, c := range []string{"start", "stop", "cancel_delay", "restart"} {
-		e.do(cmd("Command", c)).fails(t, http.StatusNotFound, "InvalidStream.NotFound", "Stream does not exist.")
+		e.do(cmd("Command", c)).fails(t, http.StatusNotFound, "InvalidStream.NotFound",
+			"Stream does not exist: test.com/test123/s1 is not being published")
 	}
 }
 

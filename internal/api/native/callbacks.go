@@ -11,7 +11,7 @@ import (
 )
 
 // callbackRequest is the body of POST and PUT: the writable fields of a callback
-// configuration (§7). Key is write-only; responses only say has_key.
+// configuration. Key is write-only; responses only say has_key.
 type callbackRequest struct {
 	Dialect          recording.Dialect `json:"dialect"`
 	Domain           string            `json:"domain"`
@@ -36,7 +36,7 @@ const callbackConflict = "a callback configuration of this dialect, domain and a
 // disabledByAPI is the reason shown for a configuration an operator disabled.
 const disabledByAPI = "disabled through the API"
 
-// internalEvents are the events a configuration may subscribe to (§7).
+// internalEvents are the events a configuration may subscribe to.
 func internalEvents() []recording.Event {
 	return []recording.Event{
 		recording.EventRecordStarted, recording.EventRecordPaused, recording.EventRecordResumed,

@@ -91,7 +91,7 @@ func TestDisabledCallbacksAreReEnabledThroughTheAPI(t *testing.T) {
 		callback(t, http.StatusCreated)
 	path := "/api/v1/callbacks/" + cb.ID
 
-	// The delivery worker disables a configuration whose receiver answered 410 (§7).
+	// The delivery worker disables a configuration whose receiver answered 410.
 	cb.Enabled, cb.DisabledReason = false, "receiver answered 410 Gone"
 	require.NoError(t, c.svc.Store.CallbackUpdate(t.Context(), &cb))
 

@@ -19,7 +19,7 @@ type domainAssignment struct {
 	Project string `json:"project"`
 }
 
-// listDomains lists the domains the caller's project owns (claimed or assigned, §9).
+// listDomains lists the domains the caller's project owns (claimed or assigned).
 func (h *handler) listDomains(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	ds, err := h.svc.ListDomains(r.Context(), p)
 	if err != nil {
@@ -32,7 +32,7 @@ func (h *handler) listDomains(w http.ResponseWriter, r *http.Request, p service.
 	writeJSON(w, http.StatusOK, domainList{Total: len(ds), Domains: ds})
 }
 
-// assignDomain gives a domain to a project, whoever owned it: an admin's act (§9), which the
+// assignDomain gives a domain to a project, whoever owned it: an admin's act, which the
 // service enforces (403 for other keys).
 func (h *handler) assignDomain(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	var req domainAssignment

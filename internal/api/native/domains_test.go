@@ -22,7 +22,7 @@ func domainsOf(t *testing.T, c *client, project string) []string {
 func TestOnlyAdminsAssignDomains(t *testing.T) {
 	t.Parallel()
 	c := newServer(t)
-	// The first project to configure a domain claims it (§9).
+	// The first project to configure a domain claims it.
 	require.Equal(t, http.StatusCreated, c.json("p1", http.MethodPost, "/api/v1/rules", `{"domain":"A.com","app":"live","formats":[{"format":"flv"}]}`).status)
 	require.Equal(t, []string{"a.com"}, domainsOf(t, c, "p1"))
 	require.Equal(t, []string{}, domainsOf(t, c, "p2"))

@@ -2,7 +2,6 @@ package native
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +52,7 @@ func writeError(w http.ResponseWriter, status int, e apiError) {
 
 // fail answers err with its status: the service's sentinels, validation and decoding errors
 // keep their meaning; anything else is logged and hidden behind a 500. Another project's object
-// is ErrNotFound, never ErrForbidden, so projects cannot learn of each other's objects (§9).
+// is ErrNotFound, never ErrForbidden, so projects cannot learn of each other's objects.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		ve *recording.ValidationError
@@ -124,7 +123,7 @@ func decodeStrict(data []byte, v any, prefix string) error {
 	case errors.Is(err, strictjson.ErrTrailingData):
 		return invalidArgument(strings.TrimSuffix(prefix, "."), "unexpected data after the JSON value")
 	}
-	return jsonError(err, prefix)
+	return jsonError(err, data, prefix)
 }
 
 // readJSON decodes a write's JSON body into v. An optional body may be left out entirely:
@@ -170,42 +169,4 @@ func bodyReadError(err error) error {
 	}
 	return &badRequest{http.StatusBadRequest, apiError{Code: codeInvalidArgument,
 		Message: "the request body could not be read (cut, or sent too slowly)"}}
-}
-
-// jsonError turns encoding/json's errors into 400s naming the field.
-func jsonError(err error, prefix string) error {
-	var (
-		se *json.SyntaxError
-		te *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return invalidArgument(strings.TrimSuffix(prefix, "."), "malformed JSON: %v", err)
-	case errors.As(err, &te):
-		field := strings.TrimSuffix(prefix+te.Field, ".")
-		return invalidArgument(field, "%s must be a JSON %s", cmp.Or(field, "body"), jsonKind(te.Type.Kind().String()))
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		field := prefix + strings.Trim(name, `"`)
-		return invalidArgument(field, "unknown field %s", field)
-	}
-	var be *badRequest
-	if errors.As(err, &be) {
-		return err
-	}
-	return invalidArgument(strings.TrimSuffix(prefix, "."), "invalid JSON: %v", err)
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "int", "int64", "float64":
-		return "number"
-	case "slice":
-		return "array"
-	case "struct", "map":
-		return "object"
-	case "bool":
-		return "boolean"
-	}
-	return goKind
 }

@@ -253,9 +253,10 @@ func TestEveryRouteHidesServiceFailures(t *testing.T) {
 	c := serve(t, failingService{}, &clock{}, func(p service.Principal) string { return p.Project })
 	for _, rt := range routes() {
 		name := rt.method + " " + rt.pattern
-		// whoami answers from the credentials alone, and a preview only renders: neither can
-		// fail in the service.
-		if rt.open != nil || name == "GET /api/v1/whoami" || name == "POST /api/v1/rules/preview" {
+		// whoami answers from the credentials alone, a preview only renders and a callback key
+		// is only generated: none can fail in the service.
+		if rt.open != nil || name == "GET /api/v1/whoami" || name == "POST /api/v1/rules/preview" ||
+			name == "POST /api/v1/callback-keys" {
 			continue
 		}
 		r := c.json("p1", rt.method, concrete(rt.pattern), validBody(rt.pattern))

@@ -1,4 +1,4 @@
-// Package native is liverec's own JSON API under /api/v1/ (§9), the one the console uses.
+// Package native is liverec's own JSON API under /api/v1/, the one the console uses.
 package native
 
 import (
@@ -63,7 +63,7 @@ type Config struct {
 	Throttle Throttle
 }
 
-// maxBodyBytes caps request bodies (§11).
+// maxBodyBytes caps request bodies.
 const maxBodyBytes = 1 << 20
 
 type handler struct {
@@ -73,8 +73,8 @@ type handler struct {
 	throttle Throttle
 }
 
-// NewHandler returns the native API. Every route but the OpenAPI document is authenticated
-// (§11); callers see only their own project's objects (§9).
+// NewHandler returns the native API. Every route but the OpenAPI document is authenticated;
+// callers see only their own project's objects.
 func NewHandler(svc Service, cfg Config) http.Handler {
 	h := &handler{svc: svc, log: cfg.Logger, now: cfg.Now, throttle: cfg.Throttle}
 	if h.log == nil {

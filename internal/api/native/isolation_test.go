@@ -10,7 +10,7 @@ import (
 )
 
 // Project B never sees, changes or deletes project A's objects: it gets 404 for A's ids and
-// A's objects never appear in B's lists (§9).
+// A's objects never appear in B's lists.
 func TestProjectsAreIsolated(t *testing.T) {
 	t.Parallel()
 	c := newServer(t)

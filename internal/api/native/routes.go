@@ -39,6 +39,7 @@ func routes() []route {
 		{method: http.MethodPut, pattern: "/api/v1/callbacks/{id}", serve: (*handler).updateCallback},
 		{method: http.MethodDelete, pattern: "/api/v1/callbacks/{id}", serve: (*handler).deleteCallback},
 		{method: http.MethodPost, pattern: "/api/v1/callbacks/{id}/test", serve: (*handler).testCallback},
+		{method: http.MethodPost, pattern: "/api/v1/callback-keys", serve: (*handler).createCallbackKey},
 
 		{method: http.MethodGet, pattern: "/api/v1/access-keys", serve: (*handler).listAccessKeys},
 		{method: http.MethodPost, pattern: "/api/v1/access-keys", serve: (*handler).createAccessKey},

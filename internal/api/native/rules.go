@@ -145,7 +145,7 @@ func (req *ruleRequest) rule() (*recording.Rule, error) {
 			Format string `json:"format"`
 		}
 		if err := json.Unmarshal(raw, &peek); err != nil {
-			return nil, jsonError(err, prefix)
+			return nil, jsonError(err, raw, prefix)
 		}
 		fc := recording.DefaultFormatConfig(recording.Format(strings.ToLower(peek.Format)))
 		if err := decodeStrict(raw, &fc, prefix); err != nil {

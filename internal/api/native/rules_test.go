@@ -62,7 +62,7 @@ func TestCreateDuplicateKeyConflicts(t *testing.T) {
 	require.Equal(t, http.StatusCreated, c.json("p1", http.MethodPost, "/api/v1/rules", minimalRule).status)
 	c.json("p1", http.MethodPost, "/api/v1/rules", strings.Replace(minimalRule, "A.com", "a.com", 1)).
 		requireError(t, http.StatusConflict, codeConflict, "")
-	// The same key in another project is another rule. A domain has one owner (§9), so an admin
+	// The same key in another project is another rule. A domain has one owner, so an admin
 	// hands a.com to p2 first; p1's rule stays p1's.
 	require.Equal(t, http.StatusOK, c.send(c.admin(), http.MethodPut, "/api/v1/domains/a.com", "application/json", `{"project":"p2"}`).status)
 	require.Equal(t, http.StatusCreated, c.json("p2", http.MethodPost, "/api/v1/rules", minimalRule).status)

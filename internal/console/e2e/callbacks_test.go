@@ -128,9 +128,11 @@ func TestCallbacksAcceptance(t *testing.T) {
 	require.True(t, eval[bool](h.browser, `document.querySelector('input[name="events"][value="ondemand_failed"]').disabled`),
 		"the huawei dialect cannot send ondemand_failed, yet its box is enabled")
 	h.setValue(form+` [name="auth"]`, "HMACSHA256")
+	// Generate asks the server (POST /api/v1/callback-keys) for a key of the dialect's form.
 	h.click(form + ` [data-action="generate"]`)
+	h.waitFor("a generated key", `document.querySelector('`+form+` [name="key"]').value !== ''`)
 	key := eval[string](h.browser, `document.querySelector('`+form+` [name="key"]').value`)
-	require.Regexp(t, regexp.MustCompile(`^[A-Za-z0-9]{32}$`), key, "generated key")
+	require.Regexp(t, regexp.MustCompile(`^[A-Za-z0-9]{32}$`), key, "generated huawei key")
 	h.screenshot("callback-form")
 	h.click(form + ` [data-action="save"]`)
 	h.waitGone(form)
@@ -274,6 +276,10 @@ func TestCallbackFormEditDelete(t *testing.T) {
 	require.Empty(t, h.text(form+` .field-error[data-for="url"]`), "the URL's error outlived its fix")
 	h.screenshot("callback-form-key-error")
 	h.click(form + ` [data-action="generate"]`)
+	h.waitFor("a generated whsec_ key", `document.querySelector('`+form+` [name="key"]').value.startsWith('whsec_')`)
+	require.Regexp(t, regexp.MustCompile(`^whsec_[A-Za-z0-9+/]{43}=$`),
+		eval[string](h.browser, `document.querySelector('`+form+` [name="key"]').value`), "generated standard key")
+	h.waitText(form+` #key-hint`, "Standard Webhooks secret")
 	h.click(form + ` [data-action="save"]`)
 	h.waitGone(form)
 	h.waitVisible(`tr[data-id]`)

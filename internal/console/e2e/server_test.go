@@ -17,7 +17,7 @@ import (
 	"github.com/liverec/liverec/internal/conf"
 )
 
-// Admin key of every test liverec (§2: LIVEREC_ACCESS_KEY_*), in the default project.
+// Admin key of every test liverec (LIVEREC_ACCESS_KEY_*), in the default project.
 const (
 	adminKeyID     = "LRTESTADMINKEY00000000AA"
 	adminKeySecret = "testsecrettestsecrettestsecret"

@@ -1,6 +1,6 @@
 package rtmp
 
-// reasonUnauthorized labels publishers that publish authentication refused (§11).
+// reasonUnauthorized labels publishers that publish authentication refused.
 const reasonUnauthorized = "unauthorized"
 
 // refuseUnauthorized answers a publish the hub's authorizer refused with an error status the

@@ -204,7 +204,7 @@ func (c *conn) publish(ctx context.Context, cmd *command) error {
 	key, params, err := identity(c.app, c.tcURL, name)
 	if err != nil {
 		c.s.Metrics.reject(reasonBadName)
-		c.refuse(cmd, "NetStream.Publish.BadName", "invalid stream name")
+		c.refuse(cmd, "NetStream.Publish.BadName", err.Error()) // worded for the publisher
 		return withReason(reasonBadName, err)
 	}
 	c.log = c.log.With("domain", key.Domain, "app", key.App, "stream", key.Stream)
@@ -213,13 +213,18 @@ func (c *conn) publish(ctx context.Context, cmd *command) error {
 	switch {
 	case errors.Is(err, stream.ErrBusy):
 		c.s.Metrics.reject(reasonBusy)
-		c.refuse(cmd, "NetStream.Publish.BadName", "stream already publishing")
+		c.refuse(cmd, "NetStream.Publish.BadName",
+			fmt.Sprintf("stream %q of app %q is already being published by another connection", key.Stream, key.App))
 		return withReason(reasonBusy, err)
 	case errors.Is(err, stream.ErrUnauthorized):
 		return c.refuseUnauthorized(cmd, err)
 	case err != nil:
 		c.s.Metrics.reject(reasonError)
-		c.refuse(cmd, "NetStream.Publish.Failed", "publish refused")
+		desc := "publish refused: server error"
+		if errors.Is(err, stream.ErrClosed) {
+			desc = "publish refused: the server is shutting down"
+		}
+		c.refuse(cmd, "NetStream.Publish.Failed", desc)
 		return withReason(reasonError, fmt.Errorf("hub: %w", err))
 	}
 	c.pub = pub

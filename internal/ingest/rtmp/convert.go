@@ -12,7 +12,7 @@ import (
 	"github.com/liverec/liverec/internal/stream"
 )
 
-// errMalformed marks media that cannot be parsed; it closes the connection (§11).
+// errMalformed marks media that cannot be parsed; it closes the connection.
 var errMalformed = errors.New("malformed media")
 
 // audioOnlyAfter is how long media may flow without any sign of video before a stream is

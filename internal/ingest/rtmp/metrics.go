@@ -10,9 +10,9 @@ import (
 
 // Reasons used as label values of the rejected and closed counters.
 const (
-	reasonBusy      = "busy"      // the key has an active publisher (§1)
-	reasonBadName   = "bad_name"  // identity refused (§1)
-	reasonMalformed = "malformed" // protocol or media that cannot be parsed (§11)
+	reasonBusy      = "busy"      // the key has an active publisher
+	reasonBadName   = "bad_name"  // identity refused
+	reasonMalformed = "malformed" // protocol or media that cannot be parsed
 	reasonLimit     = "limit"     // timeouts, size caps
 	reasonBudget    = "budget"    // unfinished messages of all connections over MaxPendingBytes
 	reasonPlay      = "play"      // playback requested: liverec only ingests
@@ -36,7 +36,7 @@ const (
 	beforeMemory    = "memory"     // unfinished messages over the connection's cap or the budget
 )
 
-// Metrics are the RTMP ingest's Prometheus collectors (§13). A nil *Metrics records nothing.
+// Metrics are the RTMP ingest's Prometheus collectors. A nil *Metrics records nothing.
 type Metrics struct {
 	connections prometheus.Counter
 	publishers  prometheus.Gauge

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/liverec/liverec/internal/stream"
 )
 
-// maxNameLen bounds app and stream names (§1); names end up in object keys and paths.
+// maxNameLen bounds app and stream names; names end up in object keys and paths.
 const maxNameLen = 128
 
 // maxDomainLen is the longest DNS name.
@@ -18,7 +19,21 @@ const maxDomainLen = 253
 // errBadName marks a publish refused because of its identity.
 var errBadName = errors.New("bad stream name")
 
-// identity derives the stream key and ingest parameters of a publish (§1) from the connect
+// nameError is a refused identity worded for the publisher: its message is the onStatus
+// description the encoder shows, and what the log says. It is errBadName.
+type nameError struct{ msg string }
+
+func (e *nameError) Error() string        { return e.msg }
+func (e *nameError) Is(target error) bool { return target == errBadName }
+
+func badName(format string, args ...any) error {
+	return &nameError{msg: fmt.Sprintf(format, args...)}
+}
+
+// allowedChars says which characters names may hold, in the words of a refusal.
+const allowedChars = `use letters, digits, ".", "_", "~" and "-"`
+
+// identity derives the stream key and ingest parameters of a publish from the connect
 // command's app and tcUrl and the publish command's name. The app and the name are taken
 // from the commands themselves, never from tcUrl+"/"+name joined and re-split: a query in the
 // tcUrl (rtmp://host/live?vhost=a.com/test) or a slash in the name (live + "a/b") would make a
@@ -43,7 +58,7 @@ func identity(app, tcURL, name string) (stream.Key, url.Values, error) {
 			}
 			// Without its query: publish credentials (auth_key, hwSecret…) never reach a log.
 			bare, _, _ := strings.Cut(tcURL, "?")
-			return stream.Key{}, nil, fmt.Errorf("%w: parse tcUrl %q: %s", errBadName, truncate(bare), truncate(reason.Error()))
+			return stream.Key{}, nil, badName("invalid tcUrl %q: %s", truncate(bare), truncate(reason.Error()))
 		}
 		host = u.Hostname()
 		mergeQuery(params, u.RawQuery)
@@ -51,15 +66,19 @@ func identity(app, tcURL, name string) (stream.Key, url.Values, error) {
 	// Some clients put the query only in the app field (OBS with "rtmp://host/live?k=v").
 	mergeQuery(params, appQuery)
 
-	domain := params.Get("vhost")
+	domain, from := params.Get("vhost"), "the vhost parameter"
 	if domain == "" {
-		domain = params.Get("domain")
+		domain, from = params.Get("domain"), "the domain parameter"
 	}
 	if domain == "" {
-		domain = host
+		domain, from = host, "the tcUrl's host"
 	}
 	key := stream.Key{Domain: strings.ToLower(domain), App: appName, Stream: streamName}
-	if err := checkDomain(key.Domain); err != nil {
+	if key.Domain == "" {
+		return key, nil, badName("missing domain: the tcUrl %s and there is no vhost or domain parameter",
+			missingHost(tcURL))
+	}
+	if err := checkDomain(key.Domain, from); err != nil {
 		return key, nil, err
 	}
 	if err := checkName("app", key.App); err != nil {
@@ -92,28 +111,51 @@ func mergeQuery(dst url.Values, raw string) {
 	}
 }
 
-// checkName enforces §1: 1–128 characters of A–Z a–z 0–9 . _ ~ -, and not . or .. — nor
-// containing "..", which no sane name needs and some path handling would trip over.
-func checkName(what, s string) error {
-	if s == "" || len(s) > maxNameLen || s == "." || strings.Contains(s, "..") {
-		return fmt.Errorf("%w: %s name %q", errBadName, what, truncate(s))
+// missingHost tells, for a refusal, why a tcUrl gave no domain.
+func missingHost(tcURL string) string {
+	if tcURL == "" {
+		return "is missing from the connect command"
 	}
-	for i := 0; i < len(s); i++ {
-		if !nameChar(s[i]) {
-			return fmt.Errorf("%w: %s name %q has character %q", errBadName, what, truncate(s), s[i])
+	bare, _, _ := strings.Cut(tcURL, "?") // publish credentials never reach a log
+	return fmt.Sprintf("%q has no host", truncate(bare))
+}
+
+// checkName allows 1–128 characters of A–Z a–z 0–9 . _ ~ -, and not . or .. — nor names
+// containing "..", which no sane name needs and some path handling would trip over. what is
+// "app" or "stream".
+func checkName(what, s string) error {
+	switch {
+	case s == "":
+		return badName("missing %s name: publish to rtmp://HOST/APP/STREAM", what)
+	case len(s) > maxNameLen:
+		return badName("invalid %s name %q: %d characters, at most %d", what, truncate(s), len(s), maxNameLen)
+	case s == "." || strings.Contains(s, ".."):
+		return badName(`invalid %s name %q: it may not be "." or contain ".."`, what, truncate(s))
+	}
+	for i, r := range s {
+		if r >= utf8.RuneSelf || !nameChar(s[i]) {
+			return badName("invalid %s name %q: %q is not allowed; %s (at most %d)",
+				what, truncate(s), string(r), allowedChars, maxNameLen)
 		}
 	}
 	return nil
 }
 
-// checkDomain keeps the domain safe for paths too: host names, IPv4 and IPv6 literals.
-func checkDomain(s string) error {
-	if s == "" || len(s) > maxDomainLen || s == "." || strings.Contains(s, "..") {
-		return fmt.Errorf("%w: domain %q", errBadName, truncate(s))
+// checkDomain keeps the domain safe for paths too: host names, IPv4 and IPv6 literals. from
+// says where the domain came from, for the refusal.
+func checkDomain(s, from string) error {
+	what := fmt.Sprintf("domain %q from %s", truncate(s), from)
+	switch {
+	case s == "":
+		return badName("missing domain")
+	case len(s) > maxDomainLen:
+		return badName("invalid %s: %d characters, at most %d", what, len(s), maxDomainLen)
+	case s == "." || strings.Contains(s, ".."):
+		return badName(`invalid %s: it may not be "." or contain ".."`, what)
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !nameChar(c) && c != ':' {
-			return fmt.Errorf("%w: domain %q has character %q", errBadName, truncate(s), c)
+	for i, r := range s {
+		if r >= utf8.RuneSelf || !nameChar(s[i]) && r != ':' {
+			return badName("invalid %s: %q is not allowed; use a host name or an IP address", what, string(r))
 		}
 	}
 	return nil

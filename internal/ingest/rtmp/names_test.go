@@ -1,7 +1,7 @@
 package rtmp
 
 import (
-	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,16 +33,42 @@ func TestIdentityShapes(t *testing.T) {
 		require.Equal(t, tc.params, params.Encode())
 	}
 
-	for _, tc := range [][3]string{
-		{"live", "rtmp://host/live", "a/b"},
-		{"live", "rtmp://host/live", "../x"},
-		{"live", "rtmp://host/live", "?x=1"},
-		{"", "rtmp://host/", "s"},
-		{"live", "", "s"},                          // no domain at all
-		{"live", "rtmp://host/live?vhost=..", "s"}, // domain must be path-safe too
-		{"live", "rtmp://ho st/live", "s"},
-	} {
-		_, _, err := identity(tc[0], tc[1], tc[2])
-		require.True(t, errors.Is(err, errBadName), "%q: %v", tc, err)
+}
+
+// TestIdentityRefusals: every refusal says which part is wrong and why, in the publisher's
+// terms; the message is what the encoder shows and what the log says.
+func TestIdentityRefusals(t *testing.T) {
+	long := strings.Repeat("x", 129)
+	cases := []struct{ app, tcURL, name, want string }{
+		{"live", "rtmp://host/live", "a/b",
+			`invalid stream name "a/b": "/" is not allowed; use letters, digits, ".", "_", "~" and "-" (at most 128)`},
+		{"a b", "rtmp://host/a b", "s",
+			`invalid app name "a b": " " is not allowed; use letters, digits, ".", "_", "~" and "-" (at most 128)`},
+		{"live", "rtmp://host/live", "café", `invalid stream name "café": "é" is not allowed`},
+		{"live", "rtmp://host/live", "../x", `invalid stream name "../x": it may not be "." or contain ".."`},
+		{"live", "rtmp://host/live", ".", `invalid stream name ".": it may not be "." or contain ".."`},
+		{"live", "rtmp://host/live", long, `invalid stream name "` + long + `": 129 characters, at most 128`},
+		{long, "rtmp://host/" + long, "s", `invalid app name "` + long + `": 129 characters, at most 128`},
+		{"live", "rtmp://host/live", "?x=1", "missing stream name: publish to rtmp://HOST/APP/STREAM"},
+		{"live", "rtmp://host/live", "", "missing stream name: publish to rtmp://HOST/APP/STREAM"},
+		{"", "rtmp://host/", "s", "missing app name: publish to rtmp://HOST/APP/STREAM"},
+		{"live", "", "s",
+			"missing domain: the tcUrl is missing from the connect command and there is no vhost or domain parameter"},
+		{"live", "rtmp:///live?auth_key=SECRET", "s",
+			`missing domain: the tcUrl "rtmp:///live" has no host and there is no vhost or domain parameter`},
+		{"live", "rtmp://host/live?vhost=..", "s",
+			`invalid domain ".." from the vhost parameter: it may not be "." or contain ".."`},
+		{"live?domain=a/b", "rtmp://host/live", "s",
+			`invalid domain "a/b" from the domain parameter: "/" is not allowed; use a host name or an IP address`},
+		{"live", "rtmp://" + strings.Repeat("h", 254) + "/live", "s",
+			`from the tcUrl's host: 254 characters, at most 253`},
+		{"live", "rtmp://ho st/live?auth_key=SECRET", "s",
+			`invalid tcUrl "rtmp://ho st/live": invalid character " " in host name`},
+	}
+	for _, tc := range cases {
+		_, _, err := identity(tc.app, tc.tcURL, tc.name)
+		require.ErrorIs(t, err, errBadName, "%+v", tc)
+		require.Contains(t, err.Error(), tc.want, "%+v", tc)
+		require.NotContains(t, err.Error(), "SECRET", "publish credentials never reach the publisher's status or a log")
 	}
 }

@@ -99,7 +99,7 @@ func FuzzDecodeAMF0(f *testing.F) {
 }
 
 // FuzzIdentity feeds the connect command's app and tcUrl and the publish command's name: an
-// accepted publish has a key of path-safe names (§1) that cannot leave the directory they are
+// accepted publish has a key of path-safe names that cannot leave the directory they are
 // joined under, its parts come from where they should, and publishing the key again with its
 // parameters in the canonical form gives the same key and parameters. A refused one is
 // errBadName.
@@ -117,7 +117,7 @@ func FuzzIdentity(f *testing.F) {
 			require.LessOrEqual(t, len(err.Error()), 1500)
 			return
 		}
-		require.NoError(t, checkDomain(key.Domain))
+		require.NoError(t, checkDomain(key.Domain, "the fuzzer"))
 		require.NoError(t, checkName("app", key.App))
 		require.NoError(t, checkName("stream", key.Stream))
 		require.Equal(t, strings.ToLower(key.Domain), key.Domain)

@@ -1,5 +1,5 @@
 // Package rtmp is liverec's RTMP ingest: it accepts publishers (one goroutine per
-// connection), checks their stream identity (§1), and hands their media to the stream hub as
+// connection), checks their stream identity, and hands their media to the stream hub as
 // batches of units, within the limits of §11.
 package rtmp
 

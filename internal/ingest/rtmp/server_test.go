@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/url"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,15 +139,29 @@ func TestIdentity(t *testing.T) {
 	}
 
 	before := e.sinkCount()
-	bad := []string{
-		"live#..", "live#.", "live#a..b", "live#a/b", "live#", "live#" + strings.Repeat("x", 129),
-		"live#te$t", "live#te%20st", "live/sub#test", "li:ve#test", "live?vhost=a/b#test",
-		strings.Repeat("a", 129) + "#test",
+	// Each refusal's status description tells the publisher what is wrong (names_test.go has
+	// every wording); the log line says the same.
+	bad := []struct{ path, desc string }{
+		{"live#..", `invalid stream name "..": it may not be "." or contain ".."`},
+		{"live#.", `invalid stream name ".": it may not`},
+		{"live#a..b", `invalid stream name "a..b": it may not`},
+		{"live#a/b", `invalid stream name "a/b": "/" is not allowed; use letters, digits`},
+		{"live#", "missing stream name"},
+		{"live#" + strings.Repeat("x", 129), "129 characters, at most 128"},
+		{"live#te$t", `invalid stream name "te$t": "$" is not allowed`},
+		{"live#te%20st", "is not allowed"},
+		{"live/sub#test", `invalid app name "live/sub": "/" is not allowed`},
+		{"li:ve#test", `invalid app name "li:ve": ":" is not allowed`},
+		{"live?vhost=a/b#test", `invalid domain "a/b" from the vhost parameter: "/" is not allowed`},
+		{strings.Repeat("a", 129) + "#test", `invalid app name "aaa`},
 	}
-	for _, path := range bad {
-		err := testutil.Publish(ctx, e.url(path), nil, testutil.PublishOptions{})
-		require.Error(t, err, path)
-		require.Contains(t, err.Error(), "NetStream.Publish.BadName", path)
+	for _, tc := range bad {
+		err := testutil.Publish(ctx, e.url(tc.path), nil, testutil.PublishOptions{})
+		require.Error(t, err, tc.path)
+		require.Contains(t, err.Error(), "NetStream.Publish.BadName", tc.path)
+		require.Contains(t, err.Error(), tc.desc, tc.path)
+		logged := strconv.Quote(tc.desc) // as slog's text handler quotes err
+		e.waitLog(t, 2*time.Second, `err="bad_name: `, logged[1:len(logged)-1])
 	}
 	require.Equal(t, before, e.sinkCount(), "refused publishes must not reach the hub")
 	require.Eventually(t, func() bool {
@@ -177,6 +192,21 @@ func TestPlayRefused(t *testing.T) {
 	require.Contains(t, err.Error(), "NetStream.Play.Failed")
 	e.waitLog(t, time.Second, "reason=play")
 	require.Equal(t, float64(1), promtest.ToFloat64(e.srv.Metrics.rejected.WithLabelValues(reasonPlay)))
+	require.Equal(t, 0, e.sinkCount())
+}
+
+// TestPublishWhileHubClosed: a publish the hub no longer takes (liverec is stopping) is told
+// so, not just "refused".
+func TestPublishWhileHubClosed(t *testing.T) {
+	e := startServer(t, nil)
+	e.hub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := testutil.Publish(ctx, e.url("live#late"), nil, testutil.PublishOptions{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "NetStream.Publish.Failed")
+	require.Contains(t, err.Error(), "publish refused: the server is shutting down")
+	e.waitLog(t, time.Second, "reason=error", "not accepting publishers")
 	require.Equal(t, 0, e.sinkCount())
 }
 
@@ -222,6 +252,7 @@ func TestBusyAndTakeover(t *testing.T) {
 	_, err = dialPublisher(ctx, e.url("live#busy"), tracks)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "NetStream.Publish.BadName")
+	require.Contains(t, err.Error(), `stream "busy" of app "live" is already being published by another connection`)
 	e.waitLog(t, time.Second, "reason=busy")
 	n := s1.count()
 	require.Eventually(t, func() bool { return s1.count() > n+5 }, 2*time.Second, 10*time.Millisecond,

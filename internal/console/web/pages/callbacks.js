@@ -1,5 +1,6 @@
 // pages/callbacks.js: the callback configurations of the project — list, add, edit, delete,
-// enable/disable and "send a test event" (#/callbacks).
+// enable/disable and "send a test event" (#/callbacks). Generate asks the server for a key of
+// the chosen dialect's form.
 import {api, ask, clearErrors, el, field, notice, replace, showError, stateBadge} from '../lib.js';
 
 // EVENTS is the API's Event enum (openapi.json), with what each means to a reader.
@@ -69,19 +70,12 @@ function modeOf(c) {
   return c.dialect === 'aliyun' ? 'MD5' : 'webhooks';
 }
 
-const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** randomKey returns n random letters and digits, unbiased (bytes ≥ 248 are drawn again). */
-export function randomKey(n = 32) {
-  let out = '';
-  const buf = new Uint8Array(64);
-  while (out.length < n) {
-    crypto.getRandomValues(buf);
-    for (const b of buf) {
-      if (b < 248 && out.length < n) out += KEY_CHARS[b % KEY_CHARS.length];
-    }
-  }
-  return out;
+// keyHint says which keys a dialect takes (service.ValidateCallbackKey).
+function keyHint(dialect) {
+  const plain = '32 to 64 letters and digits';
+  const forms = dialect === 'standard' ?
+    `a Standard Webhooks secret ("whsec_" and the base64 of 24 to 64 bytes) or ${plain}` : plain;
+  return `${forms[0].toUpperCase()}${forms.slice(1)}; press Generate for a new one, and give the same key to the receiving server.`;
 }
 
 // COLUMNS head the list; on a phone each cell shows its column's name (table.stack).
@@ -277,9 +271,7 @@ function callbackForm(c, who, {saved, cancel, signal}) {
   const dialectHelp = el('small', {class: 'hint'});
   const eventsHelp = el('small', {class: 'hint'});
   const authHelp = el('small', {class: 'hint'});
-  const keyHint = editing && c.has_key ?
-    'A key is stored: leave this empty to keep it, or enter a new one to replace it.' :
-    '32 to 64 letters and digits; give the same key to the receiving server.';
+  const keyHelp = el('small', {class: 'hint', id: 'key-hint'});
 
   const form = el('form', {'data-form': 'callback', novalidate: true, autocomplete: 'off'},
     el('h2', {id: 'callback-form-title'}, editing ? `Edit callback ${c.id}` : 'Add a callback'),
@@ -315,19 +307,32 @@ function callbackForm(c, who, {saved, cancel, signal}) {
       el('div', {class: 'key-row'},
         el('label', {}, 'Key',
           el('span', {class: 'key-input'},
-            el('input', {name: 'key', value: '', spellcheck: 'false', autocomplete: 'off', maxlength: 64,
-              pattern: '[A-Za-z0-9]{32,64}', 'aria-describedby': 'key-hint'}),
-            el('button', {type: 'button', 'data-action': 'generate', onclick: () => {
-              form.key.value = randomKey(32);
-              form.key.dispatchEvent(new Event('input', {bubbles: true}));
-            }}, 'Generate')),
-          el('small', {class: 'hint', id: 'key-hint'}, keyHint),
+            el('input', {name: 'key', value: '', spellcheck: 'false', autocomplete: 'off', maxlength: 94,
+              pattern: '[A-Za-z0-9]{32,64}|whsec_[A-Za-z0-9+/]{32,88}={0,2}', 'aria-describedby': 'key-hint'}),
+            el('button', {type: 'button', 'data-action': 'generate', onclick: (ev) => generateKey(ev.currentTarget)},
+              'Generate')),
+          keyHelp,
           el('span', {class: 'field-error', dataset: {for: 'key'}, role: 'alert'})))),
     el('div', {class: 'actions'},
       el('button', {type: 'submit', class: 'primary', 'data-action': 'save'}, editing ? 'Save' : 'Add callback'),
       el('button', {type: 'button', 'data-action': 'cancel', onclick: cancel}, 'Cancel')));
 
   let mode = editing ? modeOf(c) : 'none';
+
+  // generateKey fills the key field with a new key of the chosen dialect's form, made by the
+  // server (POST /callback-keys stores nothing).
+  async function generateKey(button) {
+    button.disabled = true;
+    try {
+      const r = await api('POST', '/callback-keys', {body: {dialect: form.dialect.value}, signal});
+      form.key.value = r.key;
+      form.key.dispatchEvent(new Event('input', {bubbles: true}));
+    } catch (e) {
+      if (e.name !== 'AbortError') showError(form, e);
+    } finally {
+      button.disabled = false;
+    }
+  }
 
   // sync shows what the chosen dialect can do: its explanation, the events it sends and its
   // authentication modes.
@@ -353,6 +358,8 @@ function callbackForm(c, who, {saved, cancel, signal}) {
     authHelp.textContent = modeHelp(dialect, mode) +
       (keepsKey ? ' A stored key cannot be removed: delete and re-create the callback to stop signing.' : '');
     form.querySelector('.key-row').hidden = mode === 'none';
+    keyHelp.textContent = keepsKey ?
+      'A key is stored: leave this empty to keep it, or enter a new one to replace it.' : keyHint(dialect);
   }
   form.dialect.addEventListener('change', sync);
   form.need_status_notify.addEventListener('change', sync);
