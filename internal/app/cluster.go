@@ -12,12 +12,12 @@ import (
 	"github.com/liverec/liverec/internal/upload"
 )
 
-// newNode makes this process a node of the deployment (§12): its id, heartbeat and stream
+// newNode makes this process a node of the deployment: its id, heartbeat and stream
 // leases. On SQLite it is the only node, and the same code runs.
 func (a *App) newNode(db cluster.Store, id string) (*cluster.Node, error) {
 	c := a.conf
 	return cluster.New(cluster.Config{
-		Self:      store.Node{ID: id, HTTPAddr: advertisedHTTP(c.Cluster.AdvertiseHTTP, c.HTTP), RTMPAddr: c.RTMP, Version: Version},
+		Self:      store.Node{ID: id, HTTPAddr: advertisedHTTP(c.Cluster.AdvertiseHTTP, c.HTTP), RTMPAddr: c.RTMP, Version: buildVersion()},
 		Store:     db,
 		LeaseTTL:  c.Cluster.LeaseTTL.D(),
 		Heartbeat: c.Cluster.Heartbeat.D(),

@@ -7,7 +7,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 )
 
-// Apply merges a decision into a snapshot of the stream's rule (§5, seed 000) and returns the rule
+// Apply merges a decision into a snapshot of the stream's rule (seed 000) and returns the rule
 // to record with, or nil to record nothing:
 //   - NeedRecord false → nil;
 //   - Format, when present, is intersected with the rule's formats; an empty intersection → nil

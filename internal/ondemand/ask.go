@@ -22,7 +22,7 @@ type Asker struct {
 	// Client sends the request; nil means a client with Timeout. Its CheckRedirect is overridden:
 	// redirects are never followed.
 	Client *http.Client
-	// Timeout bounds a whole decision (§5: configurable); ≤ 0 means DefaultTimeout.
+	// Timeout bounds a whole decision (configurable); ≤ 0 means DefaultTimeout.
 	Timeout time.Duration
 	// MaxBody is how many bytes of the reply are read; ≤ 0 means DefaultMaxBody (seed 000).
 	MaxBody int
@@ -32,7 +32,7 @@ type Asker struct {
 // query the URL already has except those five names, and parses the reply. Only HTTP 200 with one
 // complete, valid JSON object within MaxBody bytes is a decision; anything else is an *Error whose
 // Reason (ErrStatus, ErrTimeout, ErrTransport, ErrTruncated, ErrInvalid, ErrCanceled, ErrURL) is
-// matched by errors.Is. A failed decision means the stream is not recorded (§5).
+// matched by errors.Is. A failed decision means the stream is not recorded.
 func (a *Asker) Ask(ctx context.Context, rawURL string, r Request) (Reply, error) {
 	var cfg Asker
 	if a != nil {

@@ -2,6 +2,7 @@ package ondemand
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -35,12 +36,12 @@ type Decision struct {
 	// Reason says why nothing is recorded ("" when Rule is set).
 	Reason string
 	// Failed tells that the decision itself failed (the business server's answer, or a bad
-	// record_config), which the API shows as an ondemand_failed event (§5); a clear "no" or a
+	// record_config), which the API shows as an ondemand_failed event; a clear "no" or a
 	// missing configuration is not a failure.
 	Failed bool
 }
 
-// Decider applies a rule's mode to a new stream (§5): auto and manual record with the rule,
+// Decider applies a rule's mode to a new stream: auto and manual record with the rule,
 // plan records while its window is open, on_demand_param follows the record_config ingest
 // parameter and on_demand_http asks the business server of the stream's callback configuration.
 // Decide may be called from many goroutines at once.
@@ -95,7 +96,7 @@ func (d *Decider) Decide(ctx context.Context, rule *recording.Rule, p Publicatio
 		d.Metrics.observe(time.Since(start))
 		if err != nil {
 			d.Metrics.failed()
-			return Decision{Reason: "on-demand decision failed: " + err.Error(), Failed: true}
+			return Decision{Reason: failedReason(err), Failed: true}
 		}
 		return applyReply(rule, reply)
 	}
@@ -173,4 +174,13 @@ func (d *Decider) now() time.Time {
 		return d.Now()
 	}
 	return time.Now()
+}
+
+// failedReason is the reason of a decision the business server did not give: an *Error says
+// so itself; other errors are prefixed to say it.
+func failedReason(err error) string {
+	if oe := (*Error)(nil); errors.As(err, &oe) {
+		return err.Error()
+	}
+	return "on-demand decision failed: " + err.Error()
 }

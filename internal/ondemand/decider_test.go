@@ -253,7 +253,7 @@ func TestDecideHTTP(t *testing.T) {
 			nil, "no on-demand URL is configured for the stream", false, "", false},
 		{"ServerFails", fakeCallbacks{cs: []recording.CallbackConfig{conf("p", "live", "/fail")}},
 			// The reason repeats the prefix: Error() has it too (as before the Decider).
-			nil, "on-demand decision failed: on-demand decision failed: status (http 500)", true, "/fail", true},
+			nil, "on-demand decision failed: status (http 500)", true, "/fail", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics count on-demand decisions (§13: decision latency and failures). A nil *Metrics
+// Metrics count on-demand decisions (decision latency and failures). A nil *Metrics
 // records nothing.
 type Metrics struct {
 	latency  prometheus.Histogram

@@ -12,9 +12,9 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 )
 
-// Defaults and limits (§5, seed 000).
+// Defaults and limits (seed 000).
 const (
-	// DefaultTimeout bounds one decision, from the request to the last byte read (§5: default 3 s).
+	// DefaultTimeout bounds one decision, from the request to the last byte read (default 3 s).
 	DefaultTimeout = 3 * time.Second
 	// DefaultMaxBody is how many bytes of the reply are read (seed 000: 2,048; more is truncated).
 	DefaultMaxBody = 2048
@@ -25,7 +25,7 @@ const (
 	DefaultAPIVersion = "1.0"
 )
 
-// Request names the stream being asked about and what the publisher sends (§5).
+// Request names the stream being asked about and what the publisher sends.
 type Request struct {
 	Domain, App, Stream string
 	// Codec is "h264", "h265" or "" (audio-only).
@@ -51,7 +51,7 @@ type Reply struct {
 // error so that errors.Is(err, ErrTimeout) works on what Ask returns.
 type Reason string
 
-// Failure reasons. Every failure means "not recorded" (§5).
+// Failure reasons. Every failure means "not recorded".
 const (
 	// ErrStatus: the reply's status was not 200 (a 3xx too: redirects are not followed).
 	ErrStatus Reason = "status"

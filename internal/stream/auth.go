@@ -21,7 +21,7 @@ type Authorizer interface {
 // that may not publish.
 var ErrUnauthorized = errors.New("publish not authorized")
 
-// Leaser gives one node of a cluster at a time the keys it publishes (§12). The hub asks it
+// Leaser gives one node of a cluster at a time the keys it publishes. The hub asks it
 // after the Authorizer, on the publisher's goroutine and without its lock.
 type Leaser interface {
 	// Acquire takes key for this node. A refusal wraps ErrBusy: another node publishes it.

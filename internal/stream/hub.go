@@ -15,7 +15,7 @@ import (
 	"github.com/liverec/liverec/internal/pubauth"
 )
 
-// Key identifies a stream (§1).
+// Key identifies a stream.
 type Key struct {
 	Domain, App, Stream string
 }
@@ -31,7 +31,7 @@ var ErrClosed = errors.New("not accepting publishers")
 // PublishRequest describes a publisher that wants to start.
 type PublishRequest struct {
 	Key Key
-	// Params are the ingest parameters (query of the stream name and the tcUrl, §1).
+	// Params are the ingest parameters (query of the stream name and the tcUrl).
 	Params url.Values
 	// Remote is the publisher's address, for logs and the online lists.
 	Remote string
@@ -59,7 +59,7 @@ type OpenFunc func(p *Publication) Sink
 // Hub tracks active publications. It is safe for concurrent use.
 type Hub struct {
 	// PublishIdleTimeout is how long a publisher may send no media before a newcomer on the
-	// same key replaces it (§1). Default 5 s.
+	// same key replaces it. Default 5 s.
 	PublishIdleTimeout time.Duration
 	// Open is called for each accepted publication; nil means media is discarded.
 	Open OpenFunc
@@ -154,7 +154,7 @@ func (h *Hub) Publish(ctx context.Context, req PublishRequest) (*Publication, er
 }
 
 // Idle tells whether key's publication sent no media for PublishIdleTimeout: a newcomer would
-// replace it (§1). False when the key is not published here.
+// replace it. False when the key is not published here.
 func (h *Hub) Idle(key Key) bool {
 	h.mu.Lock()
 	p := h.active[key]
@@ -165,7 +165,7 @@ func (h *Hub) Idle(key Key) bool {
 // Close stops accepting publishers and ends every active publication. It cancels them first
 // and waits (up to DrainTimeout) for each to end by itself: its connection reads what the
 // socket still holds and hands it on, so a stop right after a publisher's last frame keeps
-// that frame (§4). Publications still running after that are ended.
+// that frame. Publications still running after that are ended.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	h.closed = true

@@ -166,3 +166,25 @@ func BenchmarkWriteBatch(b *testing.B) {
 		p.WriteBatch(batch)
 	}
 }
+
+// TestLiveFrameRateCountsStreamTime: an encoder that sends 30 fps in bursts (here 40 frames
+// a second of arrival, as x264 does while catching up) shows 30 fps, the stream's rate.
+func TestLiveFrameRateCountsStreamTime(t *testing.T) {
+	clk := &clock{now: time.Unix(1000, 0)}
+	h := &Hub{Now: clk.Now, MeasureWindow: 5 * time.Second}
+	p, err := h.Publish(context.Background(), PublishRequest{Key: Key{"a.com", "live", "cam"}})
+	require.NoError(t, err)
+	defer p.Close(nil)
+	frame := time.Second / 30
+	var dts time.Duration
+	for range 6 {
+		clk.now = clk.now.Add(time.Second)
+		b := NewBatch()
+		for range 40 {
+			b.Add(&media.Unit{Track: h264Track, Data: make([]byte, 100), DTS: dts, PTS: dts})
+			dts += frame
+		}
+		p.WriteBatch(b)
+	}
+	require.InDelta(t, 30, h.Live()[0].FrameRate, 0.01)
+}

@@ -21,9 +21,12 @@ const meterSlots = 11
 type meter struct {
 	// Writer-owned: cumulative counts and the snapshots of the last window, oldest at head.
 	vBytes, vFrames, aBytes int64
-	snaps                   [meterSlots]snapshot
-	head, n                 int
-	video, audio            *media.Track
+	// vDTS is the last video frame's timestamp: the frame rate is counted in stream time, so
+	// an encoder's bursts (frames held back, then sent at once) do not show as a higher rate.
+	vDTS         time.Duration
+	snaps        [meterSlots]snapshot
+	head, n      int
+	video, audio *media.Track
 
 	// Published for readers.
 	videoTrack, audioTrack atomic.Pointer[media.Track]
@@ -36,6 +39,7 @@ type meter struct {
 type snapshot struct {
 	at                      int64 // unix nanos
 	vBytes, vFrames, aBytes int64
+	vDTS                    time.Duration
 }
 
 // start takes the first snapshot, at the publication's start.
@@ -55,6 +59,7 @@ func (m *meter) add(units []media.Unit, now time.Time, window time.Duration) {
 		if u.Track.IsVideo() {
 			m.vBytes += int64(len(u.Data))
 			m.vFrames++
+			m.vDTS = u.DTS
 			if u.Track != m.video {
 				m.video = u.Track
 				m.videoTrack.Store(u.Track)
@@ -72,7 +77,7 @@ func (m *meter) add(units []media.Unit, now time.Time, window time.Duration) {
 	if at <= last.at || at-last.at < int64(window/(meterSlots-1)) {
 		return
 	}
-	cur := snapshot{at: at, vBytes: m.vBytes, vFrames: m.vFrames, aBytes: m.aBytes}
+	cur := snapshot{at: at, vBytes: m.vBytes, vFrames: m.vFrames, aBytes: m.aBytes, vDTS: m.vDTS}
 	if m.n == meterSlots {
 		m.head = (m.head + 1) % meterSlots
 		m.n--
@@ -91,7 +96,13 @@ func (m *meter) add(units []media.Unit, now time.Time, window time.Duration) {
 	secs := float64(at-old.at) / float64(time.Second)
 	m.videoKbps.Store(math.Float64bits(float64(cur.vBytes-old.vBytes) * 8 / 1000 / secs))
 	m.audioKbps.Store(math.Float64bits(float64(cur.aBytes-old.aBytes) * 8 / 1000 / secs))
-	m.fps.Store(math.Float64bits(float64(cur.vFrames-old.vFrames) / secs))
+	// Frames after the base's last one over the stream time they span; none before the base
+	// (the first snapshot) falls back to the arrival time.
+	fps := float64(cur.vFrames-old.vFrames) / secs
+	if span := cur.vDTS - old.vDTS; old.vFrames > 0 && span > 0 {
+		fps = float64(cur.vFrames-old.vFrames) / span.Seconds()
+	}
+	m.fps.Store(math.Float64bits(fps))
 	m.measuredAt.Store(at)
 }
 
