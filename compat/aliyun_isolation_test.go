@@ -10,7 +10,7 @@ import (
 
 // TestAliyunProjectIsolation: through the Alibaba façade, project B cannot list, read,
 // change or delete project A's record and notify configs, and cannot learn that A's domain
-// exists (§9).
+// exists.
 func TestAliyunProjectIsolation(t *testing.T) {
 	t.Parallel()
 	s := startLiverec(t)

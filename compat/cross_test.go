@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestCrossDialectVisibility: one rule model behind both clouds' APIs (§3) — a rule written
+// TestCrossDialectVisibility: one rule model behind both clouds' APIs — a rule written
 // with the Huawei SDK is described with the Alibaba SDK, and one written with the Alibaba SDK
 // is listed with the Huawei SDK.
 func TestCrossDialectVisibility(t *testing.T) {

@@ -1,5 +1,5 @@
 // Package compat drives a real liverec with the official Alibaba Cloud and Huawei Cloud Go
-// SDKs (§9: the SDKs are the judges). It is its own module so the SDKs stay out of liverec's.
+// SDKs (the SDKs are the judges). It is its own module so the SDKs stay out of liverec's.
 package compat
 
 import (

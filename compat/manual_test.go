@@ -51,7 +51,7 @@ func startPublish(t *testing.T, src, url string) *exec.Cmd {
 }
 
 // TestManualRecordingAliyun: with OnDemand=7 nothing is recorded until RealTimeRecordCommand
-// start; stop ends the file; commands out of state are refused (§5).
+// start; stop ends the file; commands out of state are refused.
 func TestManualRecordingAliyun(t *testing.T) {
 	t.Parallel()
 	s := startLiverec(t)

@@ -17,7 +17,7 @@ import (
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-// TestTwoNodesShareOnePostgres: two nodes on one PostgreSQL and one S3 server (§12). Streams
+// TestTwoNodesShareOnePostgres: two nodes on one PostgreSQL and one S3 server. Streams
 // published to either are recorded cleanly into the shared bucket; a stream live on one node is
 // refused on the other; the API of either node lists every recording and both nodes.
 func TestTwoNodesShareOnePostgres(t *testing.T) {

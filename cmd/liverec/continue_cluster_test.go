@@ -42,7 +42,7 @@ type continuedRecording struct {
 // TestRecordingContinuesOnAnotherNodeAfterKill9: node A records 10 streams and is killed; the
 // publishers come back to node B within the merge window. Each recording goes on with the same
 // id and events, B's files follow A's, the HLS playlist goes on across the switch with one
-// discontinuity, and when A comes back it stores the files its spool kept (§12).
+// discontinuity, and when A comes back it stores the files its spool kept.
 func TestRecordingContinuesOnAnotherNodeAfterKill9(t *testing.T) {
 	t.Parallel() // real-time publishers: the cluster tests wait side by side
 	const streams = 10
@@ -227,7 +227,7 @@ func TestPausedRecordingMovesToAnotherNode(t *testing.T) {
 
 // TestDeadNodesSpoolStoredFromSharedSpool: with the spool on storage both nodes reach, node B
 // ends the recordings of node A, killed, and stores the files A left in its folder of the spool
-// without A coming back (§12).
+// without A coming back.
 func TestDeadNodesSpoolStoredFromSharedSpool(t *testing.T) {
 	t.Parallel() // real-time publishers: the cluster tests wait side by side
 	const streams = 2

@@ -41,7 +41,7 @@ func addStandardHook(t *testing.T, httpAddr, hookAddr string) {
 }
 
 // TestUndeliveredEventsSurviveKill9: events written while the receiver is down are delivered
-// after liverec is killed with SIGKILL and started again (§7: at least once, across crashes).
+// after liverec is killed with SIGKILL and started again (at least once, across crashes).
 func TestUndeliveredEventsSurviveKill9(t *testing.T) {
 	fixtures := filepath.Join(os.TempDir(), "liverec-test-fixtures")
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 3})

@@ -57,7 +57,7 @@ func (r *receiver) snapshot() []received {
 const callbackKey = "abcdefghijklmnopqrstuvwxyz012345"
 
 // TestCallbacksDeliveredInDialects: a Huawei and an Alibaba callback configuration receive a
-// recording's events, in order, signed, with the fields of the seed documents (§7).
+// recording's events, in order, signed, with the fields of the seed documents.
 func TestCallbacksDeliveredInDialects(t *testing.T) {
 	t.Parallel()
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
@@ -91,7 +91,7 @@ func TestCallbacksDeliveredInDialects(t *testing.T) {
 		require.NotEmpty(t, id)
 		require.False(t, ids[id], "one delivery per event")
 		ids[id] = true
-		// auth_sign by an independent implementation of the HMACSHA256 formula (§7).
+		// auth_sign by an independent implementation of the HMACSHA256 formula.
 		str := func(k string) string { s, _ := r.body[k].(string); return s }
 		mac := hmac.New(sha256.New, []byte(callbackKey))
 		mac.Write([]byte(str("auth_timestamp") + typ + str("publish_domain") + str("app") + str("stream") + str("download_url") + ""))
@@ -107,7 +107,7 @@ func TestCallbacksDeliveredInDialects(t *testing.T) {
 			require.Contains(t, r.body, k)
 		}
 		require.EqualValues(t, 1280, r.body["width"])
-		// download_url is liverec's own signed link to the local object (§8).
+		// download_url is liverec's own signed link to the local object.
 		u := r.body["download_url"].(string)
 		code, body := get(t, u)
 		require.Equal(t, http.StatusOK, code, u)

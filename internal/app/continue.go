@@ -16,7 +16,7 @@ import (
 	"github.com/liverec/liverec/internal/upload"
 )
 
-// continued is a recording of a dead node this node continues (§12).
+// continued is a recording of a dead node this node continues.
 type continued struct {
 	rec  recording.Recording
 	rule *recording.Rule
@@ -157,8 +157,8 @@ func sortSlices(slices []hls.Slice, keys []string) {
 	}
 }
 
-// handOverMoved hands over the paused recordings of this node that another node continues
-// (§12): their files complete and are stored here, their recording goes on there. It runs on
+// handOverMoved hands over the paused recordings of this node that another node continues:
+// their files complete and are stored here, their recording goes on there. It runs on
 // every heartbeat.
 func (a *App) handOverMoved(ctx context.Context) {
 	type paused struct {
@@ -191,7 +191,7 @@ func (a *App) handOverMoved(ctx context.Context) {
 }
 
 // recoverPeerSpool stores the files a dead node left in its folder of the shared spool
-// (cluster.shared_spool) for a recording this node took over (§12), and returns that folder
+// (cluster.shared_spool) for a recording this node took over, and returns that folder
 // ("" when there is none). continued: this node goes on recording it, so the HLS playlist it
 // continues is left to it.
 func (a *App) recoverPeerSpool(ctx context.Context, rec *recording.Recording, deadNode string, continued bool,

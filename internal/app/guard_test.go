@@ -18,7 +18,7 @@ import (
 )
 
 // TestRefusePrivateTargets: with callbacks.refuse_private_targets the loopback receiver and
-// decider are never reached; deliveries end failed at once and the decision fails (§11).
+// decider are never reached; deliveries end failed at once and the decision fails.
 func TestRefusePrivateTargets(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int64

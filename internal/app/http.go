@@ -71,7 +71,7 @@ func (a *App) consoleOrigins(s conf.Storage) []string {
 const maxRPCForm = 1 << 20
 
 // alibabaOnly sends requests for "/" that carry an Action parameter (the Alibaba SDK puts every
-// parameter in the query string of a POST, §9) to the Alibaba façade. A GET without one is a
+// parameter in the query string of a POST) to the Alibaba façade. A GET without one is a
 // browser opening the server's address: it goes to the console.
 func alibabaOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +90,7 @@ func alibabaOnly(h http.Handler) http.Handler {
 	})
 }
 
-// ready reports whether the database and every storage endpoint answer (§13), with the disk
+// ready reports whether the database and every storage endpoint answer, with the disk
 // policy's detail of each volume (a warning there does not fail readiness).
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

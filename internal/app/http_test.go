@@ -20,7 +20,7 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestFreshDataDirAndConfigRules: a fresh data dir holds the default rule (§2), rules of the
+// TestFreshDataDirAndConfigRules: a fresh data dir holds the default rule, rules of the
 // config file are written at start, and the health, readiness and metrics endpoints answer.
 func TestFreshDataDirAndConfigRules(t *testing.T) {
 	t.Parallel()
@@ -75,7 +75,7 @@ rules:
 	}
 }
 
-// TestEndpointNamesAndAliases: cloud endpoint names resolve through aliases (§8) and a name
+// TestEndpointNamesAndAliases: cloud endpoint names resolve through aliases and a name
 // that matches nothing is refused when the rule is written.
 func TestEndpointNamesAndAliases(t *testing.T) {
 	t.Parallel()

@@ -11,7 +11,7 @@ import (
 	"github.com/liverec/liverec/internal/stream"
 )
 
-// Live streams (§9): what is published now with its recording, kicks, and the publish
+// Live streams: what is published now with its recording, kicks, and the publish
 // history. The block list is enforced by the hub's authorizer (internal/pubauth/authorize).
 
 // LiveStreams implements service.Live over the stream hub and the recorders.
@@ -20,7 +20,7 @@ type LiveStreams struct{ a *App }
 // Live returns the app's live streams, for service.Service.Live.
 func (a *App) Live() *LiveStreams { return &LiveStreams{a: a} }
 
-// LiveStreams returns every publication in progress, this node's and the other nodes' (§12),
+// LiveStreams returns every publication in progress, this node's and the other nodes',
 // with the recording its recorder keeps (empty while the rule is being resolved, or when it is
 // not recorded).
 func (l *LiveStreams) LiveStreams() []recording.LiveStream {
@@ -64,7 +64,7 @@ func (a *App) localLiveStreams() []recording.LiveStream {
 
 // Kick ends the publication of a stream key at once (its connection closes, its recording
 // pauses or ends by its rule); false when the key is not being published.
-// A stream published on another node is kicked there (§12).
+// A stream published on another node is kicked there.
 func (l *LiveStreams) Kick(domain, app, streamName, reason string) bool {
 	if l.a.kickLocal(domain, app, streamName, reason) {
 		return true

@@ -85,7 +85,7 @@ func TestOnDemandHTTP(t *testing.T) {
 }
 
 // TestOnDemandParam: an on_demand_param rule records what the record_config ingest parameter
-// says (§5), and nothing without it.
+// says, and nothing without it.
 func TestOnDemandParam(t *testing.T) {
 	t.Parallel()
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 4})
@@ -114,7 +114,7 @@ func TestOnDemandParam(t *testing.T) {
 	}, 30*time.Second, 100*time.Millisecond, "no record_config: not recorded, and visibly so")
 }
 
-// TestPlanWindow: a plan rule records only inside its window (§5): a file from the first
+// TestPlanWindow: a plan rule records only inside its window: a file from the first
 // keyframe after start_time to end_time, nothing before or after.
 func TestPlanWindow(t *testing.T) {
 	t.Parallel()
@@ -137,7 +137,7 @@ func TestPlanWindow(t *testing.T) {
 
 // TestOnDemandFailuresLeaveStreamsUnrecorded: a 500, a timeout, a reply whose JSON is not
 // complete within 2,048 bytes, an empty Format intersection and a missing OnDemandUrl each
-// leave the stream unrecorded, with the reason visible (§5).
+// leave the stream unrecorded, with the reason visible.
 func TestOnDemandFailuresLeaveStreamsUnrecorded(t *testing.T) {
 	t.Parallel()
 	decider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

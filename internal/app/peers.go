@@ -21,7 +21,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 )
 
-// Peers (§12): a node reaches the publications of the other nodes through their HTTP listeners
+// Peers: a node reaches the publications of the other nodes through their HTTP listeners
 // under peerPrefix, authenticated with a key every node derives from the shared master key. The
 // live stream list shows every node's streams; a kick or a record command for a stream
 // published on another node is carried out there.

@@ -23,7 +23,7 @@ import (
 
 // Playback: every stored object has one playable URL (downloadURL), a recording in progress
 // its live playlist's (LiveURL), and liverec serves the signed links among them on
-// /download/{endpoint}/{bucket}/{key}?expires=&signature= (§8). A playlist is served with each
+// /download/{endpoint}/{bucket}/{key}?expires=&signature=. A playlist is served with each
 // slice URI made a valid URL of its own: a signed link with the playlist link's expiry for a
 // local endpoint, the slice's public or presigned URL for an S3 one.
 
@@ -43,7 +43,7 @@ func (a *App) playbackRoutes(mux *http.ServeMux) {
 	})))
 }
 
-// downloadURL is the playable URL of any stored object (download_url, §8), valid for
+// downloadURL is the playable URL of any stored object (download_url), valid for
 // storage.link_expiry: the endpoint's own URL (public or presigned), or liverec's signed link
 // for local objects and for playlists on S3 endpoints that presign (a presigned playlist's
 // relative slice URIs would not be signed). "" when none can be made.

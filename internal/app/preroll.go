@@ -68,7 +68,7 @@ func (a *App) wrapPreroll(k stream.Key, sink stream.Sink) *prerollSink {
 }
 
 // StartEvent implements service.EventRecorder, on this node or on the one the stream
-// publishes on (§12).
+// publishes on.
 func (a *App) StartEvent(ctx context.Context, project, domain, app, streamName string, e preroll.Event) (preroll.Started, error) {
 	st, err := a.startEventLocal(project, domain, app, streamName, e)
 	if !errors.Is(err, recording.ErrNotLive) {

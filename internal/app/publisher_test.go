@@ -79,7 +79,7 @@ func TestIdlePublisherReplaced(t *testing.T) {
 }
 
 // TestShutdownDuringPublish: stopping the service while a stream is publishing completes
-// every open file cleanly (§2).
+// every open file cleanly.
 func TestShutdownDuringPublish(t *testing.T) {
 	t.Parallel()
 	src := testutil.RefStream(t, fixtures, testutil.RefOptions{Seconds: 10})
@@ -101,7 +101,7 @@ func TestShutdownDuringPublish(t *testing.T) {
 }
 
 // TestShutdownRightAfterPublishKeepsEveryFrame: a stop that comes right after a publisher sent
-// its last frame and left still records every frame (§4: no frame is lost): the connection
+// its last frame and left still records every frame (no frame is lost): the connection
 // reads what the socket still holds before the publication ends.
 func TestShutdownRightAfterPublishKeepsEveryFrame(t *testing.T) {
 	t.Parallel()

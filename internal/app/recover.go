@@ -53,17 +53,17 @@ func (a *App) recoverSpool(ctx context.Context) error {
 		seen[m.RecordingID] = true
 		log := a.log.With("recording", m.RecordingID, "domain", m.Key.Domain, "app", m.Key.App, "stream", m.Key.Stream)
 		rec, err := a.store.RecordingGet(ctx, m.Rule.Project, m.RecordingID)
-		// Another node continued it after this one stopped, or ended it (§12).
+		// Another node continued it after this one stopped, or ended it.
 		elsewhere := err == nil && !a.ownRecording(rec)
 		switch {
 		case err != nil:
 			log.Error("recovering a recording the store does not know; its files are stored without events", "err", err)
 		case elsewhere && a.spoolRoot != "":
-			// The node that took it over stores its files from the shared spool (§12).
+			// The node that took it over stores its files from the shared spool.
 			log.Info("another node took this recording over and stores its files from the shared spool")
 			continue
 		case elsewhere:
-			// Another node continued it after this one stopped (§12): this node stores its own
+			// Another node continued it after this one stopped: this node stores its own
 			// files, that node ends the recording.
 			a.events.AdoptFiles(rec, log)
 		default:
@@ -95,7 +95,7 @@ func (a *App) recoverSpool(ctx context.Context) error {
 		for i := range recs {
 			rec := recs[i]
 			if seen[rec.ID] || !a.ownRecording(&rec) {
-				continue // recovered above, or another node's (§12)
+				continue // recovered above, or another node's
 			}
 			a.events.Adopt(&rec, a.log.With("recording", rec.ID))
 			a.up.Enqueue(&upload.Job{Kind: upload.JobEnd, RecordingID: rec.ID, EndReason: events.RecoveredReason,
@@ -131,7 +131,7 @@ func removeEmptyDir(dir string) error {
 }
 
 // withoutContinuedPlaylists leaves out the HLS playlists of a recording that another node
-// continued (§12: its playlist lists the slices this node had stored), so this node does not
+// continued (its playlist lists the slices this node had stored), so this node does not
 // store a second one: those stored already, and the last one while the recording is live (the
 // other node stores it when it ends). Their spool directories stay, and are logged.
 func (a *App) withoutContinuedPlaylists(ctx context.Context, id string, live bool, jobs []*upload.Job,

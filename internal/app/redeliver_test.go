@@ -15,7 +15,7 @@ import (
 	"github.com/liverec/liverec/internal/testutil"
 )
 
-// TestGivenUpDeliveriesAreListedAndRedelivered: a 400 gives each event up at once (§7); the
+// TestGivenUpDeliveriesAreListedAndRedelivered: a 400 gives each event up at once; the
 // failed deliveries are listed through the native API and, redelivered, reach the receiver.
 func TestGivenUpDeliveriesAreListedAndRedelivered(t *testing.T) {
 	t.Parallel()

@@ -18,7 +18,7 @@ type recorderReporter struct {
 	log *slog.Logger
 	r   *record.Recorder // the recorder it reports for, set once it exists
 	pre *prerollSink     // the publication's pre-roll, configured once the rule is known
-	// cont, when set, is the recording of a dead node this one continues (§12): decided and
+	// cont, when set, is the recording of a dead node this one continues: decided and
 	// written before, so Resolve only hands its rule on.
 	cont *continued
 	// state is the recording's recording.State as reported, for the online lists (read from

@@ -344,7 +344,7 @@ func TestS3CollidingTemplatesDoNotOverwrite(t *testing.T) {
 }
 
 // TestS3RuleForMissingBucketRefused: a rule naming a bucket the S3 endpoint does not have is
-// refused when written (§8: liverec does not create buckets).
+// refused when written (liverec does not create buckets).
 func TestS3RuleForMissingBucketRefused(t *testing.T) {
 	t.Parallel()
 	s3 := testutil.StartS3(t)

@@ -1,4 +1,4 @@
-// Package cluster makes one liverec serve a node among several on one database (§12): it
+// Package cluster makes one liverec serve a node among several on one database: it
 // registers the node and beats its heartbeat, holds the leases of the streams the node
 // publishes (one node per stream at a time), tells the app when a lease was lost, and ends
 // the recordings of nodes that died. On SQLite the deployment is one node, and the same code
@@ -63,7 +63,7 @@ type Config struct {
 	Metrics *Metrics
 	// Idle, when set, tells whether a stream's publisher here went silent: its lease is not
 	// renewed, so once it expires a newcomer on another node may take the stream over, as a
-	// newcomer replaces a silent publisher on one node (§1). Nil: none is.
+	// newcomer replaces a silent publisher on one node. Nil: none is.
 	Idle func(key stream.Key) bool
 	// OnBeat, when set, runs after every heartbeat (on the node's goroutine; it must return
 	// soon).
@@ -191,7 +191,7 @@ func (n *Node) renew(ctx context.Context, now time.Time) {
 		return
 	}
 	// A silent publisher's lease is renewed to now only: a newcomer on any node may take the
-	// stream over, as one replaces a silent publisher on one node (§1).
+	// stream over, as one replaces a silent publisher on one node.
 	var live, idle []string
 	for _, k := range held {
 		if n.cfg.Idle != nil && n.cfg.Idle(k) {
@@ -335,7 +335,7 @@ func (n *Node) Nodes(ctx context.Context) ([]store.Node, error) {
 	return n.cfg.Store.NodeList(ctx, n.cfg.Now().Add(-n.cfg.LeaseTTL))
 }
 
-// leaseKey is a stream key as the leases table keeps it: names hold no slash (§1).
+// leaseKey is a stream key as the leases table keeps it: names hold no slash.
 func leaseKey(k stream.Key) string { return k.Domain + "/" + k.App + "/" + k.Stream }
 
 func parseLeaseKey(s string) (stream.Key, bool) {

@@ -6,7 +6,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// Metrics shows the cluster as this node sees it (§12, §13).
+// Metrics shows the cluster as this node sees it.
 type Metrics struct {
 	peers  *prometheus.GaugeVec
 	leases prometheus.Gauge

@@ -59,7 +59,7 @@ func (e *Emitter) Started(ctx context.Context, rec *recording.Recording, log *sl
 }
 
 // NotRecorded writes a recording that was decided against; when the decision failed, with an
-// ondemand_failed event (§5: visible through the API).
+// ondemand_failed event (visible through the API).
 func (e *Emitter) NotRecorded(ctx context.Context, rec *recording.Recording, decisionFailed bool, log *slog.Logger) error {
 	if !decisionFailed {
 		return e.w.apply(ctx, rec.ID, store.Change{RecordingInsert: rec}, false, "not recorded")
@@ -78,7 +78,7 @@ func (e *Emitter) Adopt(rec *recording.Recording, log *slog.Logger) {
 	e.mu.Unlock()
 }
 
-// Continue takes over a live recording another node started (§12) and writes its
+// Continue takes over a live recording another node started and writes its
 // record_resumed event: this node records it from now on. files are the files it continues
 // (an HLS playlist), by number, with the id their file_started event announced.
 func (e *Emitter) Continue(ctx context.Context, rec *recording.Recording, files map[int]string,
@@ -94,7 +94,7 @@ func (e *Emitter) Continue(ctx context.Context, rec *recording.Recording, files 
 	e.Resumed(ctx, rec.ID)
 }
 
-// AdoptFiles takes over the recovered files of a recording another node now records (§12):
+// AdoptFiles takes over the recovered files of a recording another node now records:
 // their events are written, but its end is that node's.
 func (e *Emitter) AdoptFiles(rec *recording.Recording, log *slog.Logger) {
 	e.mu.Lock()
@@ -218,7 +218,7 @@ func (e *Emitter) Ended(ctx context.Context, id string, err error, reason string
 	l.log.Info("recording ended", "state", rec.State)
 }
 
-// Paused writes a pause of the recording (files kept open, §6).
+// Paused writes a pause of the recording (files kept open).
 func (e *Emitter) Paused(ctx context.Context, id string) {
 	e.transition(ctx, id, recording.EventRecordPaused, recording.RecordingPaused)
 }
@@ -246,7 +246,7 @@ func (e *Emitter) transition(ctx context.Context, id string, t recording.Event, 
 	}
 }
 
-// Failed writes the failure of a recording at once (§6: files may still be stored and
+// Failed writes the failure of a recording at once (files may still be stored and
 // reported after it; its end writes no second event).
 func (e *Emitter) Failed(ctx context.Context, id string, cause error) {
 	l := e.get(id)

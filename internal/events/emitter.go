@@ -1,4 +1,4 @@
-// Package events turns the state changes of recordings into outbox events (§7): each change is
+// Package events turns the state changes of recordings into outbox events: each change is
 // written with its event in one transaction, fanned out to the callback configurations that
 // receive it, and kept and retried in order when the database cannot take it (a full disk, a
 // database that does not answer), so that none is lost. It knows nothing of the recorder or the
@@ -56,11 +56,11 @@ type Config struct {
 	Clock backoff.Clock
 	// Notify, if set, wakes the notifier after a change with deliveries was written.
 	Notify func()
-	// DownloadURL, if set, makes an object's download_url for file events (§8).
+	// DownloadURL, if set, makes an object's download_url for file events.
 	DownloadURL func(ctx context.Context, endpoint, bucket, key string) string
 	// Logger logs the writes that fail or were kept; nil logs nothing.
 	Logger *slog.Logger
-	// Node is this node's id (§12): a recording's state changes are written only while it is
+	// Node is this node's id: a recording's state changes are written only while it is
 	// this node's, so a node whose recording another node continued cannot change it.
 	Node string
 }
@@ -202,7 +202,7 @@ func (e *Emitter) addEvent(r *recording.Recording, t recording.Event, data recor
 }
 
 // targets picks, per dialect, the configuration of the recording's project that serves its
-// stream (recording.MatchCallbacks), when it is enabled and receives t (§7). A disabled
+// stream (recording.MatchCallbacks), when it is enabled and receives t. A disabled
 // configuration is still the match: it does not hand its app's events to a "*" one. all are
 // the configurations of r's domain.
 func targets(all []recording.CallbackConfig, r *recording.Recording, t recording.Event) []*recording.CallbackConfig {

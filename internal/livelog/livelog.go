@@ -1,4 +1,4 @@
-// Package livelog writes the publish history (§9: Alibaba DescribeLiveStreamsPublishList):
+// Package livelog writes the publish history (Alibaba DescribeLiveStreamsPublishList):
 // every accepted publication and its end, off the ingest path. The hub's callers hand it
 // their events without waiting; one goroutine writes them in order. A queue that is full
 // (the database stuck) drops the event and counts it: the history is informative, and

@@ -20,7 +20,7 @@ func FromTimescale(ticks int64, rate int64) time.Duration {
 
 // Cleaner turns the timestamps a publisher sends into a timeline the muxers can trust: it
 // starts at zero, survives jumps forward and backward and 32-bit wraps, and keeps each track's
-// DTS strictly increasing (§4). One Cleaner serves one publishing session; it is not safe for
+// DTS strictly increasing. One Cleaner serves one publishing session; it is not safe for
 // concurrent use.
 //
 // A jump is a timestamp that moves away from the stream's newest timestamp by more than the

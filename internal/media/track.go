@@ -11,7 +11,7 @@ import (
 // Codec identifies the codec of a track.
 type Codec uint8
 
-// Codecs liverec records (§4: remux only).
+// Codecs liverec records (remux only).
 const (
 	CodecH264 Codec = iota + 1
 	CodecH265

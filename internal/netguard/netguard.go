@@ -1,5 +1,5 @@
 // Package netguard refuses outgoing connections to private and loopback addresses when asked
-// to (§11: a config switch for callback and on-demand URLs). The check runs on the address
+// to (a config switch for callback and on-demand URLs). The check runs on the address
 // actually dialed, after DNS resolution, so a name that resolves to an internal address is
 // refused too.
 package netguard

@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	// replyHead is how much of a reply an attempt keeps for the delivery log (§7); up to
+	// replyHead is how much of a reply an attempt keeps for the delivery log; up to
 	// replyDrain more is read so the connection can be reused.
 	replyHead  = 256
 	replyDrain = 64 << 10
@@ -37,7 +37,7 @@ const (
 	ReasonNotSent  = "not sent: not subscribed/not applicable in this dialect"
 	ReasonDisabled = "callback configuration disabled"
 	ReasonDeleted  = "callback configuration deleted"
-	// ReasonGone disables a configuration whose receiver answered 410 (§7).
+	// ReasonGone disables a configuration whose receiver answered 410.
 	ReasonGone = "410 Gone from receiver"
 )
 
@@ -73,7 +73,7 @@ func (n *Notifier) safeAttempt(ctx context.Context, d *recording.Delivery) {
 	n.attempt(ctx, d)
 }
 
-// attempt makes one attempt of d and records it with d's new state (§7).
+// attempt makes one attempt of d and records it with d's new state.
 func (n *Notifier) attempt(ctx context.Context, d *recording.Delivery) {
 	now := n.Now()
 	a := recording.Attempt{DeliveryID: d.ID, At: now}
@@ -103,7 +103,7 @@ func (n *Notifier) attempt(ctx context.Context, d *recording.Delivery) {
 		return
 	}
 
-	// A fresh signature and timestamp per attempt (§7).
+	// A fresh signature and timestamp per attempt.
 	req, ok, err := n.Encode(ev, cfg, key, now)
 	if err != nil {
 		a.Error = fmt.Sprintf("encode: %v", err)
@@ -132,7 +132,7 @@ func (n *Notifier) attempt(ctx context.Context, d *recording.Delivery) {
 		n.disable(ctx, log, cfg.ID)
 		n.record(ctx, log, a, recording.DeliveryFailed, now, statusText(r.status), OutcomeFailed)
 	case r.sent && errors.Is(r.err, netguard.ErrRefused):
-		// The target is refused by configuration (§11): retrying cannot help.
+		// The target is refused by configuration: retrying cannot help.
 		n.record(ctx, log, a, recording.DeliveryFailed, now, a.Error, OutcomeFailed)
 	case r.sent && (r.err != nil || retryable(r.status)):
 		last := a.Error
@@ -155,7 +155,7 @@ func (n *Notifier) attempt(ctx context.Context, d *recording.Delivery) {
 	}
 }
 
-// retryable says whether a status is retried (§7): 5xx, 408, 425 and 429.
+// retryable says whether a status is retried: 5xx, 408, 425 and 429.
 func retryable(status int) bool {
 	return status >= 500 || status == http.StatusRequestTimeout ||
 		status == http.StatusTooEarly || status == http.StatusTooManyRequests
@@ -266,7 +266,7 @@ func (n *Notifier) disable(ctx context.Context, log *slog.Logger, id string) {
 }
 
 // record stores an attempt and the delivery's new state. When that fails the claim's lease
-// brings the delivery back, so it is attempted again: at least once (§7).
+// brings the delivery back, so it is attempted again: at least once.
 func (n *Notifier) record(ctx context.Context, log *slog.Logger, a recording.Attempt, state recording.DeliveryState, next time.Time, lastErr, outcome string) {
 	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
 	defer cancel()

@@ -76,7 +76,7 @@ func seedOutbox(tb testing.TB, db *sqldb.DB, cb string, n int) {
 }
 
 // BenchmarkDeliver measures signed deliveries/s (standard dialect, HMAC-SHA256) from an outbox
-// to a local receiver answering 200, 100 streams to one endpoint (§14: ≥ 2,000/s from SQLite),
+// to a local receiver answering 200, 100 streams to one endpoint (≥ 2,000/s from SQLite),
 // from a fake store and from each of benchDatabases.
 func BenchmarkDeliver(b *testing.B) {
 	for _, workers := range []int{8, 32} {

@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Delivery outcomes, the outcome label of liverec_deliveries_total (§13).
+// Delivery outcomes, the outcome label of liverec_deliveries_total.
 const (
 	// OutcomeDelivered: a 2xx reply.
 	OutcomeDelivered = "delivered"

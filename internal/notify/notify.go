@@ -1,4 +1,4 @@
-// Package notify delivers outbox events to callback receivers (§7): it claims due deliveries
+// Package notify delivers outbox events to callback receivers: it claims due deliveries
 // that head their stream's queue, POSTs each as its dialect encodes it, and records every
 // attempt and the delivery's new state. Its subpackage dialect encodes the requests.
 package notify
@@ -22,7 +22,7 @@ type DeliveryStore interface {
 }
 
 // BacklogCounter is optionally implemented by a DeliveryStore: it counts pending deliveries
-// for the liverec_delivery_backlog gauge (§13). Without it the gauge shows the deliveries in
+// for the liverec_delivery_backlog gauge. Without it the gauge shows the deliveries in
 // flight only.
 type BacklogCounter interface {
 	DeliveryBacklog(ctx context.Context) (int, error)
@@ -47,7 +47,7 @@ type Request struct {
 // configuration does not take this event (not subscribed, or no such callback in its dialect).
 type Encoder func(ev *recording.OutboxEvent, cfg *recording.CallbackConfig, key string, now time.Time) (req Request, ok bool, err error)
 
-// Backoff spaces the retries of a delivery (§7): the n-th retry waits Min·Factor^(n-1),
+// Backoff spaces the retries of a delivery: the n-th retry waits Min·Factor^(n-1),
 // at most Max, varied by ±Jitter (a fraction); a delivery whose event would be older than
 // MaxAge at its next attempt is given up.
 type Backoff struct {
@@ -65,9 +65,9 @@ type Config struct {
 	Outbox    DeliveryStore
 	Callbacks CallbackStore
 	Encode    Encoder
-	// Client sends the requests; default: one that follows no redirects (3xx gives up, §7).
+	// Client sends the requests; default: one that follows no redirects (3xx gives up).
 	Client *http.Client
-	// Timeout bounds one attempt, reply head included; default 5 s (§7).
+	// Timeout bounds one attempt, reply head included; default 5 s.
 	Timeout time.Duration
 	Backoff Backoff
 	// Workers is the number of concurrent attempts; default 8.
@@ -75,7 +75,7 @@ type Config struct {
 	// Poll is how often to claim when idle; default 200 ms. Notify wakes the notifier earlier.
 	Poll time.Duration
 	// Lease is how long a claim holds a delivery before another claim may take it again (a
-	// crashed worker's deliveries come back, §7); default 2·Timeout.
+	// crashed worker's deliveries come back); default 2·Timeout.
 	Lease time.Duration
 	// ConfigTTL is how long a loaded configuration is reused; default 1 s, negative for never.
 	ConfigTTL time.Duration
@@ -90,7 +90,7 @@ type Config struct {
 	OnPanic func()
 }
 
-// Notifier delivers callback events (§7). New builds it, Run runs it once.
+// Notifier delivers callback events. New builds it, Run runs it once.
 type Notifier struct {
 	Config // as New completed it; read-only
 
@@ -231,7 +231,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 
 // claim claims deliveries for the free slots and starts their attempts. While attempts are in
 // flight it waits until a quarter of the slots are free: fewer, larger claims save store
-// round trips, which bound throughput (§14).
+// round trips, which bound throughput.
 func (n *Notifier) claim(ctx, attemptCtx context.Context, wg *sync.WaitGroup, slots chan struct{}) {
 	busy := len(slots)
 	free := cap(slots) - busy

@@ -108,7 +108,7 @@ func settled(s *fakeStore, ds ...*recording.Delivery) func() bool {
 }
 
 // A receiver that answers 500, then times out, then is down, then answers 200 gets every
-// event, in order, with the same event id on every attempt and a fresh signature (§7).
+// event, in order, with the same event id on every attempt and a fresh signature.
 func TestRetriesUntilDeliveredInOrder(t *testing.T) {
 	s := newFakeStore()
 	var h hits
@@ -256,7 +256,7 @@ func TestGoneDisablesConfiguration(t *testing.T) {
 	require.Contains(t, logs.String(), d1.ID)
 }
 
-// Retry-After (seconds) postpones the next attempt beyond the backoff (§7).
+// Retry-After (seconds) postpones the next attempt beyond the backoff.
 func TestRetryAfterHonoured(t *testing.T) {
 	s := newFakeStore()
 	var h hits
@@ -405,7 +405,7 @@ func TestNotSentAndNotFollowed(t *testing.T) {
 	waitFor(t, func() bool { return testutil.ToFloat64(n.Metrics.backlog) == 0 })
 }
 
-// A claim whose worker died comes back when its lease ends (§7, at least once).
+// A claim whose worker died comes back when its lease ends (at least once).
 func TestExpiredLeaseIsAttemptedAgain(t *testing.T) {
 	s := newFakeStore()
 	srv := receiver(t, func(http.ResponseWriter, *http.Request) {})

@@ -18,7 +18,7 @@ import (
 
 // The notifier over the SQLite outbox and the real standard dialect: retries in order with a
 // stable event id, a 400 gives up while the stream moves on, a 410 disables the configuration,
-// and a claim whose worker died is delivered after its lease (§7).
+// and a claim whose worker died is delivered after its lease.
 func TestSQLiteOutbox(t *testing.T) {
 	ctx := context.Background()
 	db := sqldbtest.OpenSQLite(t)

@@ -1,4 +1,4 @@
-// Package pubauth checks and makes signed publish URLs (§11): Alibaba Cloud Live's auth_key
+// Package pubauth checks and makes signed publish URLs: Alibaba Cloud Live's auth_key
 // (type A, a primary and a backup key) and Huawei Cloud Live's URL validation methods A
 // (auth_key), B (txSecret/txTime) and D (hwSecret/hwTime, HMAC-SHA256). It is pure: no I/O, no
 // clock of its own, no logging. Refusals carry a Reason and never a key or a signature.

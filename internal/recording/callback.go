@@ -2,10 +2,10 @@ package recording
 
 import "time"
 
-// Event is an internal recording event (§7). Each callback dialect maps it to its own name.
+// Event is an internal recording event. Each callback dialect maps it to its own name.
 type Event string
 
-// Internal events (§7).
+// Internal events.
 const (
 	EventRecordStarted  Event = "record_started"
 	EventRecordPaused   Event = "record_paused"
@@ -17,7 +17,7 @@ const (
 	EventOnDemandFailed Event = "ondemand_failed"
 )
 
-// Callback dialects (§7): who the receiving business server was written for.
+// Callback dialects: who the receiving business server was written for.
 const (
 	// DialectStandard sends Standard Webhooks envelopes; the default for native configurations.
 	DialectStandard Dialect = "standard"
@@ -29,7 +29,7 @@ const (
 	SignHMACSHA256 = "HMACSHA256"
 )
 
-// CallbackConfig says where the events of a domain's (and app's) streams go (§7).
+// CallbackConfig says where the events of a domain's (and app's) streams go.
 type CallbackConfig struct {
 	ID      string `json:"id"`
 	Project string `json:"project"`
@@ -54,14 +54,14 @@ type CallbackConfig struct {
 	KeySealed []byte `json:"-"`
 	// HasKey tells API readers that a key is set without revealing it.
 	HasKey bool `json:"has_key"`
-	// Enabled is false after a receiver answered 410 Gone (§7) or an operator disabled it.
+	// Enabled is false after a receiver answered 410 Gone or an operator disabled it.
 	Enabled        bool      `json:"enabled"`
 	DisabledReason string    `json:"disabled_reason,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-// AccessKey authenticates API requests of a project (§9, §11). Its secret is needed in plain
+// AccessKey authenticates API requests of a project. Its secret is needed in plain
 // form to check signatures, so it is stored sealed with the master key.
 type AccessKey struct {
 	// ID is the AccessKeyId (Alibaba) / AK (Huawei).

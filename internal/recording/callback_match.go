@@ -3,7 +3,7 @@ package recording
 import "strings"
 
 // MatchCallback returns the callback configuration that serves the stream's project, domain and
-// app, or nil (§5, §7): an exact domain beats the catch-all domain "*", then an exact app beats
+// app, or nil: an exact domain beats the catch-all domain "*", then an exact app beats
 // "*", and of two equal matches the earlier one in cs wins (the store lists configurations in creation order). Only configurations for which use
 // returns true take part (nil: all), so a configuration without the URL the caller needs never
 // hides one that has it. The result points into cs.
@@ -22,7 +22,7 @@ func MatchCallback(cs []CallbackConfig, project, domain, app string, use func(*C
 }
 
 // MatchCallbacks returns MatchCallback's choice for each dialect, in the order the dialects first
-// match in cs: a stream's events go to one configuration per dialect (§7). The results point
+// match in cs: a stream's events go to one configuration per dialect. The results point
 // into cs.
 func MatchCallbacks(cs []CallbackConfig, project, domain, app string, use func(*CallbackConfig) bool) []*CallbackConfig {
 	var best []*CallbackConfig

@@ -3,7 +3,7 @@ package recording
 import "time"
 
 // FileDeleted is the state of a file whose objects were removed by an admin (or retention);
-// the record stays so the catalogue keeps the history (§9).
+// the record stays so the catalogue keeps the history.
 const FileDeleted FileState = "deleted"
 
 // ModeClip marks a recording made by the clip operation rather than by a publisher: it holds
@@ -107,7 +107,7 @@ type LiveStream struct {
 	// RecordingID and RecordingState are the publication's recording, empty when none.
 	RecordingID    string `json:"recording_id,omitempty"`
 	RecordingState State  `json:"recording_state,omitempty"`
-	// Node is the node it publishes on (§12).
+	// Node is the node it publishes on.
 	Node string `json:"node,omitempty"`
 }
 

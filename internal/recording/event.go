@@ -3,16 +3,16 @@ package recording
 import "time"
 
 // EventData is everything an event says, in the native model; each callback dialect picks
-// and renames the fields it sends (§7). Fields that do not apply to an event are zero.
+// and renames the fields it sends. Fields that do not apply to an event are zero.
 type EventData struct {
 	Project     string `json:"project"`
 	RecordingID string `json:"recording_id"`
 	Domain      string `json:"domain"`
 	App         string `json:"app"`
 	Stream      string `json:"stream"`
-	// Seq numbers the events of a recording from 1 (Standard Webhooks dialect, §7).
+	// Seq numbers the events of a recording from 1 (Standard Webhooks dialect).
 	Seq int64 `json:"seq"`
-	// PushArgs are the callback_* ingest parameters, first value only (§1).
+	// PushArgs are the callback_* ingest parameters, first value only.
 	PushArgs map[string]string `json:"push_args,omitempty"`
 
 	// File events (file started / completed).
@@ -37,7 +37,7 @@ type EventData struct {
 }
 
 // OutboxEvent is an event as written to the store's outbox, in the same transaction as the
-// state change that caused it (§7).
+// state change that caused it.
 type OutboxEvent struct {
 	ID        string    `json:"id"`
 	Type      Event     `json:"type"`
@@ -48,7 +48,7 @@ type OutboxEvent struct {
 // DeliveryState is where a delivery of an event to a callback configuration stands.
 type DeliveryState string
 
-// Delivery states (§7).
+// Delivery states.
 const (
 	DeliveryPending   DeliveryState = "pending"
 	DeliveryDelivered DeliveryState = "delivered"
@@ -76,7 +76,7 @@ type Delivery struct {
 	Event *OutboxEvent `json:"event,omitempty"`
 }
 
-// Attempt is one try of a delivery, kept for the delivery log (§7).
+// Attempt is one try of a delivery, kept for the delivery log.
 type Attempt struct {
 	DeliveryID string        `json:"delivery_id"`
 	At         time.Time     `json:"at"`

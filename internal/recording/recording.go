@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// State is the state of a recording (§6).
+// State is the state of a recording.
 type State string
 
 // Recording states.
@@ -21,7 +21,7 @@ const (
 	RecordingFailed State = "failed"
 )
 
-// Recording is one continuous recording of one stream (§6). It holds files of each format.
+// Recording is one continuous recording of one stream. It holds files of each format.
 type Recording struct {
 	ID      string `json:"id"`
 	Project string `json:"project"`
@@ -36,18 +36,18 @@ type Recording struct {
 	Mode      Mode       `json:"mode,omitempty"`
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	// Params are the ingest parameters passed back in callbacks (§1, the callback_* ones).
+	// Params are the ingest parameters passed back in callbacks (the callback_* ones).
 	Params map[string]string `json:"params,omitempty"`
 	// Locked recordings are never deleted by retention or by the disk policy.
 	Locked bool `json:"locked"`
 	// Label names an event recording (ModeEvent): the label of its request.
 	Label string `json:"label,omitempty"`
-	// Node is the id of the node recording it (§12); empty for recordings made before nodes
+	// Node is the id of the node recording it; empty for recordings made before nodes
 	// had ids.
 	Node string `json:"node,omitempty"`
 }
 
-// FileState is the state of a recorded file (§6, §8).
+// FileState is the state of a recorded file.
 type FileState string
 
 // File states.
@@ -75,7 +75,7 @@ type File struct {
 	SpoolPath string `json:"spool_path,omitempty"`
 	Endpoint  string `json:"endpoint"`
 	Bucket    string `json:"bucket"`
-	// ObjectKey is set when the file completes (the key holds its end time, §8).
+	// ObjectKey is set when the file completes (the key holds its end time).
 	ObjectKey   string        `json:"object_key,omitempty"`
 	StartedAt   time.Time     `json:"started_at"`
 	EndedAt     *time.Time    `json:"ended_at,omitempty"`
@@ -90,10 +90,10 @@ type File struct {
 }
 
 // RecordingNotRecorded means the stream matched a rule but was not recorded: an on-demand
-// decision said no or failed, or a plan window was closed; Reason says which (§5: visible).
+// decision said no or failed, or a plan window was closed; Reason says which (visible).
 const RecordingNotRecorded State = "not_recorded"
 
-// CallbackParams picks the ingest parameters a recording passes back in its callbacks (§1):
+// CallbackParams picks the ingest parameters a recording passes back in its callbacks:
 // the callback_* ones, first value only.
 func CallbackParams(q url.Values) map[string]string {
 	params := map[string]string{}

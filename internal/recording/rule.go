@@ -7,17 +7,17 @@ import "time"
 // Format is a recording format.
 type Format string
 
-// Formats liverec writes (§4).
+// Formats liverec writes.
 const (
 	FormatFLV Format = "flv"
 	FormatMP4 Format = "mp4"
 	FormatHLS Format = "hls"
 )
 
-// Mode says when a stream matched by a rule is recorded (§5).
+// Mode says when a stream matched by a rule is recorded.
 type Mode string
 
-// Recording modes (§5).
+// Recording modes.
 const (
 	ModeAuto          Mode = "auto"
 	ModeOnDemandHTTP  Mode = "on_demand_http"
@@ -26,7 +26,7 @@ const (
 	ModePlan          Mode = "plan"
 )
 
-// Dialect names who wrote a rule or receives a callback; ranges and defaults depend on it (§3).
+// Dialect names who wrote a rule or receives a callback; ranges and defaults depend on it.
 type Dialect string
 
 // Dialects.
@@ -46,23 +46,23 @@ type FormatConfig struct {
 	CycleS int `json:"cycle_s" yaml:"cycle_s"`
 	// SliceS is the HLS slice length in seconds (HLS only).
 	SliceS int `json:"slice_s,omitempty" yaml:"slice_s,omitempty"`
-	// MergeWindowS is how long a paused recording waits for its publisher (§6); -1 is Huawei's
+	// MergeWindowS is how long a paused recording waits for its publisher; -1 is Huawei's
 	// "append to the previous file", taken as 21600.
 	MergeWindowS int `json:"merge_window_s" yaml:"merge_window_s"`
-	// ObjectTemplate names the file (for HLS, the playlist) without extension (§8).
+	// ObjectTemplate names the file (for HLS, the playlist) without extension.
 	ObjectTemplate string `json:"object_template" yaml:"object_template"`
 	// SliceTemplate names HLS slices without extension (HLS only).
 	SliceTemplate string `json:"slice_template,omitempty" yaml:"slice_template,omitempty"`
 }
 
-// Storage says where a rule's files go (§8).
+// Storage says where a rule's files go.
 type Storage struct {
 	Endpoint string `json:"endpoint" yaml:"endpoint"`
 	Bucket   string `json:"bucket" yaml:"bucket"`
 	BasePath string `json:"base_path,omitempty" yaml:"base_path,omitempty"`
 }
 
-// Rule is a recording rule (§3). The key (Domain, App, Stream) is unique per project.
+// Rule is a recording rule. The key (Domain, App, Stream) is unique per project.
 type Rule struct {
 	ID      string  `json:"id" yaml:"id"`
 	Project string  `json:"project" yaml:"project"`

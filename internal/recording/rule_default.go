@@ -1,6 +1,6 @@
 package recording
 
-// Native defaults (§2, §3 "Native", §8).
+// Native defaults (§3 "Native").
 const (
 	// DefaultProject is the project of the default rule and of the bootstrap access key.
 	DefaultProject = "default"
@@ -38,7 +38,7 @@ func DefaultFormatConfig(f Format) FormatConfig {
 	return fc
 }
 
-// DefaultRule returns the rule a fresh data dir holds (§2): any domain, app and stream recorded
+// DefaultRule returns the rule a fresh data dir holds: any domain, app and stream recorded
 // automatically to FLV, MP4 and HLS in the local bucket "recordings". ID and times are left for
 // the store to set.
 func DefaultRule() Rule {

@@ -2,7 +2,7 @@ package recording
 
 import "strings"
 
-// MatchRule returns the rule that records the stream (domain, app, stream), or nil (§3). The
+// MatchRule returns the rule that records the stream (domain, app, stream), or nil. The
 // precedence is a total order: an exact domain beats "*", then an exact app beats "*", then an
 // exact stream beats "*"; so (a.com,*,*) beats (*,live,test). Keys are unique within a project;
 // should two projects hold the same key, the earlier one in rules wins (the store lists rules in

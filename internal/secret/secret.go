@@ -1,6 +1,6 @@
 // Package secret seals the secrets liverec must keep in plain form to check and make
 // signatures (access key secrets, callback keys): they are stored encrypted with a master key
-// kept outside the database (§11).
+// kept outside the database.
 package secret
 
 import (

@@ -7,7 +7,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 )
 
-// Catalog persists what makes recordings and streams findable and controllable (§9): stored
+// Catalog persists what makes recordings and streams findable and controllable: stored
 // HLS slices, indexes, stream blocks, the publish history and plan tasks. Every driver
 // implements it beside Store, and storetest.Exercise covers it.
 type Catalog interface {

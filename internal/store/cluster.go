@@ -7,7 +7,7 @@ import (
 	"github.com/liverec/liverec/internal/recording"
 )
 
-// Node is one liverec serve process of a deployment, as it registered itself (§12).
+// Node is one liverec serve process of a deployment, as it registered itself.
 type Node struct {
 	ID string `json:"id"`
 	// HTTPAddr and RTMPAddr are the addresses it listens on, as configured.
@@ -20,7 +20,7 @@ type Node struct {
 }
 
 // Cluster persists the nodes of a deployment and the leases by which one node at a time owns
-// a publishing stream (§12). Every driver implements it beside Store; on SQLite there is one
+// a publishing stream. Every driver implements it beside Store; on SQLite there is one
 // node, and the same code runs. Lease times come from the nodes' clocks, which must agree
 // (NTP) to well within a lease.
 type Cluster interface {
@@ -53,7 +53,7 @@ type Cluster interface {
 	// first), recording.ErrNotFound when there is no such recording.
 	RecordingAdopt(ctx context.Context, id, from, to string) error
 	// MetaEnsure stores value under name unless a value is stored there already, and returns
-	// the stored value: the first node's wins (the master key's check value, §12).
+	// the stored value: the first node's wins (the master key's check value).
 	MetaEnsure(ctx context.Context, name, value string) (string, error)
 }
 

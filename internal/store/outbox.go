@@ -14,7 +14,7 @@ type Change struct {
 	RecordingUpdate *recording.Recording
 	// RecordingOwner, when set, makes RecordingUpdate conditional: it applies only while the
 	// recording is this node's (or no node's), and otherwise the whole Change gives
-	// recording.ErrConflict: a node whose recording another node continued (§12) cannot end it.
+	// recording.ErrConflict: a node whose recording another node continued cannot end it.
 	RecordingOwner string
 	FileInsert     *recording.File
 	FileUpdate     *recording.File
@@ -68,7 +68,7 @@ type Outbox interface {
 	// DeliveryRedeliver makes a failed delivery of project pending and due at now;
 	// ErrNotFound, or ErrConflict when it is not failed.
 	DeliveryRedeliver(ctx context.Context, project, id string, now time.Time) error
-	// CallbackDisable marks a callback configuration disabled with a reason (a 410 reply, §7).
+	// CallbackDisable marks a callback configuration disabled with a reason (a 410 reply).
 	CallbackDisable(ctx context.Context, id, reason string) error
 	// EventsOf returns a recording's events in Seq order.
 	EventsOf(ctx context.Context, recordingID string) ([]recording.OutboxEvent, error)

@@ -7,7 +7,7 @@ import (
 	"github.com/liverec/liverec/internal/pubauth"
 )
 
-// PublishAuth is a domain's publish authentication (§11) as stored: one per domain, shared by
+// PublishAuth is a domain's publish authentication as stored: one per domain, shared by
 // every API dialect, its keys sealed with the master key. Domain "*" is the default of the
 // domains without their own.
 type PublishAuth struct {

@@ -1,5 +1,5 @@
 // Package store is the persistence contract of liverec: one interface, one driver per database
-// (sqlite now, postgres for scale-out, §12), and one contract suite (storetest) every driver
+// (sqlite now, postgres for scale-out), and one contract suite (storetest) every driver
 // runs. Drivers translate their errors into recording.ErrNotFound and recording.ErrConflict and
 // never let database types out.
 package store

@@ -13,7 +13,7 @@ import (
 	"github.com/liverec/liverec/internal/service"
 )
 
-// Domain configs: of the cloud's domain functions only aliauth (URL signing of publishes, §11)
+// Domain configs: of the cloud's domain functions only aliauth (URL signing of publishes)
 // is supported. It is liverec's one publish authentication per domain, so a domain set up with
 // the Huawei API's method A reads here as aliauth type_a; other methods (Huawei B and D, the
 // webhook) have no aliauth form and read as no aliauth at all.

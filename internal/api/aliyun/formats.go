@@ -127,7 +127,7 @@ func requestWindow(q params) (start, end *time.Time, err error) {
 	return start, end, nil
 }
 
-// applyWindow turns an automatic stream-level rule with a time window into a plan rule (§5).
+// applyWindow turns an automatic stream-level rule with a time window into a plan rule.
 // The cloud treats windows longer than 7 days as 7 days.
 func applyWindow(r *recording.Rule, start, end *time.Time) error {
 	if start == nil {

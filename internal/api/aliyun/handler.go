@@ -1,4 +1,4 @@
-// Package aliyun is the Alibaba Cloud ApsaraVideo Live dialect of the management API (§9): RPC
+// Package aliyun is the Alibaba Cloud ApsaraVideo Live dialect of the management API: RPC
 // requests (Action=…&Version=2016-11-01) signed as the official Go SDK signs them, answered
 // with the cloud's JSON documents and error codes, so the SDK's live client works unchanged.
 package aliyun
@@ -59,7 +59,7 @@ type Config struct {
 // Version is the API version of the live product.
 const Version = "2016-11-01"
 
-// maxBodyBytes caps form bodies (§11); the SDK sends none, the cloud caps POSTs at a few MB.
+// maxBodyBytes caps form bodies; the SDK sends none, the cloud caps POSTs at a few MB.
 const maxBodyBytes = 256 << 10
 
 // maxNonceLen bounds what is stored per nonce; the SDK sends 32 hex digits.

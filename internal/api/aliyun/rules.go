@@ -27,7 +27,7 @@ const (
 	immutableOnUpdate = "cannot be changed by UpdateLiveAppRecordConfig (delete and add the config instead)"
 )
 
-// parseOnDemand maps OnDemand to a mode (§5); plan mode is OnDemand 0 with a time window.
+// parseOnDemand maps OnDemand to a mode; plan mode is OnDemand 0 with a time window.
 func parseOnDemand(q params) (recording.Mode, bool, error) {
 	switch q["OnDemand"] {
 	case "":
@@ -284,7 +284,7 @@ func toLiveAppRecord(r *recording.Rule) liveAppRecord {
 	}
 	if len(r.Formats) > 0 {
 		a.DelayTime = r.Formats[0].MergeWindowS
-		if a.DelayTime < 0 { // Huawei's "append to the previous file", taken as 21600 (§3)
+		if a.DelayTime < 0 { // Huawei's "append to the previous file", taken as 21600
 			a.DelayTime = 21600
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// Huawei callback event types and the internal events they subscribe to (§7).
+// Huawei callback event types and the internal events they subscribe to.
 var eventOfType = map[string]recording.Event{
 	"RECORD_START":          recording.EventRecordStarted,
 	"RECORD_NEW_FILE_START": recording.EventFileStarted,

@@ -1,4 +1,4 @@
-// Package huawei is the Huawei Cloud Live dialect of the management API (§9): the
+// Package huawei is the Huawei Cloud Live dialect of the management API: the
 // /v1/{project_id}/record/... REST endpoints, authenticated exactly as the official
 // huaweicloud-sdk-go-v3 signs requests, so that SDK works against liverec unchanged.
 package huawei
@@ -62,7 +62,7 @@ type Config struct {
 // DefaultMaxSkew is the X-Sdk-Date tolerance when Config.MaxSkew is zero.
 const DefaultMaxSkew = 15 * time.Minute
 
-// maxBodyBytes caps request bodies (§11); the body is read whole because the signature covers
+// maxBodyBytes caps request bodies; the body is read whole because the signature covers
 // its hash.
 const maxBodyBytes = 1 << 20
 

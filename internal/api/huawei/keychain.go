@@ -12,7 +12,7 @@ import (
 	"github.com/liverec/liverec/internal/service"
 )
 
-// Key chains (URL validation, §11): one per domain, liverec's one publish authentication per
+// Key chains (URL validation): one per domain, liverec's one publish authentication per
 // domain. A domain set up with the Alibaba API's type A reads here as a_md5 with its primary key;
 // domains with another method (the webhook, or none) have no key chain.
 

@@ -12,7 +12,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// Huawei record types (RecordRule.record_type) and their liverec modes (§5).
+// Huawei record types (RecordRule.record_type) and their liverec modes.
 const (
 	typeContinuous = "CONTINUOUS_RECORD"
 	typeCommand    = "COMMAND_RECORD"

@@ -90,7 +90,7 @@ func aliyunSign(host, ts, key string) string {
 	return string(out[:])
 }
 
-// urlHost is the callback URL's host as written, with ":port" when the URL has one (§7).
+// urlHost is the callback URL's host as written, with ":port" when the URL has one.
 func urlHost(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {

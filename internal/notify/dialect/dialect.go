@@ -1,7 +1,7 @@
 // Package dialect turns an outbox event into the HTTP request one callback configuration
-// expects: the body, headers and signature of the aliyun, huawei or standard dialect (§7). It is
+// expects: the body, headers and signature of the aliyun, huawei or standard dialect. It is
 // pure — no I/O, no clock: the caller passes the attempt's time, because timestamps and
-// signatures are fresh on every attempt while the event ID stays the same (§7).
+// signatures are fresh on every attempt while the event ID stays the same.
 //
 // Bodies carry what the seed documents show: a field they document as conditional (Huawei's
 // job_id, download_url, width/height, VOD's asset_id and play_url…) is absent when its
@@ -31,7 +31,7 @@ type Request struct {
 }
 
 // DefaultHuaweiExpiry is how long a Huawei auth_sign stays valid: Huawei's auth_timestamp is the
-// signature's expiry, send time + 600 s by default (§7, reference B.4 and note 2).
+// signature's expiry, send time + 600 s by default (reference B.4 and note 2).
 const DefaultHuaweiExpiry = 600 * time.Second
 
 // Encoder holds the encoding options. The zero value uses the documented defaults.
@@ -54,7 +54,7 @@ func (e Encoder) Encode(ev *recording.OutboxEvent, cfg *recording.CallbackConfig
 		return Request{}, false, errors.New("dialect: nil event or callback configuration")
 	}
 	if ev.ID == "" {
-		// Every delivery carries X-Liverec-Event-Id (§7); an event without one cannot be deduplicated.
+		// Every delivery carries X-Liverec-Event-Id; an event without one cannot be deduplicated.
 		return Request{}, false, errors.New("dialect: event has no id")
 	}
 	switch cfg.Dialect {
@@ -109,7 +109,7 @@ func Subscribed(cfg *recording.CallbackConfig, t recording.Event) bool {
 			return false
 		}
 		if len(cfg.Events) == 0 {
-			// Huawei's default subscription is [RECORD_FILE_COMPLETE] (§7).
+			// Huawei's default subscription is [RECORD_FILE_COMPLETE].
 			return t == recording.EventFileCompleted
 		}
 		return slices.Contains(cfg.Events, t)
@@ -141,7 +141,7 @@ type headers struct {
 	vals []string
 }
 
-// newHeaders starts with the headers of every delivery (§7) and room for extra more.
+// newHeaders starts with the headers of every delivery and room for extra more.
 func newHeaders(ev *recording.OutboxEvent, extra int) headers {
 	n := 3 + extra
 	hs := headers{h: make(http.Header, n), vals: make([]string, 0, n)}

@@ -190,7 +190,7 @@ func TestSubscribed(t *testing.T) {
 	require.False(t, Subscribed(nil, recording.EventFileCompleted))
 }
 
-// TestNotSent: every event a configuration does not take gives ok=false and no error (§7).
+// TestNotSent: every event a configuration does not take gives ok=false and no error.
 func TestNotSent(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	cfgs := []*recording.CallbackConfig{
@@ -217,7 +217,7 @@ func TestNotSent(t *testing.T) {
 }
 
 // TestFreshPerAttempt: the event ID stays, timestamps and signatures change with the attempt
-// time (§7).
+// time.
 func TestFreshPerAttempt(t *testing.T) {
 	t1, t2 := time.Unix(1700000000, 0), time.Unix(1700000007, 0)
 	ev := event(recording.EventFileCompleted)

@@ -64,7 +64,7 @@ type huaweiAlloc struct {
 	file huaweiFile
 }
 
-// huaweiEventType maps an internal event to Huawei's event_type, "" when Huawei has none (§7).
+// huaweiEventType maps an internal event to Huawei's event_type, "" when Huawei has none.
 func huaweiEventType(t recording.Event) string {
 	switch t {
 	case recording.EventRecordStarted:
@@ -180,7 +180,7 @@ func huaweiMD5(key, ts string) string {
 }
 
 // huaweiHMAC is auth_sign = HMACSHA256(auth_timestamp + event_type + publish_domain + app +
-// stream + download_url + play_url, key), absent fields as "" (seed 002, §7).
+// stream + download_url + play_url, key), absent fields as "" (seed 002).
 func huaweiHMAC(key string, parts ...string) string {
 	n := len(key)
 	for _, p := range parts {

@@ -20,7 +20,7 @@ const standardTime = "2006-01-02T15:04:05.000Z07:00"
 // whsecPrefix marks a Standard Webhooks symmetric secret: base64 of the HMAC key (B.8).
 const whsecPrefix = "whsec_"
 
-// standardBody is the Standard Webhooks envelope {type, timestamp, data} (§7).
+// standardBody is the Standard Webhooks envelope {type, timestamp, data}.
 type standardBody struct {
 	Type string `json:"type"`
 	// Timestamp is when the event occurred (the outbox time), stable across attempts; the

@@ -143,7 +143,7 @@ func TestStandardGolden(t *testing.T) {
 }
 
 // TestStandardCarriesCloudFields: every field either cloud dialect sends for an event has its
-// counterpart, with the same value, in the standard envelope's data (§7).
+// counterpart, with the same value, in the standard envelope's data.
 func TestStandardCarriesCloudFields(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	all := func(d recording.Dialect) *recording.CallbackConfig {

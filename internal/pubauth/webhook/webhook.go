@@ -1,5 +1,5 @@
 // Package webhook asks a business server whether a publisher may publish: the webhook method of
-// publish authentication (§11).
+// publish authentication.
 //
 // The contract: liverec POSTs a JSON object to the configured URL,
 //

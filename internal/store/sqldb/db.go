@@ -1,6 +1,6 @@
 // Package sqldb is the store's SQL driver, one implementation on database/sql for the two
 // databases liverec runs on: SQLite (OpenSQLite, the embedded default) and PostgreSQL
-// (OpenPostgres, for several nodes on one database, §12). The statements are shared, with $N
+// (OpenPostgres, for several nodes on one database). The statements are shared, with $N
 // placeholders; what differs (pools, hints, locks, error codes, migrations) is in dialect.
 // Times are TEXT in SQLite (fixed-width UTC, so they compare as text) and TIMESTAMPTZ in
 // PostgreSQL; both keep microseconds, and both accept the text form as a parameter.

@@ -10,7 +10,7 @@ import (
 	"github.com/liverec/liverec/internal/store"
 )
 
-// ClusterDriver is a Driver with the cluster tables (§12).
+// ClusterDriver is a Driver with the cluster tables.
 type ClusterDriver interface {
 	store.Store
 	store.Cluster
