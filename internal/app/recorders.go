@@ -127,18 +127,8 @@ func (a *App) seedRules(ctx context.Context) error {
 	if _, err := a.store.Seed(ctx, &def); err != nil && !errors.Is(err, recording.ErrConflict) {
 		return fmt.Errorf("write default rule: %w", err)
 	}
-	for i := range a.conf.Rules {
-		r := a.conf.Rules[i]
-		if r.Project == "" {
-			r.Project = "default"
-		}
-		if r.Dialect == "" {
-			r.Dialect = recording.DialectNative
-		}
-		r.Normalize()
-		if err := r.Validate(); err != nil {
-			return fmt.Errorf("config rule %d: %w", i, err)
-		}
+	// conf.Load validated these very rules, naming the file's lines.
+	for i, r := range a.conf.StartRules() {
 		err := a.store.RuleInsert(ctx, &r)
 		if errors.Is(err, recording.ErrConflict) {
 			err = a.replaceRule(ctx, &r)

@@ -1,13 +1,11 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/liverec/liverec/internal/blob"
-	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/service"
 	"github.com/liverec/liverec/internal/upload"
 )
@@ -46,8 +44,8 @@ func (a *App) initStorage() error {
 // reason instead of failing the first recording. (Their S3 buckets are not asked: an endpoint
 // that is down must not stop liverec.)
 func (a *App) makeConfigBuckets() error {
-	for i, r := range a.conf.Rules {
-		endpoint, bucket := cmp.Or(r.Storage.Endpoint, recording.DefaultEndpoint), cmp.Or(r.Storage.Bucket, recording.DefaultBucket)
+	for i, r := range a.conf.StartRules() {
+		endpoint, bucket := r.Storage.Endpoint, r.Storage.Bucket
 		st, err := a.endpoint(endpoint)
 		if err != nil {
 			continue
