@@ -4,7 +4,6 @@
 package docs
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,6 +44,7 @@ var (
 	// htmlLink is an href or src in inline HTML.
 	htmlLink  = regexp.MustCompile(`(?:href|src)="([^"]+)"`)
 	codeSpan  = regexp.MustCompile("`[^`]*`")
+	linkText  = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
 	heading   = regexp.MustCompile(`^(#{1,6})\s+(.*?)\s*#*\s*$`)
 	htmlAnchr = regexp.MustCompile(`<a\s+(?:name|id)="([^"]+)"`)
 	// outside are the marks of text that points outside the repository: the team's material
@@ -58,46 +58,55 @@ type mdLink struct {
 	target string
 }
 
-// scan returns a Markdown file's links and the lines that point outside the repository,
-// leaving out fenced code blocks and code spans (commands and examples, not links).
-func scan(t *testing.T, path string) (links []mdLink, outsideLines []string) {
+// mdLine is one line of a Markdown file; code is true inside a fenced block and on its fences.
+type mdLine struct {
+	n    int
+	text string
+	code bool
+}
+
+// readMarkdown returns a Markdown file's lines, marking those of fenced code blocks.
+func readMarkdown(t *testing.T, path string) []mdLine {
 	t.Helper()
-	f, err := os.Open(filepath.Join(repoRoot, path))
+	b, err := os.ReadFile(filepath.Join(repoRoot, path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var lines []mdLine
 	fence := ""
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if outside.MatchString(line) {
-			outsideLines = append(outsideLines, fmt.Sprintf("%s:%d: %s", path, n, strings.TrimSpace(line)))
+	for i, text := range strings.Split(string(b), "\n") {
+		trimmed := strings.TrimSpace(text)
+		code := fence != ""
+		switch {
+		case fence != "" && strings.HasPrefix(trimmed, fence):
+			fence = ""
+		case fence == "" && (strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~")):
+			fence, code = trimmed[:3], true
 		}
-		trimmed := strings.TrimSpace(line)
-		if fence != "" {
-			if strings.HasPrefix(trimmed, fence) {
-				fence = ""
-			}
+		lines = append(lines, mdLine{i + 1, text, code})
+	}
+	return lines
+}
+
+// scan returns a Markdown file's links and the lines that point outside the repository,
+// leaving out fenced code blocks and code spans (commands and examples, not links).
+func scan(path string, lines []mdLine) (links []mdLink, outsideLines []string) {
+	for _, l := range lines {
+		if outside.MatchString(l.text) {
+			outsideLines = append(outsideLines, fmt.Sprintf("%s:%d: %s", path, l.n, strings.TrimSpace(l.text)))
+		}
+		if l.code {
 			continue
 		}
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			fence = trimmed[:3]
-			continue
-		}
-		text := codeSpan.ReplaceAllString(line, "")
+		text := codeSpan.ReplaceAllString(l.text, "")
 		for _, re := range []*regexp.Regexp{inlineLink, htmlLink} {
 			for _, m := range re.FindAllStringSubmatch(text, -1) {
-				links = append(links, mdLink{n, m[1]})
+				links = append(links, mdLink{l.n, m[1]})
 			}
 		}
 		if m := refLink.FindStringSubmatch(text); m != nil {
-			links = append(links, mdLink{n, m[1]})
+			links = append(links, mdLink{l.n, m[1]})
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return links, outsideLines
 }
@@ -105,31 +114,17 @@ func scan(t *testing.T, path string) (links []mdLink, outsideLines []string) {
 // anchors returns the heading anchors of a Markdown file as GitHub makes them: lower case,
 // punctuation dropped, spaces to hyphens, "-1", "-2" … after a repeated one; plus explicit
 // <a name|id> anchors.
-func anchors(t *testing.T, path string) map[string]bool {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, path))
-	if err != nil {
-		t.Fatal(err)
-	}
+func anchors(lines []mdLine) map[string]bool {
 	seen := map[string]int{}
 	out := map[string]bool{}
-	fence := ""
-	for _, line := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(line)
-		if fence != "" {
-			if strings.HasPrefix(trimmed, fence) {
-				fence = ""
-			}
+	for _, l := range lines {
+		if l.code {
 			continue
 		}
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			fence = trimmed[:3]
-			continue
-		}
-		for _, m := range htmlAnchr.FindAllStringSubmatch(line, -1) {
+		for _, m := range htmlAnchr.FindAllStringSubmatch(l.text, -1) {
 			out[m[1]] = true
 		}
-		m := heading.FindStringSubmatch(line)
+		m := heading.FindStringSubmatch(l.text)
 		if m == nil {
 			continue
 		}
@@ -147,7 +142,7 @@ func anchors(t *testing.T, path string) map[string]bool {
 // Slug is GitHub's anchor for a heading's text: inline Markdown (code marks, emphasis, link
 // targets) removed, lower case, letters, digits, spaces, "-" and "_" kept, spaces to "-".
 func Slug(text string) string {
-	text = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`).ReplaceAllString(text, "$1")
+	text = linkText.ReplaceAllString(text, "$1")
 	var b strings.Builder
 	for _, r := range strings.ToLower(text) {
 		switch {
@@ -189,8 +184,9 @@ func TestLinks(t *testing.T) {
 		t.Fatalf("found only %v: is the test running in docs/?", files)
 	}
 	checked := 0
+	headings := map[string]map[string]bool{} // by file, read once
 	for _, file := range files {
-		links, outsideLines := scan(t, file)
+		links, outsideLines := scan(file, readMarkdown(t, file))
 		for _, l := range outsideLines {
 			t.Errorf("%s: points outside the repository (a clone has no such material)", l)
 		}
@@ -219,7 +215,13 @@ func TestLinks(t *testing.T) {
 					continue
 				}
 			}
-			if frag != "" && strings.HasSuffix(resolved, ".md") && !anchors(t, resolved)[frag] {
+			if frag == "" || !strings.HasSuffix(resolved, ".md") {
+				continue
+			}
+			if headings[resolved] == nil {
+				headings[resolved] = anchors(readMarkdown(t, resolved))
+			}
+			if !headings[resolved][frag] {
 				t.Errorf("%s: %s has no heading with the anchor #%s", where, resolved, frag)
 			}
 		}
