@@ -140,27 +140,9 @@ func NewCallbackKey(dialect recording.Dialect) (string, error) {
 		_, _ = rand.Read(b) // crypto/rand.Read never fails; it crashes the program instead
 		return WhsecPrefix + base64.StdEncoding.EncodeToString(b), nil
 	case recording.DialectAliyun, recording.DialectHuawei:
-		return randomAlnum(MinCallbackKey), nil
+		return randomString(MinCallbackKey, alphanum), nil
 	}
 	return "", &recording.ValidationError{Field: "dialect", Reason: "must be aliyun, huawei or standard"}
-}
-
-// randomAlnum is n uniformly random letters and digits.
-func randomAlnum(n int) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	// Bytes at or above the largest multiple of 62 are dropped, so every character is equally likely.
-	const limit = 256 - 256%len(alphabet)
-	out := make([]byte, 0, n)
-	buf := make([]byte, n)
-	for len(out) < n {
-		_, _ = rand.Read(buf)
-		for _, b := range buf {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
-	}
-	return string(out)
 }
 
 func alnum(s string) bool {
