@@ -113,16 +113,16 @@ func (r *Rule) Validate() error {
 	default:
 		return invalid("dialect", fmt.Sprintf("unknown dialect %q", r.Dialect))
 	}
-	if !validName(r.Project) {
+	if !ValidName(r.Project) {
 		return invalid("project", nameReason)
 	}
 	if err := checkDomain(r.Domain); err != nil {
 		return invalid("domain", err.Error())
 	}
-	if r.App != Wildcard && !validName(r.App) {
+	if r.App != Wildcard && !ValidName(r.App) {
 		return invalid("app", "must be \"*\" or "+nameReason)
 	}
-	if r.Stream != Wildcard && !validName(r.Stream) {
+	if r.Stream != Wildcard && !ValidName(r.Stream) {
 		return invalid("stream", "must be \"*\" or "+nameReason)
 	}
 	switch r.Mode {
@@ -233,21 +233,22 @@ func rangeReason(lo, hi int, zero, minusOne bool) string {
 
 const nameReason = "1–128 characters of A–Z a–z 0–9 . _ ~ - and not \".\" or \"..\""
 
-// validName reports whether s is a valid app or stream name: names end up in object keys
-// and paths.
-func validName(s string) bool {
+// ValidName reports whether s is a valid app or stream name: names end up in object keys
+// and paths. Ingest, the APIs and publish authentication all apply it.
+func ValidName(s string) bool {
 	if s == "" || len(s) > MaxNameLen || s == "." || s == ".." {
 		return false
 	}
 	for i := range len(s) {
-		if !isNameChar(s[i]) {
+		if !IsNameChar(s[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-func isNameChar(c byte) bool {
+// IsNameChar reports whether c may appear in an app or stream name.
+func IsNameChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '.' || c == '_' || c == '~' || c == '-'
 }
@@ -277,7 +278,7 @@ func validBucket(s string) bool {
 		return false
 	}
 	for i := range len(s) {
-		if c := s[i]; !isNameChar(c) || c == '~' {
+		if c := s[i]; !IsNameChar(c) || c == '~' {
 			return false
 		}
 	}

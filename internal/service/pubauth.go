@@ -217,7 +217,7 @@ func (s *Service) SignPublishURL(ctx context.Context, p Principal, domain, app, 
 		return "", err
 	}
 	for field, v := range map[string]string{"app": app, "stream": stream} {
-		if !validName(v) {
+		if !recording.ValidName(v) {
 			return "", &recording.ValidationError{Field: field,
 				Reason: "must be 1–128 characters of A–Z a–z 0–9 . _ ~ - and not \".\" or \"..\""}
 		}
@@ -289,18 +289,4 @@ func checkAuthDomain(d string) error {
 		}
 	}
 	return nil
-}
-
-// validName is §1's app and stream name rule.
-func validName(s string) bool {
-	if s == "" || len(s) > recording.MaxNameLen || s == "." || s == ".." {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '~' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/liverec/liverec/internal/recording"
 )
 
 // Common parameter names (RPC signature v1).
@@ -207,12 +209,12 @@ func checkName(param, v string, wildcard bool) error {
 		}
 		return errInvalid(param, "wildcards are not supported")
 	}
-	if v == "" || len(v) > 128 || v == "." || v == ".." {
+	if v == "" || len(v) > recording.MaxNameLen || v == "." || v == ".." {
 		return errInvalid(param, "must be 1–128 characters")
 	}
 	for i := range len(v) {
 		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '~' || c == '-') {
+		if !recording.IsNameChar(c) {
 			if c == '*' || c == '?' {
 				return errInvalid(param, "wildcards are not supported")
 			}

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/liverec/liverec/internal/recording"
 	"github.com/liverec/liverec/internal/stream"
 )
 
 // maxNameLen bounds app and stream names; names end up in object keys and paths.
-const maxNameLen = 128
+const maxNameLen = recording.MaxNameLen
 
 // maxDomainLen is the longest DNS name.
 const maxDomainLen = 253
@@ -133,7 +134,7 @@ func checkName(what, s string) error {
 		return badName(`invalid %s name %q: it may not be "." or contain ".."`, what, truncate(s))
 	}
 	for i, r := range s {
-		if r >= utf8.RuneSelf || !nameChar(s[i]) {
+		if r >= utf8.RuneSelf || !recording.IsNameChar(s[i]) {
 			return badName("invalid %s name %q: %q is not allowed; %s (at most %d)",
 				what, truncate(s), string(r), allowedChars, maxNameLen)
 		}
@@ -154,16 +155,11 @@ func checkDomain(s, from string) error {
 		return badName(`invalid %s: it may not be "." or contain ".."`, what)
 	}
 	for i, r := range s {
-		if r >= utf8.RuneSelf || !nameChar(s[i]) && r != ':' {
+		if r >= utf8.RuneSelf || !recording.IsNameChar(s[i]) && r != ':' {
 			return badName("invalid %s: %q is not allowed; use a host name or an IP address", what, string(r))
 		}
 	}
 	return nil
-}
-
-func nameChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '.' || c == '_' || c == '~' || c == '-'
 }
 
 // truncate keeps hostile names from flooding logs.
