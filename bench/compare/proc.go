@@ -48,6 +48,16 @@ func startProc(name string, cmd *exec.Cmd) (*proc, error) {
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
+// cpuSeconds is the user + system time of the exited process, its reaped children included
+// (wait4's rusage); 0 while it runs.
+func (p *proc) cpuSeconds() float64 {
+	if !p.exited() || p.cmd.ProcessState == nil {
+		return 0
+	}
+	ps := p.cmd.ProcessState
+	return (ps.UserTime() + ps.SystemTime()).Seconds()
+}
+
 func (p *proc) exited() bool {
 	select {
 	case <-p.done:

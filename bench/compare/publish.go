@@ -50,6 +50,14 @@ type publisher interface {
 	kill()
 }
 
+// newPublisher returns a publisher of kind liverec (`liverec bench` of bin) or ffmpeg.
+func newPublisher(kind, bin string, tick time.Duration) publisher {
+	if kind == "ffmpeg" {
+		return &ffmpegPublisher{}
+	}
+	return &liverecPublisher{bin: bin, tick: tick}
+}
+
 // liverecPublisher runs `liverec bench`, one process for all streams.
 type liverecPublisher struct {
 	bin    string

@@ -189,38 +189,3 @@ func unmountTmpfs(dir string) {
 	}
 	os.Remove(dir)
 }
-
-// machineInfo describes the machine for the results file.
-func machineInfo(ctx context.Context, repo string) []string {
-	var info []string
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
-				if i := strings.Index(l, ":"); i >= 0 {
-					info = append(info, "CPU: "+strings.TrimSpace(l[i+1:]))
-				}
-				break
-			}
-		}
-	}
-	info = append(info, fmt.Sprintf("cores: %d", numCPU()))
-	if n, err := memAvailable(); err == nil {
-		info = append(info, fmt.Sprintf("memory available at start: %.1f GiB", float64(n)/(1<<30)))
-	}
-	if b, err := runCmd(ctx, 10*time.Second, "uname", "-r"); err == nil {
-		info = append(info, "kernel: "+strings.TrimSpace(string(b)))
-	}
-	if b, err := runCmd(ctx, 10*time.Second, "nginx", "-v"); err == nil {
-		info = append(info, strings.TrimSpace(string(b)))
-	}
-	if b, err := runCmd(ctx, 10*time.Second, "dpkg-query", "-W", "-f", "${Version}", "libnginx-mod-rtmp"); err == nil {
-		info = append(info, "libnginx-mod-rtmp: "+strings.TrimSpace(string(b)))
-	}
-	if b, err := runCmd(ctx, 10*time.Second, "ffmpeg", "-version"); err == nil {
-		info = append(info, strings.SplitN(string(b), "\n", 2)[0])
-	}
-	if b, err := runCmd(ctx, 10*time.Second, "git", "-C", repo, "describe", "--always", "--dirty"); err == nil {
-		info = append(info, "liverec commit: "+strings.TrimSpace(string(b)))
-	}
-	return info
-}
