@@ -106,7 +106,14 @@ func RefStream(t testing.TB, dir string, o RefOptions) string {
 	if !o.NoAudio {
 		args = append(args, "-c:a", "aac", "-b:a", "128k")
 	}
-	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid())
+	// A name of its own: parallel tests of one process may make the same fixture at once.
+	tf, err := os.CreateTemp(dir, name+".*.tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := tf.Name()
+	tf.Close()
+	defer os.Remove(tmp) // left only when ffmpeg or the rename failed
 	args = append(args, "-f", o.Container, tmp)
 	cmd := exec.Command("ffmpeg", args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
