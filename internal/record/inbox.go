@@ -167,17 +167,28 @@ func (r *Recorder) Resume(start time.Time) bool {
 
 // handleQueued handles what is queued, in order; once the recording is done the rest is
 // dropped.
+//
+// What the batches brought is then flushed at once: ingest hands a read round (up to a second
+// of media) over as one wake-up, and writing it out right away hands every muxer's and sink's
+// buffer back to the shared pools, so between rounds a stream holds almost nothing (memory per
+// stream is what limits how many a machine records), and each format costs one write(2) per
+// round.
 func (r *Recorder) handleQueued() {
 	r.taken = r.in.take(r.taken)
+	media := false
 	for _, it := range r.taken {
 		if r.done {
 			it.release()
 			continue
 		}
+		media = media || it.b != nil
 		r.handleItem(it)
 		if r.failed != nil {
 			r.finish()
 		}
+	}
+	if media && !r.done {
+		r.flush()
 	}
 }
 
