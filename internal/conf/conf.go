@@ -118,9 +118,10 @@ type Ingest struct {
 	// PublishIdleTimeout: a publisher silent this long is replaced by a newcomer. Default 5s.
 	PublishIdleTimeout Duration `yaml:"publish_idle_timeout"`
 	// ReadBatch is the pause between socket reads, so each read takes several packets: wake-ups,
-	// not bytes, are what a stream costs (perf-notes). Recording tolerates the latency. Default
-	// 200ms (measured at 10 streams: 1.0 % of a core per stream at 20ms, 0.45 % at 50ms, 0.26 %
-	// at 200ms).
+	// not bytes, are what a stream costs (docs/benchmarks.md). Recording tolerates the latency,
+	// and the kernel's socket buffer, not liverec's memory, holds the pause's data. Default 1s
+	// (at 50 ffmpeg publishers of 2 Mbit/s, FLV only: 0.046 % of a core per stream at 200ms,
+	// 0.034 % at 1s).
 	ReadBatch Duration `yaml:"read_batch"`
 	// MaxConns caps concurrent RTMP connections. Default 1000.
 	MaxConns int `yaml:"max_conns"`
@@ -310,7 +311,7 @@ func (c *Config) setDefaults() {
 	def(&c.Ingest.HandshakeTimeout, 10*time.Second)
 	def(&c.Ingest.IdleTimeout, 30*time.Second)
 	def(&c.Ingest.PublishIdleTimeout, 5*time.Second)
-	def(&c.Ingest.ReadBatch, 200*time.Millisecond)
+	def(&c.Ingest.ReadBatch, time.Second)
 	if c.Ingest.MaxConns == 0 {
 		c.Ingest.MaxConns = 1000
 	}

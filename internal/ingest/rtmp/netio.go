@@ -55,7 +55,7 @@ type netIO struct {
 	carry []byte
 	// rerr is the first read error, returned once the bytes before it are consumed.
 	rerr error
-	// sleep waits for the next read instant (sleepToMultiple; tests watch it).
+	// sleep waits for the next read instant (sleepToPhase; tests watch it).
 	sleep func(time.Duration)
 
 	// beforeRead runs before the socket is read.
@@ -86,6 +86,10 @@ type netIO struct {
 	// drainUntil (unix nanos, 0: not draining) ends the connection gracefully: no more pauses,
 	// reads only until then, so what the socket holds is still read and handed on.
 	drainUntil atomic.Int64
+	// woken cuts a pause short when the connection starts draining: a kicked publisher is
+	// dropped at once and a shutdown reads what the socket holds before its drain time ends,
+	// however long ReadBatch is.
+	woken chan struct{}
 }
 
 // drain makes the connection read what its socket still holds, for at most d, and then end
@@ -95,10 +99,19 @@ func (n *netIO) drain(d time.Duration) {
 	n.drainUntil.Store(until.UnixNano())
 	setRcvLowat(n.conn, 1)            // what arrives while draining is read at once
 	_ = n.conn.SetReadDeadline(until) // wakes a read waiting for data
+	select {                          // and a pause
+	case n.woken <- struct{}{}:
+	default:
+	}
 }
 
-func newNetIO(conn net.Conn, m *Metrics) *netIO {
-	return &netIO{conn: conn, start: time.Now(), metrics: m, sleep: sleepToMultiple}
+// newNetIO returns the netIO of conn, the seq-th connection of its server: seq picks its
+// read phase.
+func newNetIO(conn net.Conn, m *Metrics, seq uint64) *netIO {
+	n := &netIO{conn: conn, start: time.Now(), metrics: m, woken: make(chan struct{}, 1)}
+	phase := int64(seq % readPhases)
+	n.sleep = func(d time.Duration) { n.sleepToPhase(d, time.Duration(phase*int64(d)/readPhases)) }
+	return n
 }
 
 // Buffered is the number of bytes that can be read without touching the socket.
@@ -269,10 +282,30 @@ func (n *netIO) release() {
 	n.carry = nil
 }
 
-// sleepToMultiple sleeps until the next multiple of d on the wall clock, so that connections
-// pausing for the same d wake up at the same instants.
-func sleepToMultiple(d time.Duration) {
-	time.Sleep(d - time.Duration(time.Now().UnixNano()%int64(d)))
+// readPhases is how many groups the connections' read instants are spread over. All at one
+// instant would cost the fewest timer wake-ups, but then every stream's round of media is in
+// memory at once (at a 1 s pause, a second of every stream); in readPhases groups a pause
+// brings only a readPhases-th of that to memory at a time, for readPhases timer expiries a
+// pause whatever the number of connections.
+const readPhases = 8
+
+// untilPhase is how long until the next instant that lies phase past a multiple of d on the
+// wall clock, so that connections of one phase pausing for the same d wake up together.
+func untilPhase(d, phase time.Duration) time.Duration {
+	return d - time.Duration((time.Now().UnixNano()-int64(phase))%int64(d))
+}
+
+// sleepToPhase pauses until the connection's next read instant, or until it starts draining.
+func (n *netIO) sleepToPhase(d, phase time.Duration) {
+	if n.drainUntil.Load() != 0 {
+		return
+	}
+	t := time.NewTimer(untilPhase(d, phase))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-n.woken:
+	}
 }
 
 func isTimeout(err error) bool {

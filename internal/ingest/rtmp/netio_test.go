@@ -41,7 +41,7 @@ func TestNetIOParsesAsBufioAndHoldsNoBufferWhilePausing(t *testing.T) {
 		}()
 		sc, err := ln.Accept()
 		require.NoError(t, err)
-		n := newNetIO(sc, nil)
+		n := newNetIO(sc, nil, 0)
 		var pauses, held, maxCarry int
 		n.sleep = func(d time.Duration) {
 			pauses++
@@ -49,7 +49,7 @@ func TestNetIOParsesAsBufioAndHoldsNoBufferWhilePausing(t *testing.T) {
 				held++
 			}
 			maxCarry = max(maxCarry, n.w-n.r)
-			sleepToMultiple(d)
+			n.sleepToPhase(d, 0)
 		}
 		require.NoError(t, n.startPublishing(5*time.Second, 2*time.Millisecond))
 		got, err := readAll(newChunkReader(n, 0, func(uint32) error { return nil }), 0)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/liverec/liverec/internal/backoff"
@@ -91,6 +92,7 @@ type Server struct {
 	Config // as NewServer completed it; read-only
 
 	ln      net.Listener
+	connSeq atomic.Uint64 // connections accepted: spreads their read phases
 	budget  *limit.Budget // of MaxPendingBytes; nil without one
 	mu      sync.Mutex
 	started bool
@@ -183,7 +185,7 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	c := &conn{s: s, nc: nc, nio: newNetIO(nc, s.Metrics), log: s.Logger.With("remote", nc.RemoteAddr().String())}
+	c := &conn{s: s, nc: nc, nio: newNetIO(nc, s.Metrics, s.connSeq.Add(1)), log: s.Logger.With("remote", nc.RemoteAddr().String())}
 	err := c.safeServe(ctx)
 	// The budget goes back before the connection is reported closed, so whoever sees it
 	// closed sees its share free.
