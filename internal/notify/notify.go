@@ -72,7 +72,8 @@ type Config struct {
 	Backoff Backoff
 	// Workers is the number of concurrent attempts; default 8.
 	Workers int
-	// Poll is how often to claim when idle; default 200 ms. Notify wakes the notifier earlier.
+	// Poll is how often to claim when idle (retries falling due, other nodes' deliveries);
+	// default 1 s: each claim is a store transaction. Notify wakes the notifier at once.
 	Poll time.Duration
 	// Lease is how long a claim holds a delivery before another claim may take it again (a
 	// crashed worker's deliveries come back); default 2·Timeout.
@@ -116,7 +117,7 @@ type cachedConfig struct {
 const (
 	DefaultTimeout = 5 * time.Second
 	DefaultWorkers = 8
-	DefaultPoll    = 200 * time.Millisecond
+	DefaultPoll    = time.Second
 )
 
 // New checks cfg, fills in its defaults and returns the Notifier.

@@ -19,6 +19,9 @@ var _ store.Outbox = (*DB)(nil)
 // them through Tx.StmtContext, which reuses the connection's prepared statement.
 type outboxStmts struct {
 	insertEvent, insertDelivery, claim, lease, record, insertAttempt, lastSeq *sql.Stmt
+	// insertSlice runs for every stored HLS slice (each stream every slice_s): unprepared, its
+	// parse was most of its cost.
+	insertSlice *sql.Stmt
 	// claimOne and recordOne replace a claim's and a record's transactions where the database
 	// runs them as one statement (dialect.oneStatement); nil elsewhere.
 	claimOne, recordOne *sql.Stmt
@@ -34,6 +37,7 @@ func prepareOutbox(ctx context.Context, write *sql.DB, d *dialect) (*outboxStmts
 		{&s.insertEvent, insertEventSQL}, {&s.insertDelivery, insertDeliverySQL},
 		{&s.claim, claimSQL + d.skipLocked}, {&s.lease, leaseSQL},
 		{&s.record, recordSQL}, {&s.insertAttempt, insertAttemptSQL}, {&s.lastSeq, lastSeqSQL},
+		{&s.insertSlice, insertSliceSQL},
 	}
 	if d.oneStatement {
 		stmts = append(stmts, toPrepare{&s.claimOne, claimOneSQL}, toPrepare{&s.recordOne, recordOneSQL})
@@ -51,7 +55,7 @@ func prepareOutbox(ctx context.Context, write *sql.DB, d *dialect) (*outboxStmts
 func (s *outboxStmts) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insertEvent, s.insertDelivery, s.claim, s.lease, s.record, s.insertAttempt, s.lastSeq,
-		s.claimOne, s.recordOne} {
+		s.claimOne, s.recordOne, s.insertSlice} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -22,15 +22,7 @@ func (db *DB) SliceInsert(ctx context.Context, s *recording.Slice) error {
 		return fmt.Errorf("insert slice %s/%d/%d: negative duration %s", s.RecordingID, s.FileSeq, s.Seq, s.Duration)
 	}
 	s.StartedAt = normTime(s.StartedAt)
-	err := db.write.QueryRowContext(ctx, `INSERT INTO slices (recording_id, file_seq, seq, project, domain,
-			app, stream, endpoint, bucket, object_key, started_at, ended_at, duration_ns, bytes, discontinuity, deleted)
-		SELECT id, $2, $3, project, domain, app, stream, $4, $5, $6, $7, $8, $9, $10, $11, $12
-		FROM recordings WHERE id = $1
-		ON CONFLICT (recording_id, file_seq, seq) DO UPDATE SET endpoint = excluded.endpoint,
-			bucket = excluded.bucket, object_key = excluded.object_key, started_at = excluded.started_at,
-			ended_at = excluded.ended_at, duration_ns = excluded.duration_ns, bytes = excluded.bytes,
-			discontinuity = excluded.discontinuity, deleted = excluded.deleted
-		RETURNING project, domain, app, stream`,
+	err := db.outbox.insertSlice.QueryRowContext(ctx,
 		s.RecordingID, s.FileSeq, s.Seq, s.Endpoint, s.Bucket, s.ObjectKey, fmtTime(s.StartedAt),
 		fmtTime(s.End()), int64(s.Duration), s.Bytes, s.Discontinuity, s.Deleted,
 	).Scan(&s.Project, &s.Domain, &s.App, &s.Stream)
@@ -39,6 +31,16 @@ func (db *DB) SliceInsert(ctx context.Context, s *recording.Slice) error {
 	}
 	return nil
 }
+
+const insertSliceSQL = `INSERT INTO slices (recording_id, file_seq, seq, project, domain,
+			app, stream, endpoint, bucket, object_key, started_at, ended_at, duration_ns, bytes, discontinuity, deleted)
+		SELECT id, $2, $3, project, domain, app, stream, $4, $5, $6, $7, $8, $9, $10, $11, $12
+		FROM recordings WHERE id = $1
+		ON CONFLICT (recording_id, file_seq, seq) DO UPDATE SET endpoint = excluded.endpoint,
+			bucket = excluded.bucket, object_key = excluded.object_key, started_at = excluded.started_at,
+			ended_at = excluded.ended_at, duration_ns = excluded.duration_ns, bytes = excluded.bytes,
+			discontinuity = excluded.discontinuity, deleted = excluded.deleted
+		RETURNING project, domain, app, stream`
 
 // SliceList implements store.Catalog.
 func (db *DB) SliceList(ctx context.Context, f store.SliceFilter) ([]recording.Slice, error) {
