@@ -130,9 +130,14 @@ func waitOutboxed(t *testing.T, httpAddr, stream, typ string) {
 }
 
 // crashConfig records one file per format with 5 s HLS slices and retries deliveries quickly.
+// It reads publishers every 200 ms: TestRecordingRecoveredAfterKill9's kill must come between
+// 11.5 s and 12 s of recorded media (before the 12 s keyframe starts a third slice), which
+// one-second read rounds overshoot.
 const crashConfig = `callbacks:
   retry_min: 100ms
   retry_max: 300ms
+ingest:
+  read_batch: 200ms
 rules:
   - domain: 127.0.0.1
     app: live
