@@ -148,6 +148,7 @@ func TestPendingBudget(t *testing.T) {
 	e := startServer(t, func(s *Config, _ *stream.Hub) {
 		s.MaxPendingBytes = 14 << 20
 		s.HandshakeTimeout = 60 * time.Second // outlasts the waits below
+		s.ReadBatch = 200 * time.Millisecond  // the publisher's share below was measured with it
 	})
 	tracks, units := testutil.LoadFLV(t, testutil.RefStream(t, t.TempDir(), testutil.RefOptions{Seconds: 4}))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
