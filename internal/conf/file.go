@@ -3,6 +3,7 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -168,7 +169,7 @@ func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag(
 
 // leaf decodes n into out with yaml.v3, in words when it does not fit.
 func (r *fileReader) leaf(key string, n *yaml.Node, out reflect.Value) {
-	if isInteger(out.Kind()) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+	if isInteger(out.Kind()) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && !integral(n.Value) {
 		r.fail(n, key, "%s", wrongType(n, out.Type())) // yaml.v3 would truncate it silently
 		return
 	}
@@ -344,4 +345,11 @@ func (fs *structFields) add(t reflect.Type, prefix []int) {
 		fs.names = append(fs.names, name)
 		fs.index[name] = index
 	}
+}
+
+// integral tells whether a !!float scalar has no fraction ("08", "1e3"): yaml.v3 reads it into
+// an integer exactly, as it should be (found by FuzzFileReader).
+func integral(v string) bool {
+	f, err := strconv.ParseFloat(strings.ReplaceAll(v, "_", ""), 64)
+	return err == nil && f == math.Trunc(f)
 }
