@@ -136,7 +136,8 @@ type Ingest struct {
 
 // Recording holds recorder settings.
 type Recording struct {
-	// FlushInterval is how often buffered media is handed to write(2). Default 1s.
+	// FlushInterval: a recorder writes what each ingest round brought at once, and at the
+	// latest every FlushInterval; merge windows are checked as often. Default 1s.
 	FlushInterval Duration `yaml:"flush_interval"`
 	// QueueLen is the per-stream queue of ingest batches. Default 512.
 	QueueLen int `yaml:"queue_len"`

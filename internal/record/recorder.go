@@ -91,8 +91,8 @@ type Config struct {
 	// FileMode is the mode of the recording's spool files, and with x where it has r, of its
 	// folders (storage.file_mode; zero: filemode.Default).
 	FileMode fs.FileMode
-	// FlushInterval is how often buffered media is handed to write(2), and how often merge
-	// windows are checked. Default 1 s.
+	// FlushInterval is the latest buffered media is handed to write(2) (each batch is written
+	// once handled), and how often merge windows are checked. Default 1 s.
 	FlushInterval time.Duration
 	// QueueLen is how many batches may wait for the recorder before new ones are dropped.
 	// Default 512 (about 10 s of media with 20 ms ingest batches).
